@@ -1,0 +1,55 @@
+//! `users`: accounts, with their public profile and their credentials.
+
+use sea_orm::entity::prelude::*;
+
+/// One account.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "users")]
+pub struct Model {
+    /// Surrogate key.
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    /// Public handle, unique.
+    #[sea_orm(unique)]
+    pub username: String,
+    /// Email address as the user typed it.
+    pub email: String,
+    /// Lower-cased email: the unique key that makes emails unique ignoring case.
+    #[sea_orm(unique)]
+    pub email_key: String,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// Free-text biography, empty when unset.
+    pub bio: String,
+    /// URL of the avatar image, if any.
+    pub image: Option<String>,
+    /// When the account was created.
+    pub created_at: DateTimeUtc,
+    /// When the account was last changed.
+    pub updated_at: DateTimeUtc,
+}
+
+/// Relations of a user.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    /// Articles the user wrote.
+    #[sea_orm(has_many = "super::article::Entity")]
+    Article,
+    /// Comments the user wrote.
+    #[sea_orm(has_many = "super::comment::Entity")]
+    Comment,
+}
+
+impl Related<super::article::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Article.def()
+    }
+}
+
+impl Related<super::comment::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Comment.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,33 @@
+//! Schema migrations for the Conduit Gateway database, one table per step.
+//!
+//! The same steps run on SQLite, PostgreSQL and MySQL/MariaDB; [`columns`]
+//! holds the few column types that differ between them.
+
+pub use sea_orm_migration::prelude::*;
+
+mod columns;
+mod m20260101_000001_create_users_table;
+mod m20260101_000002_create_follows_table;
+mod m20260101_000003_create_articles_table;
+mod m20260101_000004_create_tags_table;
+mod m20260101_000005_create_article_tags_table;
+mod m20260101_000006_create_favorites_table;
+mod m20260101_000007_create_comments_table;
+
+/// Every migration, in the order they apply.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20260101_000001_create_users_table::Migration),
+            Box::new(m20260101_000002_create_follows_table::Migration),
+            Box::new(m20260101_000003_create_articles_table::Migration),
+            Box::new(m20260101_000004_create_tags_table::Migration),
+            Box::new(m20260101_000005_create_article_tags_table::Migration),
+            Box::new(m20260101_000006_create_favorites_table::Migration),
+            Box::new(m20260101_000007_create_comments_table::Migration),
+        ]
+    }
+}

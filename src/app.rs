@@ -1,0 +1,199 @@
+//! Start-up: connect, migrate, build the state, the schema and the router, bind,
+//! and serve until told to stop.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use tokio::net::TcpListener;
+
+use crate::auth::{Passwords, TokenKeys};
+use crate::config::{Config, ConfigError};
+use crate::error::Error;
+use crate::graphql::build_schema;
+use crate::pubsub::InProcessPubSub;
+use crate::state::{AppState, StatementCounter};
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The configuration cannot be used.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The database cannot be reached or migrated.
+    #[error("database: {0}")]
+    Database(#[from] DbErr),
+    /// The address cannot be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Anything else.
+    #[error(transparent)]
+    Other(#[from] Error),
+}
+
+/// How long in-flight requests may take to finish after a shutdown signal.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// A bound, ready server.
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    state: AppState,
+}
+
+/// Checks the database URL names a supported backend.
+pub fn check_database_url(url: &str) -> Result<(), ConfigError> {
+    const SCHEMES: [&str; 5] = ["sqlite:", "postgres:", "postgresql:", "mysql:", "mariadb:"];
+    if SCHEMES.iter().any(|scheme| url.starts_with(scheme)) {
+        Ok(())
+    } else {
+        Err(ConfigError::Invalid(
+            "DATABASE_URL must start with sqlite:, postgres:, postgresql: or mysql:".into(),
+        ))
+    }
+}
+
+/// Opens the connection pool, counting statements into `counter`.
+pub async fn connect(
+    config: &Config,
+    counter: StatementCounter,
+) -> Result<DatabaseConnection, StartError> {
+    let url = config.database_url();
+    check_database_url(&url)?;
+    if config.database_url.is_none() {
+        std::fs::create_dir_all(&config.data_dir).map_err(|source| ConfigError::File {
+            path: config.data_dir.clone(),
+            source,
+        })?;
+    }
+    let mut options = ConnectOptions::new(url);
+    options
+        .max_connections(config.db_max_connections)
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|opts| {
+            opts.busy_timeout(Duration::from_secs(10))
+                .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .foreign_keys(true)
+        });
+    let mut db = Database::connect(options).await?;
+    db.set_metric_callback(move |_| counter.record());
+    Ok(db)
+}
+
+impl Application {
+    /// Connects, migrates (unless switched off), builds the state and binds.
+    pub async fn build(config: Config) -> Result<Self, StartError> {
+        let tokens = TokenKeys::from_config(&config)?;
+        Self::build_with_tokens(config, tokens).await
+    }
+
+    /// Like [`Application::build`] with token keys made by the caller.
+    pub async fn build_with_tokens(config: Config, tokens: TokenKeys) -> Result<Self, StartError> {
+        let statements = StatementCounter::default();
+        let db = connect(&config, statements.clone()).await?;
+        if config.run_migrations {
+            Migrator::up(&db, None).await?;
+        }
+        let state = AppState {
+            db,
+            pubsub: InProcessPubSub::shared(1024),
+            tokens,
+            passwords: Passwords::new().await?,
+            config: Arc::new(config),
+            statements,
+        };
+        let addr = state.config.bind;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartError::Bind { addr, source })?;
+        let schema = build_schema(state.clone());
+        let router = crate::http::router(state.clone(), schema);
+        Ok(Self {
+            listener,
+            router,
+            state,
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// The shared state.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then lets in-flight requests finish for
+    /// up to ten seconds (long-lived subscriptions are cut after that).
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        tracing::info!(addr = %self.local_addr()?, "listening");
+        let (stopping, mut stopped) = tokio::sync::watch::channel(false);
+        let signal = async move {
+            shutdown.await;
+            let _ = stopping.send(true);
+        };
+        let serve = axum::serve(self.listener, self.router).with_graceful_shutdown(signal);
+        let grace = async move {
+            if stopped.wait_for(|stopping| *stopping).await.is_ok() {
+                tokio::time::sleep(SHUTDOWN_GRACE).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::select! {
+            result = serve => result,
+            () = grace => {
+                tracing::warn!("connections still open after the grace period; closing them");
+                Ok(())
+            }
+        }
+    }
+
+    /// Serves until SIGTERM or Ctrl-C.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down; finishing in-flight requests");
+}

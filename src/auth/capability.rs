@@ -1,0 +1,290 @@
+//! The one authorization mechanism: a [`Capability`] names what an operation
+//! does, and [`Session::authorize`] asks a biscuit authorizer whether the token
+//! allows it.
+//!
+//! # Fact vocabulary
+//!
+//! For every decision the server adds these facts to the authorizer:
+//!
+//! | fact | meaning |
+//! |---|---|
+//! | `time($now)` | the current time |
+//! | `operation($op)` | `"read"` or `"write"` |
+//! | `action($name)` | what is done, e.g. `"article.update"`; the full list is [`Action`] |
+//! | `resource($kind, $id)` | the object acted on: `"user"`, `"article"` or `"comment"` and its database id |
+//! | `owner($user_id)` | the user whose data is read or written (an article's author, a comment's author, the follower of a follow) |
+//!
+//! and this policy:
+//!
+//! ```text
+//! allow if user($u), owner($u);
+//! ```
+//!
+//! so a token lets its holder act on their own data and nothing else, while every
+//! check in every block of the token must also pass. A holder narrows a token by
+//! appending checks over the same facts, for example
+//! `check if operation("read")` or `check if resource("article", 12)`.
+
+use biscuit_auth::builder::{Fact, Term};
+use biscuit_auth::{AuthorizerBuilder, error};
+
+use super::token::Session;
+use crate::error::{Error, Result};
+
+/// The server-side policy every decision runs.
+pub const OWNER_POLICY: &str = "allow if user($u), owner($u)";
+
+/// Whether an action reads or changes data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operation {
+    /// Reads private data.
+    Read,
+    /// Changes data.
+    Write,
+}
+
+impl Operation {
+    /// The value of the `operation` fact.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Read => "read",
+            Operation::Write => "write",
+        }
+    }
+}
+
+/// Every action that needs authorization, with the name the `action` fact carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// `user.read_private`: read a user's private fields (email).
+    UserReadPrivate,
+    /// `user.update`: change a user's profile, email or password.
+    UserUpdate,
+    /// `feed.read`: read the feed built from whom a user follows.
+    FeedRead,
+    /// `user.follow`: follow or unfollow someone (resource: the followed user).
+    UserFollow,
+    /// `article.read_draft`: read an unpublished article.
+    ArticleReadDraft,
+    /// `article.create`: write a new article (resource: the author).
+    ArticleCreate,
+    /// `article.update`: change an article's text or tags.
+    ArticleUpdate,
+    /// `article.publish`: publish a draft.
+    ArticlePublish,
+    /// `article.delete`: delete an article with its comments and favorites.
+    ArticleDelete,
+    /// `article.favorite`: favorite or unfavorite an article.
+    ArticleFavorite,
+    /// `comment.create`: comment on an article (resource: the article).
+    CommentCreate,
+    /// `comment.delete`: delete a comment.
+    CommentDelete,
+}
+
+impl Action {
+    /// The value of the `action` fact.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::UserReadPrivate => "user.read_private",
+            Action::UserUpdate => "user.update",
+            Action::FeedRead => "feed.read",
+            Action::UserFollow => "user.follow",
+            Action::ArticleReadDraft => "article.read_draft",
+            Action::ArticleCreate => "article.create",
+            Action::ArticleUpdate => "article.update",
+            Action::ArticlePublish => "article.publish",
+            Action::ArticleDelete => "article.delete",
+            Action::ArticleFavorite => "article.favorite",
+            Action::CommentCreate => "comment.create",
+            Action::CommentDelete => "comment.delete",
+        }
+    }
+
+    /// Whether the action reads or writes.
+    pub fn operation(self) -> Operation {
+        match self {
+            Action::UserReadPrivate | Action::FeedRead | Action::ArticleReadDraft => {
+                Operation::Read
+            }
+            _ => Operation::Write,
+        }
+    }
+}
+
+/// Kinds of object a capability is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResourceKind {
+    /// A user account.
+    User,
+    /// An article or draft.
+    Article,
+    /// A comment.
+    Comment,
+}
+
+impl ResourceKind {
+    /// The first value of the `resource` fact.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceKind::User => "user",
+            ResourceKind::Article => "article",
+            ResourceKind::Comment => "comment",
+        }
+    }
+}
+
+/// One operation to authorize: what is done, to what, and whose data it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Capability {
+    /// What is done.
+    pub action: Action,
+    /// Kind of the object acted on.
+    pub kind: ResourceKind,
+    /// Database id of the object acted on.
+    pub id: i64,
+    /// The user whose data is read or written.
+    pub owner: i64,
+}
+
+impl Capability {
+    /// `action` on the object `kind`/`id`, whose data belongs to `owner`.
+    pub fn new(action: Action, kind: ResourceKind, id: i64, owner: i64) -> Self {
+        Self {
+            action,
+            kind,
+            id,
+            owner,
+        }
+    }
+
+    /// `action` on the account of `user_id` itself.
+    pub fn on_user(action: Action, user_id: i64) -> Self {
+        Self::new(action, ResourceKind::User, user_id, user_id)
+    }
+
+    fn facts(&self) -> [Fact; 4] {
+        [
+            Fact::new(
+                "operation".into(),
+                vec![Term::Str(self.action.operation().as_str().into())],
+            ),
+            Fact::new(
+                "action".into(),
+                vec![Term::Str(self.action.as_str().into())],
+            ),
+            Fact::new(
+                "resource".into(),
+                vec![Term::Str(self.kind.as_str().into()), Term::Integer(self.id)],
+            ),
+            Fact::new("owner".into(), vec![Term::Integer(self.owner)]),
+        ]
+    }
+}
+
+impl Session {
+    /// Runs the authorizer for `capability` against this token: every check of
+    /// every block must pass and the owner policy must match.
+    pub fn authorize(&self, capability: &Capability) -> Result<()> {
+        let mut builder = AuthorizerBuilder::new()
+            .set_limits(self.limits.clone())
+            .time();
+        for fact in capability.facts() {
+            builder = builder.fact(fact).map_err(internal)?;
+        }
+        let mut authorizer = builder
+            .policy(OWNER_POLICY)
+            .and_then(|builder| builder.build(&self.token))
+            .map_err(internal)?;
+        match authorizer.authorize() {
+            Ok(_) => Ok(()),
+            Err(error::Token::RunLimit(limit)) => {
+                tracing::warn!(%limit, action = capability.action.as_str(), "token exceeded the authorizer limits");
+                Err(Error::Forbidden(
+                    "the token is too expensive to evaluate".into(),
+                ))
+            }
+            Err(_) => Err(Error::Forbidden(format!(
+                "the token does not allow {} on this {}",
+                capability.action.as_str(),
+                capability.kind.as_str()
+            ))),
+        }
+    }
+}
+
+fn internal(err: error::Token) -> Error {
+    Error::Internal(format!("building the authorizer failed: {err}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::TokenKeys;
+    use biscuit_auth::{AuthorizerLimits, Biscuit, BlockBuilder};
+    use std::time::Duration;
+
+    fn session_for(user: i64, attenuation: Option<&str>) -> Session {
+        let keys = TokenKeys::generate(Duration::from_secs(60), AuthorizerLimits::default());
+        let mut token = keys.mint(user).expect("mint");
+        if let Some(code) = attenuation {
+            let parsed = Biscuit::from_base64(&token, keys_public(&keys)).expect("parse");
+            let block = BlockBuilder::new().code(code).expect("block");
+            token = parsed
+                .append(block)
+                .expect("append")
+                .to_base64()
+                .expect("encode");
+        }
+        keys.verify(&token).expect("verify")
+    }
+
+    fn keys_public(keys: &TokenKeys) -> biscuit_auth::PublicKey {
+        biscuit_auth::PrivateKey::from_bytes_hex(
+            &keys.private_key_hex(),
+            biscuit_auth::Algorithm::Ed25519,
+        )
+        .expect("key")
+        .public()
+    }
+
+    #[test]
+    fn owners_may_act_on_their_own_data_only() {
+        let session = session_for(1, None);
+        let own = Capability::new(Action::ArticleUpdate, ResourceKind::Article, 10, 1);
+        let other = Capability::new(Action::ArticleUpdate, ResourceKind::Article, 11, 2);
+        assert!(session.authorize(&own).is_ok());
+        assert!(matches!(
+            session.authorize(&other),
+            Err(Error::Forbidden(_))
+        ));
+    }
+
+    #[test]
+    fn a_read_only_attenuation_forbids_writes() {
+        let session = session_for(1, Some(r#"check if operation("read");"#));
+        let read = Capability::on_user(Action::UserReadPrivate, 1);
+        let write = Capability::on_user(Action::UserUpdate, 1);
+        assert!(session.authorize(&read).is_ok());
+        assert!(matches!(
+            session.authorize(&write),
+            Err(Error::Forbidden(_))
+        ));
+    }
+
+    #[test]
+    fn an_attenuation_to_one_article_forbids_others() {
+        let session = session_for(1, Some(r#"check if resource("article", 10);"#));
+        let ten = Capability::new(Action::ArticleUpdate, ResourceKind::Article, 10, 1);
+        let eleven = Capability::new(Action::ArticleUpdate, ResourceKind::Article, 11, 1);
+        assert!(session.authorize(&ten).is_ok());
+        assert!(session.authorize(&eleven).is_err());
+    }
+
+    #[test]
+    fn an_attenuation_cannot_grant_another_identity() {
+        let session = session_for(1, Some("user(2);"));
+        let theirs = Capability::new(Action::ArticleDelete, ResourceKind::Article, 5, 2);
+        assert!(session.authorize(&theirs).is_err());
+    }
+}

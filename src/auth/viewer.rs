@@ -1,0 +1,71 @@
+//! The caller of one request.
+
+use super::capability::{Action, Capability};
+use super::token::Session;
+use crate::error::{Error, Result};
+
+/// Who is calling: nobody in particular, or the holder of a verified token.
+#[derive(Clone, Debug, Default)]
+pub enum Viewer {
+    /// No `Authorization` header: public data only.
+    #[default]
+    Anonymous,
+    /// A verified token.
+    Signed(Session),
+}
+
+impl Viewer {
+    /// The signed-in user's id, if any.
+    pub fn user_id(&self) -> Option<i64> {
+        match self {
+            Viewer::Anonymous => None,
+            Viewer::Signed(session) => Some(session.user_id),
+        }
+    }
+
+    /// The signed-in user's id, or UNAUTHENTICATED.
+    pub fn require_user(&self) -> Result<i64> {
+        self.user_id()
+            .ok_or_else(|| Error::Unauthenticated("sign in to do this".into()))
+    }
+
+    /// Authorizes `capability`: UNAUTHENTICATED when anonymous, FORBIDDEN when the
+    /// token does not allow it. Returns the signed-in user's id.
+    pub fn authorize(&self, capability: &Capability) -> Result<i64> {
+        match self {
+            Viewer::Anonymous => Err(Error::Unauthenticated("sign in to do this".into())),
+            Viewer::Signed(session) => session.authorize(capability).map(|()| session.user_id),
+        }
+    }
+
+    /// Authorizes `action` on the viewer's own account (creating an article,
+    /// changing the profile, reading the feed). Returns the viewer's id.
+    pub fn authorize_own(&self, action: Action) -> Result<i64> {
+        let me = self.require_user()?;
+        self.authorize(&Capability::on_user(action, me))
+    }
+
+    /// Whether `capability` would be allowed, without an error. For filtering.
+    pub fn may(&self, capability: &Capability) -> bool {
+        self.authorize(capability).is_ok()
+    }
+}
+
+impl Viewer {
+    /// The viewer an `Authorization` header value names: none is anonymous; a
+    /// `Bearer` token must verify, or the request is UNAUTHENTICATED.
+    pub fn from_authorization(keys: &super::TokenKeys, header: Option<&str>) -> Result<Self> {
+        let Some(value) = header.map(str::trim).filter(|v| !v.is_empty()) else {
+            return Ok(Viewer::Anonymous);
+        };
+        let token = match value.split_once(' ') {
+            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
+            _ => {
+                return Err(Error::Unauthenticated(
+                    "the Authorization header must be 'Bearer <token>'".into(),
+                ));
+            }
+        };
+        keys.verify(token).map(Viewer::Signed)
+    }
+}

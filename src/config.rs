@@ -1,0 +1,170 @@
+//! Configuration: one [`Config`], read from an optional `conduit.toml` and then
+//! from environment variables, which win.
+//!
+//! Every setting has a working default for local development, so `conduit serve`
+//! runs on a fresh machine with nothing set.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Environment variables read into [`Config`], each named after its field in upper case.
+pub const ENV_VARS: &[&str] = &[
+    "DATABASE_URL",
+    "REDIS_URL",
+    "BIND",
+    "DATA_DIR",
+    "TOKEN_PRIVATE_KEY",
+    "TOKEN_TTL_SECS",
+    "RUN_MIGRATIONS",
+    "LOG_FORMAT",
+    "DB_MAX_CONNECTIONS",
+    "AUTHORIZER_MAX_TIME_MS",
+];
+
+/// Everything the gateway can be told at start-up.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Config {
+    /// Database to use: `sqlite://…`, `postgres://…` or `mysql://…`.
+    /// Unset means a SQLite file `conduit.db` in [`Config::data_dir`], created when missing.
+    pub database_url: Option<String>,
+    /// Redis for the shared cache and pub/sub; unset means in-process only.
+    pub redis_url: Option<String>,
+    /// Address the HTTP server listens on. Port 0 picks a free port.
+    pub bind: SocketAddr,
+    /// Directory for local state: the default SQLite file and the generated token key.
+    pub data_dir: PathBuf,
+    /// Hex-encoded Ed25519 private key that signs tokens. Unset means a key kept in
+    /// `token.key` inside [`Config::data_dir`], generated on first start.
+    pub token_private_key: Option<String>,
+    /// How long a token minted at sign-in stays valid, in seconds.
+    pub token_ttl_secs: u64,
+    /// Whether `serve` applies pending migrations before it accepts requests.
+    pub run_migrations: bool,
+    /// `pretty` for people, `json` for log collectors.
+    pub log_format: LogFormat,
+    /// Size of the database connection pool.
+    pub db_max_connections: u32,
+    /// Most time one authorization decision may take, in milliseconds.
+    pub authorizer_max_time_ms: u64,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable, coloured when the output is a terminal.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: None,
+            redis_url: None,
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("data"),
+            token_private_key: None,
+            token_ttl_secs: 60 * 60 * 24 * 14,
+            run_migrations: true,
+            log_format: LogFormat::Pretty,
+            db_max_connections: 16,
+            authorizer_max_time_ms: 20,
+        }
+    }
+}
+
+/// Configuration that cannot be used; the binary prints it on one line and exits with code 2.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A value is missing, malformed or of the wrong type.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+    /// A file the configuration points at cannot be read or written.
+    #[error("configuration file {path}: {source}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+}
+
+impl Config {
+    /// Reads `conduit.toml` (or the file named by `CONDUIT_CONFIG`) if present, then the
+    /// environment variables in [`ENV_VARS`].
+    pub fn load() -> Result<Self, ConfigError> {
+        let file = std::env::var("CONDUIT_CONFIG").unwrap_or_else(|_| "conduit.toml".into());
+        if std::env::var_os("CONDUIT_CONFIG").is_some() && !Path::new(&file).exists() {
+            return Err(ConfigError::Invalid(format!(
+                "CONDUIT_CONFIG names {file}, which does not exist"
+            )));
+        }
+        Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(&file))
+            .merge(
+                Env::raw()
+                    .only(ENV_VARS)
+                    .map(|key| key.as_str().to_ascii_lowercase().into()),
+            )
+            .extract()
+            .map_err(|err| ConfigError::Invalid(one_line(&err)))
+    }
+
+    /// The database URL to connect to, with the SQLite default filled in.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("conduit.db").display()
+            ),
+        }
+    }
+
+    /// Lifetime of a freshly minted token.
+    pub fn token_ttl(&self) -> Duration {
+        Duration::from_secs(self.token_ttl_secs)
+    }
+}
+
+fn one_line(err: &figment::Error) -> String {
+    err.clone()
+        .into_iter()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_database_is_a_sqlite_file_in_the_data_dir() {
+        let config = Config::default();
+        assert_eq!(config.database_url(), "sqlite://data/conduit.db?mode=rwc");
+    }
+
+    #[test]
+    fn environment_overrides_defaults_and_bad_values_are_reported() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("BIND", "0.0.0.0:9000");
+            jail.set_env("RUN_MIGRATIONS", "false");
+            let config = Config::load().expect("valid");
+            assert_eq!(config.bind.port(), 9000);
+            assert!(!config.run_migrations);
+
+            jail.set_env("BIND", "not-an-address");
+            let err = Config::load().expect_err("invalid bind");
+            assert!(err.to_string().contains("bind"), "{err}");
+            Ok(())
+        });
+    }
+}

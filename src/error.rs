@@ -1,0 +1,216 @@
+//! The error every layer below GraphQL returns, and its one mapping into
+//! GraphQL errors.
+//!
+//! Each variant is an outcome a client can act on and carries one stable code
+//! in `extensions.code`:
+//!
+//! | code | meaning |
+//! |---|---|
+//! | `UNAUTHENTICATED` | no token where one is needed, or a token that is invalid, tampered with or expired |
+//! | `FORBIDDEN` | the token is valid but does not allow this operation |
+//! | `NOT_FOUND` | the thing does not exist, or the caller may not know it exists |
+//! | `BAD_USER_INPUT` | input that fails validation; `extensions.fields` lists every offending field |
+//! | `CONFLICT` | a unique value (username, email) is taken |
+//! | `INTERNAL` | a fault on our side; logged with the request id, which `extensions.requestId` repeats |
+
+use std::sync::Arc;
+
+use async_graphql::ErrorExtensions;
+use sea_orm::DbErr;
+use serde::Serialize;
+
+/// Result alias for service and auth code.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// One input field that failed validation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    /// The input field's name as the client sent it, e.g. `email`.
+    pub field: String,
+    /// Why it was refused.
+    pub message: String,
+}
+
+/// Everything that can go wrong while serving a request.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum Error {
+    /// No token where one is needed, or a token that cannot be trusted.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// A valid token that does not allow the operation.
+    #[error("not allowed: {0}")]
+    Forbidden(String),
+    /// The named thing does not exist or is not visible to the caller.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// Input failed validation; every offending field is listed.
+    #[error("invalid input: {}", describe_fields(.0))]
+    InvalidInput(Vec<FieldError>),
+    /// A value that must be unique is taken.
+    #[error("{message}")]
+    Conflict {
+        /// The input field holding the taken value.
+        field: &'static str,
+        /// What is taken.
+        message: String,
+    },
+    /// A database failure. Never shown to clients.
+    #[error("database error: {0}")]
+    Database(Arc<DbErr>),
+    /// Any other fault on our side. Never shown to clients.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// The documented set of error codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// See [`Error::Unauthenticated`].
+    Unauthenticated,
+    /// See [`Error::Forbidden`].
+    Forbidden,
+    /// See [`Error::NotFound`].
+    NotFound,
+    /// See [`Error::InvalidInput`]; also used for malformed requests and documents.
+    BadUserInput,
+    /// See [`Error::Conflict`].
+    Conflict,
+    /// See [`Error::Internal`] and [`Error::Database`].
+    Internal,
+}
+
+impl ErrorCode {
+    /// The string clients see in `extensions.code`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Unauthenticated => "UNAUTHENTICATED",
+            ErrorCode::Forbidden => "FORBIDDEN",
+            ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::BadUserInput => "BAD_USER_INPUT",
+            ErrorCode::Conflict => "CONFLICT",
+            ErrorCode::Internal => "INTERNAL",
+        }
+    }
+}
+
+fn describe_fields(fields: &[FieldError]) -> String {
+    fields
+        .iter()
+        .map(|f| format!("{}: {}", f.field, f.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl Error {
+    /// The client-facing code of this error.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::Unauthenticated(_) => ErrorCode::Unauthenticated,
+            Error::Forbidden(_) => ErrorCode::Forbidden,
+            Error::NotFound(_) => ErrorCode::NotFound,
+            Error::InvalidInput(_) => ErrorCode::BadUserInput,
+            Error::Conflict { .. } => ErrorCode::Conflict,
+            Error::Database(_) | Error::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// A validation error about a single field.
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
+        Error::InvalidInput(vec![FieldError {
+            field: field.to_owned(),
+            message: message.into(),
+        }])
+    }
+}
+
+impl From<DbErr> for Error {
+    fn from(err: DbErr) -> Self {
+        Error::Database(Arc::new(err))
+    }
+}
+
+impl From<sea_orm::TransactionError<Error>> for Error {
+    fn from(err: sea_orm::TransactionError<Error>) -> Self {
+        match err {
+            sea_orm::TransactionError::Connection(db) => db.into(),
+            sea_orm::TransactionError::Transaction(inner) => inner,
+        }
+    }
+}
+
+impl From<Error> for async_graphql::Error {
+    fn from(err: Error) -> Self {
+        let code = err.code();
+        let message = match code {
+            ErrorCode::Internal => {
+                tracing::error!(error = %err, "internal error while serving a request");
+                "internal error".to_owned()
+            }
+            _ => err.to_string(),
+        };
+        async_graphql::Error::new(message).extend_with(|_, ext| {
+            ext.set("code", code.as_str());
+            if let Error::InvalidInput(fields) = &err {
+                let list: Vec<async_graphql::Value> = fields
+                    .iter()
+                    .map(|f| {
+                        let mut obj = async_graphql::indexmap::IndexMap::new();
+                        obj.insert(async_graphql::Name::new("field"), f.field.clone().into());
+                        obj.insert(
+                            async_graphql::Name::new("message"),
+                            f.message.clone().into(),
+                        );
+                        async_graphql::Value::Object(obj)
+                    })
+                    .collect();
+                ext.set("fields", list);
+            }
+            if let Error::Conflict { field, .. } = &err {
+                ext.set("field", *field);
+            }
+        })
+    }
+}
+
+/// Builds a GraphQL error with a code, for errors raised in the GraphQL layer itself.
+pub fn graphql_error(code: ErrorCode, message: impl Into<String>) -> async_graphql::Error {
+    async_graphql::Error::new(message).extend_with(|_, ext| ext.set("code", code.as_str()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_hide_their_cause() {
+        let err: async_graphql::Error = Error::Internal("password column missing".into()).into();
+        assert_eq!(err.message, "internal error");
+        let ext = err.extensions.expect("extensions");
+        assert_eq!(
+            ext.get("code"),
+            Some(&async_graphql::Value::from("INTERNAL"))
+        );
+    }
+
+    #[test]
+    fn invalid_input_lists_every_field() {
+        let err = Error::InvalidInput(vec![
+            FieldError {
+                field: "email".into(),
+                message: "is not an email address".into(),
+            },
+            FieldError {
+                field: "username".into(),
+                message: "must not be empty".into(),
+            },
+        ]);
+        assert_eq!(err.code(), ErrorCode::BadUserInput);
+        let gql: async_graphql::Error = err.into();
+        assert!(gql.message.contains("email") && gql.message.contains("username"));
+        let ext = gql.extensions.expect("extensions");
+        match ext.get("fields") {
+            Some(async_graphql::Value::List(fields)) => assert_eq!(fields.len(), 2),
+            other => panic!("fields missing: {other:?}"),
+        }
+    }
+}

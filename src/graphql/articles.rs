@@ -1,0 +1,491 @@
+//! Articles: the `Article` type, `article`, `articles`, `feed`, and the article
+//! mutations.
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::article;
+
+use super::comments::{CommentConnection, CommentOrder, comment_connection};
+use super::context::ContextExt;
+use super::node::{NodeKind, global_id};
+use super::users::User;
+use crate::auth::Viewer;
+use crate::error::Error;
+use crate::service::articles::{self, ArticleChanges, ArticleFilter, NewArticle};
+use crate::service::pagination::{PageRequest, SortDirection};
+
+/// An article, published or a draft. Drafts are visible only to their author.
+#[derive(Clone)]
+pub struct Article(pub article::Model);
+
+/// Whether an article is public.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ArticleStatus {
+    /// Visible to everyone.
+    Published,
+    /// Visible only to its author until published.
+    Draft,
+}
+
+/// Which way a list runs.
+#[derive(Enum, Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub enum OrderDirection {
+    /// Oldest first.
+    Asc,
+    /// Newest first.
+    #[default]
+    Desc,
+}
+
+impl From<OrderDirection> for SortDirection {
+    fn from(direction: OrderDirection) -> Self {
+        match direction {
+            OrderDirection::Asc => SortDirection::Asc,
+            OrderDirection::Desc => SortDirection::Desc,
+        }
+    }
+}
+
+/// Fields articles can be ordered by.
+#[derive(Enum, Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub enum ArticleOrderField {
+    /// When the article was created.
+    #[default]
+    CreatedAt,
+}
+
+/// How to order a list of articles.
+#[derive(InputObject, Clone, Copy, Debug, Default)]
+pub struct ArticleOrder {
+    /// The field to order by.
+    #[graphql(default)]
+    pub field: ArticleOrderField,
+    /// The direction; newest first by default.
+    #[graphql(default)]
+    pub direction: OrderDirection,
+}
+
+/// Narrows `articles` down; all given conditions must hold.
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct ArticleFilterInput {
+    /// Only articles carrying this tag.
+    pub tag: Option<String>,
+    /// Only articles by the user with this username.
+    pub author: Option<String>,
+    /// Only articles favorited by the user with this username.
+    pub favorited_by: Option<String>,
+    /// PUBLISHED (default) or DRAFT: the viewer's own drafts.
+    pub status: Option<ArticleStatus>,
+}
+
+/// Extra fields of an article list.
+pub struct ArticleConnectionFields {
+    viewer: Viewer,
+    filter: ArticleFilter,
+}
+
+#[Object]
+impl ArticleConnectionFields {
+    /// How many articles the list holds across all pages.
+    async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
+        Ok(articles::count(&ctx.state()?.db, &self.viewer, &self.filter).await?)
+    }
+}
+
+/// A page of articles, in the Relay connection shape.
+pub type ArticleConnection = Connection<String, Article, ArticleConnectionFields>;
+
+/// Relay pagination arguments: `first`, `after`, `last`, `before`.
+pub type PageArgs = (Option<i32>, Option<String>, Option<i32>, Option<String>);
+
+/// Validates pagination arguments against the ordering.
+pub fn page_request(args: &PageArgs, direction: OrderDirection) -> Result<PageRequest, Error> {
+    let (first, after, last, before) = args;
+    PageRequest::new(
+        *first,
+        after.as_deref(),
+        *last,
+        before.as_deref(),
+        direction.into(),
+    )
+}
+
+/// Loads one page of the articles `filter` selects, as a connection.
+pub async fn article_connection(
+    ctx: &Context<'_>,
+    filter: ArticleFilter,
+    args: PageArgs,
+    order: ArticleOrder,
+) -> Result<ArticleConnection> {
+    let request = page_request(&args, order.direction)?;
+    let viewer = ctx.viewer()?.clone();
+    let page = articles::list(&ctx.state()?.db, &viewer, &filter, &request).await?;
+    let mut connection = Connection::with_additional_fields(
+        page.has_previous_page,
+        page.has_next_page,
+        ArticleConnectionFields { viewer, filter },
+    );
+    connection.edges.extend(
+        page.items
+            .into_iter()
+            .map(|row| Edge::new(articles::cursor(&row).encode(), Article(row))),
+    );
+    Ok(connection)
+}
+
+#[Object]
+impl Article {
+    /// Opaque global id.
+    pub async fn id(&self) -> ID {
+        global_id(NodeKind::Article, self.0.id)
+    }
+
+    /// URL-safe unique name derived from the title; changes when the title does.
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+
+    /// Headline.
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+
+    /// One-line summary shown in lists.
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+
+    /// Full text, in Markdown.
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+
+    /// Tag names, alphabetically.
+    async fn tags(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        Ok(ctx
+            .loaders()?
+            .article_tags
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default())
+    }
+
+    /// The writer.
+    async fn author(&self, ctx: &Context<'_>) -> Result<User> {
+        let user = ctx.loaders()?.users.load_one(self.0.author_id).await?;
+        user.map(User)
+            .ok_or_else(|| Error::Internal(format!("article {} has no author", self.0.id)).into())
+    }
+
+    /// PUBLISHED or DRAFT.
+    async fn status(&self) -> ArticleStatus {
+        if self.0.is_published() {
+            ArticleStatus::Published
+        } else {
+            ArticleStatus::Draft
+        }
+    }
+
+    /// When it was published; null for a draft.
+    async fn published_at(&self) -> Option<DateTime<Utc>> {
+        self.0.published_at
+    }
+
+    /// When it was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// When it was last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+
+    /// How many users favorited it.
+    async fn favorites_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        Ok(ctx
+            .loaders()?
+            .favorite_counts
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or(0))
+    }
+
+    /// Whether the signed-in viewer favorited it; false when anonymous.
+    async fn viewer_has_favorited(&self, ctx: &Context<'_>) -> Result<bool> {
+        match ctx.viewer_loaders() {
+            Some(loaders) => Ok(loaders
+                .favorited
+                .load_one(self.0.id)
+                .await?
+                .unwrap_or(false)),
+            None => Ok(false),
+        }
+    }
+
+    /// How many comments it has.
+    async fn comment_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        Ok(ctx
+            .loaders()?
+            .comment_counts
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or(0))
+    }
+
+    /// Its comments, oldest first by default.
+    async fn comments(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Return the first n comments, 1 to 100.")] first: Option<i32>,
+        #[graphql(desc = "Return comments after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n comments, 1 to 100.")] last: Option<i32>,
+        #[graphql(desc = "Return comments before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Ordering; oldest first by default.", default)] order_by: CommentOrder,
+    ) -> Result<CommentConnection> {
+        comment_connection(ctx, self.0.id, (first, after, last, before), order_by).await
+    }
+}
+
+/// Root fields about articles.
+#[derive(Default)]
+pub struct ArticleQuery;
+
+#[Object]
+impl ArticleQuery {
+    /// The article with this slug, or null when there is none or it is someone else's draft.
+    async fn article(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The article's slug.")] slug: String,
+    ) -> Result<Option<Article>> {
+        match articles::find_by_slug(&ctx.state()?.db, ctx.viewer()?, &slug).await {
+            Ok(article) => Ok(Some(Article(article))),
+            Err(Error::NotFound(_)) => Ok(None),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Published articles, newest first by default, optionally filtered by tag,
+    /// author or who favorited them; or the viewer's own drafts.
+    #[allow(clippy::too_many_arguments)]
+    async fn articles(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Return the first n articles, 1 to 100 (20 when neither first nor last is given)."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Return articles after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n articles, 1 to 100.")] last: Option<i32>,
+        #[graphql(desc = "Return articles before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Conditions the articles must meet.", default)] filter: ArticleFilterInput,
+        #[graphql(desc = "Ordering; newest first by default.", default)] order_by: ArticleOrder,
+    ) -> Result<ArticleConnection> {
+        let filter = ArticleFilter {
+            tag: filter.tag,
+            author: filter.author,
+            favorited_by: filter.favorited_by,
+            drafts: filter.status == Some(ArticleStatus::Draft),
+            followed_by: None,
+        };
+        article_connection(ctx, filter, (first, after, last, before), order_by).await
+    }
+
+    /// Published articles by the users the viewer follows, newest first. Needs a token.
+    async fn feed(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Return the first n articles, 1 to 100.")] first: Option<i32>,
+        #[graphql(desc = "Return articles after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n articles, 1 to 100.")] last: Option<i32>,
+        #[graphql(desc = "Return articles before this cursor.")] before: Option<String>,
+    ) -> Result<ArticleConnection> {
+        let me = ctx.viewer()?.require_user()?;
+        let filter = ArticleFilter {
+            followed_by: Some(me),
+            ..Default::default()
+        };
+        article_connection(
+            ctx,
+            filter,
+            (first, after, last, before),
+            ArticleOrder::default(),
+        )
+        .await
+    }
+}
+
+/// Input of `createArticle`.
+#[derive(InputObject)]
+pub struct CreateArticleInput {
+    /// Headline, 1 to 255 characters; the slug is made from it.
+    pub title: String,
+    /// One-line summary, 1 to 1,000 characters.
+    pub description: String,
+    /// Full text in Markdown.
+    pub body: String,
+    /// Up to 10 tags, each up to 32 characters.
+    #[graphql(default)]
+    pub tags: Vec<String>,
+    /// Keep the article as a draft (visible only to you) instead of publishing it.
+    #[graphql(default)]
+    pub draft: bool,
+}
+
+/// Result of `createArticle`.
+#[derive(SimpleObject)]
+pub struct CreateArticlePayload {
+    /// The new article.
+    pub article: Article,
+}
+
+/// Input of `updateArticle`: only the fields given change.
+#[derive(InputObject)]
+pub struct UpdateArticleInput {
+    /// Slug of the article to change.
+    pub slug: String,
+    /// New headline; the slug changes with it.
+    pub title: Option<String>,
+    /// New summary.
+    pub description: Option<String>,
+    /// New body.
+    pub body: Option<String>,
+    /// New tags, replacing the old ones.
+    pub tags: Option<Vec<String>>,
+}
+
+/// Result of `updateArticle`.
+#[derive(SimpleObject)]
+pub struct UpdateArticlePayload {
+    /// The article after the change.
+    pub article: Article,
+}
+
+/// Input naming one article by slug.
+#[derive(InputObject)]
+pub struct ArticleSlugInput {
+    /// The article's slug.
+    pub slug: String,
+}
+
+/// Result of `publishArticle`.
+#[derive(SimpleObject)]
+pub struct PublishArticlePayload {
+    /// The article, now published.
+    pub article: Article,
+}
+
+/// Result of `deleteArticle`.
+#[derive(SimpleObject)]
+pub struct DeleteArticlePayload {
+    /// Global id of the deleted article.
+    pub deleted_article_id: ID,
+}
+
+/// Result of `favoriteArticle`.
+#[derive(SimpleObject)]
+pub struct FavoriteArticlePayload {
+    /// The favorited article.
+    pub article: Article,
+}
+
+/// Result of `unfavoriteArticle`.
+#[derive(SimpleObject)]
+pub struct UnfavoriteArticlePayload {
+    /// The article, no longer favorited.
+    pub article: Article,
+}
+
+/// Mutations about articles.
+#[derive(Default)]
+pub struct ArticleMutation;
+
+#[Object]
+impl ArticleMutation {
+    /// Writes a new article, published unless `draft` is true.
+    async fn create_article(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateArticleInput,
+    ) -> Result<CreateArticlePayload> {
+        let new = NewArticle {
+            title: input.title,
+            description: input.description,
+            body: input.body,
+            tags: input.tags,
+            draft: input.draft,
+        };
+        let article = articles::create(ctx.state()?, ctx.viewer()?, new).await?;
+        Ok(CreateArticlePayload {
+            article: Article(article),
+        })
+    }
+
+    /// Changes one of the viewer's articles.
+    async fn update_article(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateArticleInput,
+    ) -> Result<UpdateArticlePayload> {
+        let changes = ArticleChanges {
+            title: input.title,
+            description: input.description,
+            body: input.body,
+            tags: input.tags,
+        };
+        let article = articles::update(ctx.state()?, ctx.viewer()?, &input.slug, changes).await?;
+        Ok(UpdateArticlePayload {
+            article: Article(article),
+        })
+    }
+
+    /// Publishes one of the viewer's drafts; publishing a published article changes nothing.
+    async fn publish_article(
+        &self,
+        ctx: &Context<'_>,
+        input: ArticleSlugInput,
+    ) -> Result<PublishArticlePayload> {
+        let article = articles::publish(ctx.state()?, ctx.viewer()?, &input.slug).await?;
+        Ok(PublishArticlePayload {
+            article: Article(article),
+        })
+    }
+
+    /// Deletes one of the viewer's articles with its comments and favorites.
+    async fn delete_article(
+        &self,
+        ctx: &Context<'_>,
+        input: ArticleSlugInput,
+    ) -> Result<DeleteArticlePayload> {
+        let article = articles::delete(ctx.state()?, ctx.viewer()?, &input.slug).await?;
+        Ok(DeleteArticlePayload {
+            deleted_article_id: global_id(NodeKind::Article, article.id),
+        })
+    }
+
+    /// Adds an article to the viewer's favorites; twice is the same as once.
+    async fn favorite_article(
+        &self,
+        ctx: &Context<'_>,
+        input: ArticleSlugInput,
+    ) -> Result<FavoriteArticlePayload> {
+        let article = articles::favorite(&ctx.state()?.db, ctx.viewer()?, &input.slug).await?;
+        Ok(FavoriteArticlePayload {
+            article: Article(article),
+        })
+    }
+
+    /// Removes an article from the viewer's favorites.
+    async fn unfavorite_article(
+        &self,
+        ctx: &Context<'_>,
+        input: ArticleSlugInput,
+    ) -> Result<UnfavoriteArticlePayload> {
+        let article = articles::unfavorite(&ctx.state()?.db, ctx.viewer()?, &input.slug).await?;
+        Ok(UnfavoriteArticlePayload {
+            article: Article(article),
+        })
+    }
+}

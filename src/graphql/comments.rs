@@ -1,0 +1,182 @@
+//! Comments: the `Comment` type, an article's comment list, and the comment mutations.
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::comment;
+
+use super::articles::{Article, ArticleOrderField, OrderDirection, PageArgs, page_request};
+use super::context::ContextExt;
+use super::node::{NodeKind, global_id, parse_id_of};
+use super::users::User;
+use crate::error::Error;
+use crate::service::comments;
+
+/// A comment on an article. Visible exactly when its article is.
+#[derive(Clone)]
+pub struct Comment(pub comment::Model);
+
+/// How to order a list of comments.
+#[derive(InputObject, Clone, Copy, Debug)]
+pub struct CommentOrder {
+    /// The field to order by.
+    #[graphql(default)]
+    pub field: ArticleOrderField,
+    /// The direction; oldest first by default.
+    #[graphql(default_with = "OrderDirection::Asc")]
+    pub direction: OrderDirection,
+}
+
+impl Default for CommentOrder {
+    fn default() -> Self {
+        Self {
+            field: ArticleOrderField::CreatedAt,
+            direction: OrderDirection::Asc,
+        }
+    }
+}
+
+/// Extra fields of a comment list.
+pub struct CommentConnectionFields {
+    article_id: i64,
+}
+
+#[Object]
+impl CommentConnectionFields {
+    /// How many comments the list holds across all pages.
+    async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
+        Ok(comments::count(&ctx.state()?.db, self.article_id).await?)
+    }
+}
+
+/// A page of comments, in the Relay connection shape.
+pub type CommentConnection = Connection<String, Comment, CommentConnectionFields>;
+
+/// Loads one page of an article's comments, as a connection.
+pub async fn comment_connection(
+    ctx: &Context<'_>,
+    article_id: i64,
+    args: PageArgs,
+    order: CommentOrder,
+) -> Result<CommentConnection> {
+    let request = page_request(&args, order.direction)?;
+    let page = comments::list(&ctx.state()?.db, article_id, &request).await?;
+    let mut connection = Connection::with_additional_fields(
+        page.has_previous_page,
+        page.has_next_page,
+        CommentConnectionFields { article_id },
+    );
+    connection.edges.extend(
+        page.items
+            .into_iter()
+            .map(|row| Edge::new(comments::cursor(&row).encode(), Comment(row))),
+    );
+    Ok(connection)
+}
+
+#[Object]
+impl Comment {
+    /// Opaque global id.
+    pub async fn id(&self) -> ID {
+        global_id(NodeKind::Comment, self.0.id)
+    }
+
+    /// Text, in Markdown.
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+
+    /// Who wrote it.
+    async fn author(&self, ctx: &Context<'_>) -> Result<User> {
+        let user = ctx.loaders()?.users.load_one(self.0.author_id).await?;
+        user.map(User)
+            .ok_or_else(|| Error::Internal(format!("comment {} has no author", self.0.id)).into())
+    }
+
+    /// The article it is on.
+    async fn article(&self, ctx: &Context<'_>) -> Result<Article> {
+        let article = ctx.loaders()?.articles.load_one(self.0.article_id).await?;
+        article
+            .map(Article)
+            .ok_or_else(|| Error::Internal(format!("comment {} has no article", self.0.id)).into())
+    }
+
+    /// When it was written.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// When it was last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+/// Input of `addComment`.
+#[derive(InputObject)]
+pub struct AddCommentInput {
+    /// Slug of the article to comment on.
+    pub article_slug: String,
+    /// Text in Markdown, 1 to 10,000 characters.
+    pub body: String,
+}
+
+/// Result of `addComment`.
+#[derive(SimpleObject)]
+pub struct AddCommentPayload {
+    /// The new comment.
+    pub comment: Comment,
+}
+
+/// Input of `deleteComment`.
+#[derive(InputObject)]
+pub struct DeleteCommentInput {
+    /// Global id of the comment.
+    pub id: ID,
+}
+
+/// Result of `deleteComment`.
+#[derive(SimpleObject)]
+pub struct DeleteCommentPayload {
+    /// Global id of the deleted comment.
+    pub deleted_comment_id: ID,
+}
+
+/// Mutations about comments.
+#[derive(Default)]
+pub struct CommentMutation;
+
+#[Object]
+impl CommentMutation {
+    /// Comments on an article the viewer can see.
+    async fn add_comment(
+        &self,
+        ctx: &Context<'_>,
+        input: AddCommentInput,
+    ) -> Result<AddCommentPayload> {
+        let comment = comments::add(
+            ctx.state()?,
+            ctx.viewer()?,
+            &input.article_slug,
+            &input.body,
+        )
+        .await?;
+        Ok(AddCommentPayload {
+            comment: Comment(comment),
+        })
+    }
+
+    /// Deletes one of the viewer's comments.
+    async fn delete_comment(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteCommentInput,
+    ) -> Result<DeleteCommentPayload> {
+        let id = parse_id_of(NodeKind::Comment, &input.id)
+            .ok_or_else(|| Error::invalid_field("id", "is not a comment id"))?;
+        let comment = comments::delete(ctx.state()?, ctx.viewer()?, id).await?;
+        Ok(DeleteCommentPayload {
+            deleted_comment_id: global_id(NodeKind::Comment, comment.id),
+        })
+    }
+}

@@ -1,0 +1,59 @@
+//! The GraphQL schema: one part per domain, merged into the roots here.
+//!
+//! Resolvers stay thin: they parse arguments, take the viewer from the context
+//! and make one call into [`crate::service`].
+
+pub mod articles;
+pub mod comments;
+pub mod context;
+pub mod loaders;
+pub mod node;
+pub mod subscriptions;
+pub mod tags;
+pub mod users;
+
+use async_graphql::{MergedObject, Schema};
+
+use crate::state::AppState;
+
+/// Every query root field.
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(
+    users::UserQuery,
+    articles::ArticleQuery,
+    tags::TagQuery,
+    node::NodeQuery,
+);
+
+/// Every mutation.
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(
+    users::UserMutation,
+    articles::ArticleMutation,
+    comments::CommentMutation,
+);
+
+/// The schema type served at `/graphql`.
+pub type ConduitSchema = Schema<QueryRoot, MutationRoot, subscriptions::SubscriptionRoot>;
+
+/// The schema without data, for printing the SDL.
+pub fn schema_builder()
+-> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, subscriptions::SubscriptionRoot> {
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        subscriptions::SubscriptionRoot,
+    )
+    .register_output_type::<node::Node>()
+}
+
+/// The schema wired to the application's state and shared loaders.
+pub fn build_schema(state: AppState) -> ConduitSchema {
+    let loaders = loaders::Loaders::new(&state.db);
+    schema_builder().data(loaders).data(state).finish()
+}
+
+/// The SDL clients generate code from; `schema.graphql` must equal it.
+pub fn sdl() -> String {
+    schema_builder().finish().sdl()
+}

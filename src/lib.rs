@@ -1,0 +1,33 @@
+//! Conduit Gateway: the GraphQL API of the RealWorld "Conduit" publishing app.
+//!
+//! # Layout
+//!
+//! A request travels down these modules, and nothing points back up:
+//!
+//! 1. [`http`]: routes. Verifies the bearer token once into an [`auth::Viewer`]
+//!    and runs the schema with it; WebSocket subscriptions do the same in
+//!    `connection_init`.
+//! 2. [`graphql`]: the schema, one module per domain (users, articles, comments,
+//!    tags, subscriptions) plus Relay nodes and DataLoaders. Resolvers are thin.
+//! 3. [`service`]: the domain code, the only place that touches the database,
+//!    runs transactions and publishes events. Writes authorize through the viewer.
+//! 4. `entity` (workspace crate): one sea-orm entity per table; `migration`
+//!    creates them.
+//!
+//! Shared machinery used from `graphql` down: [`auth`] (passwords, tokens, the
+//! capability check), [`pubsub`] (subscription events), [`error`] (one error type,
+//! one mapping to GraphQL codes), [`config`], [`telemetry`] and [`state`]. [`app`]
+//! wires them together at start-up; [`cli`] and [`seed`] serve the binary.
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod pubsub;
+pub mod seed;
+pub mod service;
+pub mod state;
+pub mod telemetry;

@@ -1,0 +1,102 @@
+//! The `conduit` binary: parse the command line and the configuration, then run.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use conduit::app::{Application, StartError, connect};
+use conduit::cli::{Cli, Command, MigrateAction};
+use conduit::config::Config;
+use conduit::seed::{self, SeedPlan};
+use conduit::state::StatementCounter;
+use migration::{Migrator, MigratorTrait};
+
+/// Exit code for configuration that cannot be used.
+const EXIT_CONFIG: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Schema = command {
+        print!("{}", conduit::graphql::sdl());
+        return ExitCode::SUCCESS;
+    }
+    let config = match Config::load() {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("conduit: {err}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    conduit::telemetry::init(config.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("conduit: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(command, config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            let config_error = err
+                .downcast_ref::<StartError>()
+                .is_some_and(|e| matches!(e, StartError::Config(_)));
+            eprintln!("conduit: {err:#}");
+            if config_error {
+                ExitCode::from(EXIT_CONFIG)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => {
+            let app = Application::build(config).await?;
+            app.run_until_stopped().await.context("server failed")?;
+        }
+        Command::Schema => print!("{}", conduit::graphql::sdl()),
+        Command::Migrate { action } => {
+            let db = connect(&config, StatementCounter::default()).await?;
+            match action {
+                MigrateAction::Up => Migrator::up(&db, None).await?,
+                MigrateAction::Down => Migrator::down(&db, Some(1)).await?,
+                MigrateAction::Fresh => Migrator::fresh(&db).await?,
+                MigrateAction::Status => {
+                    for migration in Migrator::get_migration_with_status(&db).await? {
+                        println!(
+                            "{:<10} {}",
+                            format!("{:?}", migration.status()),
+                            migration.name()
+                        );
+                    }
+                }
+            }
+        }
+        Command::Seed {
+            users,
+            articles,
+            comments_per_article,
+            password,
+        } => {
+            let db = connect(&config, StatementCounter::default()).await?;
+            if config.run_migrations {
+                Migrator::up(&db, None).await?;
+            }
+            let plan = SeedPlan {
+                users,
+                articles,
+                comments_per_article,
+                password,
+            };
+            seed::run(&db, &plan).await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,534 @@
+//! Articles and drafts: listing, reading, writing, publishing, favorites.
+//!
+//! A draft is visible only to its author, and only through a token that allows
+//! `article.read_draft`; everywhere else it does not exist (NOT_FOUND).
+
+use std::collections::{HashMap, HashSet};
+
+use entity::{article, article_tag, favorite, follow, tag, user};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Select, Set, TransactionTrait,
+};
+
+use super::fields::{self, Validator};
+use super::pagination::{Cursor, Page, PageRequest, fetch_page};
+use super::{is_unique_violation, now, tags};
+use crate::auth::capability::ResourceKind;
+use crate::auth::{Action, Capability, Viewer};
+use crate::error::{Error, Result};
+use crate::pubsub::Event;
+use crate::state::AppState;
+
+/// Which articles a list shows.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ArticleFilter {
+    /// Only articles carrying this tag.
+    pub tag: Option<String>,
+    /// Only articles by this username.
+    pub author: Option<String>,
+    /// Only articles favorited by this username.
+    pub favorited_by: Option<String>,
+    /// Published articles, or the viewer's own drafts.
+    pub drafts: bool,
+    /// Only articles by authors this user follows (the feed).
+    pub followed_by: Option<i64>,
+}
+
+/// What `createArticle` asks for.
+#[derive(Clone, Debug)]
+pub struct NewArticle {
+    /// Headline.
+    pub title: String,
+    /// Summary.
+    pub description: String,
+    /// Markdown body.
+    pub body: String,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Keep it as a draft instead of publishing.
+    pub draft: bool,
+}
+
+/// The changes `updateArticle` may carry; `None` leaves a field alone.
+#[derive(Clone, Debug, Default)]
+pub struct ArticleChanges {
+    /// New headline; the slug follows it.
+    pub title: Option<String>,
+    /// New summary.
+    pub description: Option<String>,
+    /// New body.
+    pub body: Option<String>,
+    /// New tag list, replacing the old one.
+    pub tags: Option<Vec<String>>,
+}
+
+/// The cursor of an article in a list.
+pub fn cursor(article: &article::Model) -> Cursor {
+    Cursor {
+        at: article.created_at,
+        id: article.id,
+    }
+}
+
+/// Whether the viewer may see `article`.
+pub fn is_visible(viewer: &Viewer, article: &article::Model) -> bool {
+    article.is_published()
+        || viewer.may(&Capability::new(
+            Action::ArticleReadDraft,
+            ResourceKind::Article,
+            article.id,
+            article.author_id,
+        ))
+}
+
+fn filtered(viewer: &Viewer, filter: &ArticleFilter) -> Select<article::Entity> {
+    let mut select = article::Entity::find();
+    if filter.drafts {
+        // Only the viewer's own drafts; nobody else's, and none for anonymous callers.
+        select = select
+            .filter(article::Column::PublishedAt.is_null())
+            .filter(article::Column::AuthorId.eq(viewer.user_id().unwrap_or(-1)));
+    } else {
+        select = select.filter(article::Column::PublishedAt.is_not_null());
+    }
+    if let Some(author) = &filter.author {
+        select = select.filter(
+            article::Column::AuthorId.in_subquery(
+                Query::select()
+                    .column(user::Column::Id)
+                    .from(user::Entity)
+                    .and_where(user::Column::Username.eq(author.trim()))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(name) = &filter.tag {
+        select = select.filter(
+            article::Column::Id.in_subquery(
+                Query::select()
+                    .column((article_tag::Entity, article_tag::Column::ArticleId))
+                    .from(article_tag::Entity)
+                    .inner_join(
+                        tag::Entity,
+                        Expr::col((tag::Entity, tag::Column::Id))
+                            .equals((article_tag::Entity, article_tag::Column::TagId)),
+                    )
+                    .and_where(Expr::col((tag::Entity, tag::Column::Name)).eq(name.trim()))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(username) = &filter.favorited_by {
+        select = select.filter(
+            article::Column::Id.in_subquery(
+                Query::select()
+                    .column((favorite::Entity, favorite::Column::ArticleId))
+                    .from(favorite::Entity)
+                    .inner_join(
+                        user::Entity,
+                        Expr::col((user::Entity, user::Column::Id))
+                            .equals((favorite::Entity, favorite::Column::UserId)),
+                    )
+                    .and_where(
+                        Expr::col((user::Entity, user::Column::Username)).eq(username.trim()),
+                    )
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(follower) = filter.followed_by {
+        select = select.filter(
+            article::Column::AuthorId.in_subquery(
+                Query::select()
+                    .column(follow::Column::FolloweeId)
+                    .from(follow::Entity)
+                    .and_where(follow::Column::FollowerId.eq(follower))
+                    .to_owned(),
+            ),
+        );
+    }
+    select
+}
+
+/// Checks the viewer may list drafts or read the feed, as the filter asks.
+fn authorize_filter(viewer: &Viewer, filter: &ArticleFilter) -> Result<()> {
+    if filter.drafts {
+        let me = viewer.require_user()?;
+        viewer.authorize(&Capability::new(
+            Action::ArticleReadDraft,
+            ResourceKind::User,
+            me,
+            me,
+        ))?;
+    }
+    if let Some(follower) = filter.followed_by {
+        viewer.authorize(&Capability::on_user(Action::FeedRead, follower))?;
+    }
+    Ok(())
+}
+
+/// One page of the articles `filter` selects. One statement.
+pub async fn list(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    filter: &ArticleFilter,
+    page: &PageRequest,
+) -> Result<Page<article::Model>> {
+    authorize_filter(viewer, filter)?;
+    fetch_page(
+        db,
+        filtered(viewer, filter),
+        article::Column::CreatedAt,
+        article::Column::Id,
+        page,
+    )
+    .await
+}
+
+/// How many articles `filter` selects. One statement.
+pub async fn count(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    filter: &ArticleFilter,
+) -> Result<u64> {
+    authorize_filter(viewer, filter)?;
+    Ok(filtered(viewer, filter).count(db).await?)
+}
+
+/// The article with this slug, if the viewer may see it; NOT_FOUND otherwise.
+pub async fn find_by_slug(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    slug: &str,
+) -> Result<article::Model> {
+    let article = article::Entity::find()
+        .filter(article::Column::Slug.eq(slug.trim()))
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound("article"))?;
+    if is_visible(viewer, &article) {
+        Ok(article)
+    } else {
+        Err(Error::NotFound("article"))
+    }
+}
+
+/// Articles by id, for the article loader; visibility is the caller's to check. One statement.
+pub async fn by_ids(db: &DatabaseConnection, ids: &[i64]) -> Result<HashMap<i64, article::Model>> {
+    let rows = article::Entity::find()
+        .filter(article::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|a| (a.id, a)).collect())
+}
+
+/// Writes a new article (published unless `draft`) with its tags, in one transaction.
+pub async fn create(
+    state: &AppState,
+    viewer: &Viewer,
+    input: NewArticle,
+) -> Result<article::Model> {
+    let me = viewer.authorize_own(Action::ArticleCreate)?;
+    let mut v = Validator::default();
+    let title = v.field("title", fields::title(&input.title));
+    let description = v.field("description", fields::description(&input.description));
+    let body = v.field("body", fields::article_body(&input.body));
+    let tag_names = v.field("tags", fields::tags(&input.tags));
+    let (Some(title), Some(description), Some(body), Some(tag_names)) =
+        (title, description, body, tag_names)
+    else {
+        return Err(v.into_error());
+    };
+    let mut attempt = 0;
+    let article = loop {
+        attempt += 1;
+        let (title, description, body, tag_names) = (
+            title.clone(),
+            description.clone(),
+            body.clone(),
+            tag_names.clone(),
+        );
+        let result = state
+            .db
+            .transaction::<_, article::Model, Error>(|txn| {
+                Box::pin(async move {
+                    let at = now();
+                    let slug = free_slug(txn, &title, None).await?;
+                    let row = article::ActiveModel {
+                        slug: Set(slug),
+                        title: Set(title),
+                        description: Set(description),
+                        body: Set(body),
+                        author_id: Set(me),
+                        published_at: Set((!input.draft).then_some(at)),
+                        created_at: Set(at),
+                        updated_at: Set(at),
+                        ..Default::default()
+                    };
+                    let article = row.insert(txn).await?;
+                    tags::attach(txn, article.id, &tag_names).await?;
+                    Ok(article)
+                })
+            })
+            .await
+            .map_err(Error::from);
+        match result {
+            // Another writer took the same slug between our check and insert: pick again.
+            Err(Error::Database(err)) if attempt < 3 && is_unique_violation(&err) => continue,
+            other => break other?,
+        }
+    };
+    tracing::info!(
+        article_id = article.id,
+        draft = input.draft,
+        "article created"
+    );
+    if article.is_published() {
+        state.pubsub.publish(Event::ArticlePublished {
+            article_id: article.id,
+        });
+    }
+    Ok(article)
+}
+
+/// Changes an article's text or tags, in one transaction. A new title gives a new slug.
+pub async fn update(
+    state: &AppState,
+    viewer: &Viewer,
+    slug: &str,
+    changes: ArticleChanges,
+) -> Result<article::Model> {
+    let current = find_by_slug(&state.db, viewer, slug).await?;
+    viewer.authorize(&owned(Action::ArticleUpdate, &current))?;
+    let mut v = Validator::default();
+    let title = v.optional("title", changes.title.as_deref(), fields::title);
+    let description = v.optional(
+        "description",
+        changes.description.as_deref(),
+        fields::description,
+    );
+    let body = v.optional("body", changes.body.as_deref(), fields::article_body);
+    let tag_names = v.optional("tags", changes.tags.as_deref(), fields::tags);
+    let (Some(title), Some(description), Some(body), Some(tag_names)) =
+        (title, description, body, tag_names)
+    else {
+        return Err(v.into_error());
+    };
+    state
+        .db
+        .transaction::<_, article::Model, Error>(|txn| {
+            Box::pin(async move {
+                let id = current.id;
+                let mut row: article::ActiveModel = current.clone().into();
+                if let Some(title) = title {
+                    if title != current.title {
+                        row.slug = Set(free_slug(txn, &title, Some(id)).await?);
+                    }
+                    row.title = Set(title);
+                }
+                if let Some(description) = description {
+                    row.description = Set(description);
+                }
+                if let Some(body) = body {
+                    row.body = Set(body);
+                }
+                row.updated_at = Set(now());
+                let article = row.update(txn).await?;
+                if let Some(tag_names) = tag_names {
+                    tags::detach_all(txn, id).await?;
+                    tags::attach(txn, id, &tag_names).await?;
+                }
+                Ok(article)
+            })
+        })
+        .await
+        .map_err(Error::from)
+}
+
+/// Publishes a draft; publishing a published article changes nothing.
+pub async fn publish(state: &AppState, viewer: &Viewer, slug: &str) -> Result<article::Model> {
+    let current = find_by_slug(&state.db, viewer, slug).await?;
+    viewer.authorize(&owned(Action::ArticlePublish, &current))?;
+    if current.is_published() {
+        return Ok(current);
+    }
+    let at = now();
+    let mut row: article::ActiveModel = current.into();
+    row.published_at = Set(Some(at));
+    row.updated_at = Set(at);
+    let article = row.update(&state.db).await?;
+    tracing::info!(article_id = article.id, "article published");
+    state.pubsub.publish(Event::ArticlePublished {
+        article_id: article.id,
+    });
+    Ok(article)
+}
+
+/// Deletes an article with its comments, favorites and tag links, in one transaction.
+pub async fn delete(state: &AppState, viewer: &Viewer, slug: &str) -> Result<article::Model> {
+    let current = find_by_slug(&state.db, viewer, slug).await?;
+    viewer.authorize(&owned(Action::ArticleDelete, &current))?;
+    let id = current.id;
+    state
+        .db
+        .transaction::<_, (), Error>(|txn| Box::pin(async move { delete_rows(txn, id).await }))
+        .await?;
+    tracing::info!(article_id = id, "article deleted");
+    Ok(current)
+}
+
+async fn delete_rows(txn: &DatabaseTransaction, id: i64) -> Result<()> {
+    entity::comment::Entity::delete_many()
+        .filter(entity::comment::Column::ArticleId.eq(id))
+        .exec(txn)
+        .await?;
+    favorite::Entity::delete_many()
+        .filter(favorite::Column::ArticleId.eq(id))
+        .exec(txn)
+        .await?;
+    tags::detach_all(txn, id).await?;
+    article::Entity::delete_by_id(id).exec(txn).await?;
+    Ok(())
+}
+
+/// Adds the article to the viewer's favorites; twice is the same as once.
+pub async fn favorite(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    slug: &str,
+) -> Result<article::Model> {
+    let article = find_by_slug(db, viewer, slug).await?;
+    let me = viewer.require_user()?;
+    viewer.authorize(&Capability::new(
+        Action::ArticleFavorite,
+        ResourceKind::Article,
+        article.id,
+        me,
+    ))?;
+    let row = favorite::ActiveModel {
+        user_id: Set(me),
+        article_id: Set(article.id),
+        created_at: Set(now()),
+    };
+    match favorite::Entity::insert(row)
+        .exec_without_returning(db)
+        .await
+    {
+        Ok(_) => Ok(article),
+        Err(err) if is_unique_violation(&err) => Ok(article),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Removes the article from the viewer's favorites; a no-op when it is not there.
+pub async fn unfavorite(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    slug: &str,
+) -> Result<article::Model> {
+    let article = find_by_slug(db, viewer, slug).await?;
+    let me = viewer.require_user()?;
+    viewer.authorize(&Capability::new(
+        Action::ArticleFavorite,
+        ResourceKind::Article,
+        article.id,
+        me,
+    ))?;
+    favorite::Entity::delete_many()
+        .filter(favorite::Column::UserId.eq(me))
+        .filter(favorite::Column::ArticleId.eq(article.id))
+        .exec(db)
+        .await?;
+    Ok(article)
+}
+
+/// How many users favorited each of `ids`. One statement.
+pub async fn favorite_counts(db: &DatabaseConnection, ids: &[i64]) -> Result<HashMap<i64, i64>> {
+    let rows: Vec<(i64, i64)> = favorite::Entity::find()
+        .select_only()
+        .column(favorite::Column::ArticleId)
+        .column_as(favorite::Column::UserId.count(), "n")
+        .filter(favorite::Column::ArticleId.is_in(ids.iter().copied()))
+        .group_by(favorite::Column::ArticleId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Which of `ids` the user has favorited. One statement.
+pub async fn favorited_among(
+    db: &DatabaseConnection,
+    user_id: i64,
+    ids: &[i64],
+) -> Result<HashSet<i64>> {
+    let rows: Vec<i64> = favorite::Entity::find()
+        .select_only()
+        .column(favorite::Column::ArticleId)
+        .filter(favorite::Column::UserId.eq(user_id))
+        .filter(favorite::Column::ArticleId.is_in(ids.iter().copied()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+fn owned(action: Action, article: &article::Model) -> Capability {
+    Capability::new(action, ResourceKind::Article, article.id, article.author_id)
+}
+
+/// A slug for `title` that no other article holds.
+async fn free_slug(txn: &DatabaseTransaction, title: &str, except: Option<i64>) -> Result<String> {
+    let base = fields::slugify(title);
+    let mut candidate = base.clone();
+    for _ in 0..5 {
+        let mut taken =
+            article::Entity::find().filter(article::Column::Slug.eq(candidate.as_str()));
+        if let Some(id) = except {
+            taken = taken.filter(article::Column::Id.ne(id));
+        }
+        if taken.count(txn).await? == 0 {
+            return Ok(candidate);
+        }
+        candidate = format!("{base}-{}", random_suffix());
+    }
+    Err(Error::Internal("could not find a free slug".into()))
+}
+
+fn random_suffix() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rng();
+    (0..6)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .collect()
+}
+
+/// Articles filtered the way a subscription asks: published, by tag and author name.
+pub async fn matches_subscription(
+    db: &DatabaseConnection,
+    article: &article::Model,
+    tag: Option<&str>,
+    author: Option<&str>,
+) -> Result<bool> {
+    if let Some(author) = author {
+        let Some(user) = super::users::find_by_username(db, author).await? else {
+            return Ok(false);
+        };
+        if user.id != article.author_id {
+            return Ok(false);
+        }
+    }
+    if let Some(tag) = tag {
+        let tags = tags::for_articles(db, &[article.id]).await?;
+        let has = tags
+            .get(&article.id)
+            .is_some_and(|names| names.iter().any(|n| n == tag.trim()));
+        if !has {
+            return Ok(false);
+        }
+    }
+    Ok(article.is_published())
+}

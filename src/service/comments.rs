@@ -1,0 +1,135 @@
+//! Comments on articles. A comment is visible exactly when its article is.
+
+use std::collections::HashMap;
+
+use entity::{article, comment};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QuerySelect, Set,
+};
+
+use super::pagination::{Cursor, Page, PageRequest, fetch_page};
+use super::{articles, fields, now};
+use crate::auth::capability::ResourceKind;
+use crate::auth::{Action, Capability, Viewer};
+use crate::error::{Error, Result};
+use crate::pubsub::Event;
+use crate::state::AppState;
+
+/// The cursor of a comment in a list.
+pub fn cursor(comment: &comment::Model) -> Cursor {
+    Cursor {
+        at: comment.created_at,
+        id: comment.id,
+    }
+}
+
+/// One page of an article's comments. One statement.
+pub async fn list(
+    db: &DatabaseConnection,
+    article_id: i64,
+    page: &PageRequest,
+) -> Result<Page<comment::Model>> {
+    let select = comment::Entity::find().filter(comment::Column::ArticleId.eq(article_id));
+    fetch_page(
+        db,
+        select,
+        comment::Column::CreatedAt,
+        comment::Column::Id,
+        page,
+    )
+    .await
+}
+
+/// How many comments an article has. One statement.
+pub async fn count(db: &DatabaseConnection, article_id: i64) -> Result<u64> {
+    Ok(comment::Entity::find()
+        .filter(comment::Column::ArticleId.eq(article_id))
+        .count(db)
+        .await?)
+}
+
+/// How many comments each of `ids` has. One statement.
+pub async fn counts(db: &DatabaseConnection, ids: &[i64]) -> Result<HashMap<i64, i64>> {
+    let rows: Vec<(i64, i64)> = comment::Entity::find()
+        .select_only()
+        .column(comment::Column::ArticleId)
+        .column_as(comment::Column::Id.count(), "n")
+        .filter(comment::Column::ArticleId.is_in(ids.iter().copied()))
+        .group_by(comment::Column::ArticleId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// The comment with this id, if the viewer may see its article.
+pub async fn find_visible(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    id: i64,
+) -> Result<Option<(comment::Model, article::Model)>> {
+    let found = comment::Entity::find_by_id(id)
+        .find_also_related(article::Entity)
+        .one(db)
+        .await?;
+    Ok(match found {
+        Some((comment, Some(article))) if articles::is_visible(viewer, &article) => {
+            Some((comment, article))
+        }
+        _ => None,
+    })
+}
+
+/// Adds the viewer's comment to an article the viewer can see.
+pub async fn add(
+    state: &AppState,
+    viewer: &Viewer,
+    article_slug: &str,
+    body: &str,
+) -> Result<comment::Model> {
+    let me = viewer.require_user()?;
+    let body =
+        fields::comment_body(body).map_err(|message| Error::invalid_field("body", message))?;
+    let article = articles::find_by_slug(&state.db, viewer, article_slug).await?;
+    viewer.authorize(&Capability::new(
+        Action::CommentCreate,
+        ResourceKind::Article,
+        article.id,
+        me,
+    ))?;
+    let at = now();
+    let comment = comment::ActiveModel {
+        article_id: Set(article.id),
+        author_id: Set(me),
+        body: Set(body),
+        created_at: Set(at),
+        updated_at: Set(at),
+        ..Default::default()
+    }
+    .insert(&state.db)
+    .await?;
+    state.pubsub.publish(Event::CommentAdded {
+        article_id: article.id,
+        comment_id: comment.id,
+    });
+    Ok(comment)
+}
+
+/// Deletes one of the viewer's comments.
+pub async fn delete(state: &AppState, viewer: &Viewer, id: i64) -> Result<comment::Model> {
+    viewer.require_user()?;
+    let (comment, _) = find_visible(&state.db, viewer, id)
+        .await?
+        .ok_or(Error::NotFound("comment"))?;
+    viewer.authorize(&Capability::new(
+        Action::CommentDelete,
+        ResourceKind::Comment,
+        comment.id,
+        comment.author_id,
+    ))?;
+    comment::Entity::delete_by_id(comment.id)
+        .exec(&state.db)
+        .await?;
+    Ok(comment)
+}

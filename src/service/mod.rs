@@ -1,0 +1,26 @@
+//! Domain services: the only code that touches the database, runs transactions
+//! and publishes events. Nothing here knows about GraphQL or HTTP.
+//!
+//! Writes take the request's [`crate::auth::Viewer`] and authorize through it
+//! before they change anything; reads that may reveal drafts take the viewer too.
+
+pub mod articles;
+pub mod comments;
+pub mod fields;
+pub mod pagination;
+pub mod profiles;
+pub mod tags;
+pub mod users;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use sea_orm::{DbErr, SqlErr};
+
+/// The current time at the microsecond precision every backend stores.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// Whether a database error is a unique-constraint violation.
+pub fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}

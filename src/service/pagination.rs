@@ -1,0 +1,280 @@
+//! Keyset pagination shared by every list: opaque cursors over `(timestamp, id)`.
+//!
+//! A cursor names a position in the ordering, not an offset, so it stays valid
+//! when rows are inserted before or after it.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{ExprTrait, IntoCondition};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder,
+    QuerySelect, Select,
+};
+
+use crate::error::{Error, FieldError, Result};
+
+/// The largest page a client may ask for.
+pub const MAX_PAGE_SIZE: i32 = 100;
+/// The page size when the client names none.
+pub const DEFAULT_PAGE_SIZE: i32 = 20;
+
+const CURSOR_VERSION: &str = "k1";
+
+/// Which way a list is sorted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SortDirection {
+    /// Oldest first.
+    Asc,
+    /// Newest first.
+    #[default]
+    Desc,
+}
+
+/// A position in a list sorted by `(at, id)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cursor {
+    /// The sort timestamp of the row.
+    pub at: DateTime<Utc>,
+    /// The row's id, which breaks ties.
+    pub id: i64,
+}
+
+impl Cursor {
+    /// The opaque string clients see.
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(format!(
+            "{CURSOR_VERSION}:{}:{}",
+            self.at.timestamp_micros(),
+            self.id
+        ))
+    }
+
+    /// Reads a cursor produced by [`Cursor::encode`].
+    pub fn decode(text: &str) -> Result<Self, String> {
+        let malformed = || "is not a cursor this API produced".to_owned();
+        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| malformed())?;
+        let text = String::from_utf8(bytes).map_err(|_| malformed())?;
+        let mut parts = text.split(':');
+        let (Some(CURSOR_VERSION), Some(micros), Some(id), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(malformed());
+        };
+        let micros: i64 = micros.parse().map_err(|_| malformed())?;
+        let id: i64 = id.parse().map_err(|_| malformed())?;
+        let at = DateTime::<Utc>::from_timestamp_micros(micros).ok_or_else(malformed)?;
+        Ok(Self { at, id })
+    }
+}
+
+/// A validated request for one page: `first`/`after` forwards or `last`/`before` backwards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageRequest {
+    /// How many rows to return.
+    pub size: u64,
+    /// Return rows after this position.
+    pub after: Option<Cursor>,
+    /// Return rows before this position.
+    pub before: Option<Cursor>,
+    /// Whether the page is counted back from `before` (or from the end).
+    pub backward: bool,
+    /// The order of the list.
+    pub direction: SortDirection,
+}
+
+impl PageRequest {
+    /// Validates Relay connection arguments: `first` and `last` between 1 and
+    /// [`MAX_PAGE_SIZE`], not both, and cursors this API produced. Reports every
+    /// offending argument at once.
+    pub fn new(
+        first: Option<i32>,
+        after: Option<&str>,
+        last: Option<i32>,
+        before: Option<&str>,
+        direction: SortDirection,
+    ) -> Result<Self> {
+        let mut errors = Vec::new();
+        let mut size_of = |name: &str, value: Option<i32>| match value {
+            Some(n) if !(1..=MAX_PAGE_SIZE).contains(&n) => {
+                errors.push(FieldError {
+                    field: name.into(),
+                    message: format!("must be between 1 and {MAX_PAGE_SIZE}, got {n}"),
+                });
+                None
+            }
+            other => other,
+        };
+        let first = size_of("first", first);
+        let last = size_of("last", last);
+        if first.is_some() && last.is_some() {
+            errors.push(FieldError {
+                field: "last".into(),
+                message: "cannot be combined with first".into(),
+            });
+        }
+        let mut cursor_of = |name: &str, value: Option<&str>| {
+            value.and_then(|text| match Cursor::decode(text) {
+                Ok(cursor) => Some(cursor),
+                Err(message) => {
+                    errors.push(FieldError {
+                        field: name.into(),
+                        message,
+                    });
+                    None
+                }
+            })
+        };
+        let after = cursor_of("after", after);
+        let before = cursor_of("before", before);
+        if !errors.is_empty() {
+            return Err(Error::InvalidInput(errors));
+        }
+        let backward = last.is_some();
+        let size = last.or(first).unwrap_or(DEFAULT_PAGE_SIZE);
+        Ok(Self {
+            size: u64::try_from(size).unwrap_or(20),
+            after,
+            before,
+            backward,
+            direction,
+        })
+    }
+
+    /// The first page of `size` rows in `direction`.
+    pub fn first(size: u64, direction: SortDirection) -> Self {
+        Self {
+            size,
+            after: None,
+            before: None,
+            backward: false,
+            direction,
+        }
+    }
+}
+
+/// One page of rows in list order.
+#[derive(Clone, Debug)]
+pub struct Page<T> {
+    /// The rows.
+    pub items: Vec<T>,
+    /// Whether rows follow the last one.
+    pub has_next_page: bool,
+    /// Whether rows precede the first one.
+    pub has_previous_page: bool,
+}
+
+impl<T> Page<T> {
+    /// Converts every row, keeping the page boundaries.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            has_next_page: self.has_next_page,
+            has_previous_page: self.has_previous_page,
+        }
+    }
+}
+
+/// Rows strictly beyond `cursor` in the given order.
+fn beyond<C: ColumnTrait>(at: C, id: C, cursor: &Cursor, ascending: bool) -> Condition {
+    if ascending {
+        Condition::any()
+            .add(at.gt(cursor.at))
+            .add(at.eq(cursor.at).and(id.gt(cursor.id)))
+    } else {
+        Condition::any()
+            .add(at.lt(cursor.at))
+            .add(at.eq(cursor.at).and(id.lt(cursor.id)))
+    }
+}
+
+/// Runs `select` as one page of `request`, ordered by `(at, id)`. One statement.
+pub async fn fetch_page<E, C>(
+    db: &C,
+    select: Select<E>,
+    at: E::Column,
+    id: E::Column,
+    request: &PageRequest,
+) -> Result<Page<E::Model>>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    let ascending = request.direction == SortDirection::Asc;
+    let mut select = select;
+    if let Some(after) = &request.after {
+        select = select.filter(beyond(at, id, after, ascending).into_condition());
+    }
+    if let Some(before) = &request.before {
+        select = select.filter(beyond(at, id, before, !ascending).into_condition());
+    }
+    let read_ascending = ascending != request.backward;
+    let order = if read_ascending {
+        Order::Asc
+    } else {
+        Order::Desc
+    };
+    let mut rows = select
+        .order_by(at, order.clone())
+        .order_by(id, order)
+        .limit(request.size + 1)
+        .all(db)
+        .await?;
+    let more = rows.len() as u64 > request.size;
+    rows.truncate(usize::try_from(request.size).unwrap_or(usize::MAX));
+    if request.backward {
+        rows.reverse();
+        Ok(Page {
+            items: rows,
+            has_next_page: request.before.is_some(),
+            has_previous_page: more,
+        })
+    } else {
+        Ok(Page {
+            items: rows,
+            has_next_page: more,
+            has_previous_page: request.after.is_some(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        let cursor = Cursor {
+            at: DateTime::<Utc>::from_timestamp_micros(1_700_000_000_123_456).expect("time"),
+            id: 42,
+        };
+        assert_eq!(Cursor::decode(&cursor.encode()), Ok(cursor));
+        assert!(Cursor::decode("not-a-cursor").is_err());
+        assert!(Cursor::decode(&URL_SAFE_NO_PAD.encode("k1:abc:1")).is_err());
+        assert!(Cursor::decode(&URL_SAFE_NO_PAD.encode("k1:1:2:3")).is_err());
+    }
+
+    #[test]
+    fn page_sizes_outside_one_to_a_hundred_are_refused_together() {
+        let err = PageRequest::new(Some(0), Some("junk"), None, None, SortDirection::Desc)
+            .expect_err("invalid");
+        let Error::InvalidInput(fields) = err else {
+            panic!("wrong error")
+        };
+        let names: Vec<_> = fields.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(names, ["first", "after"]);
+        assert!(PageRequest::new(Some(1000), None, None, None, SortDirection::Desc).is_err());
+        assert!(PageRequest::new(Some(5), None, Some(5), None, SortDirection::Desc).is_err());
+    }
+
+    #[test]
+    fn no_size_means_the_default_page_forwards() {
+        let request = PageRequest::new(None, None, None, None, SortDirection::Desc).expect("valid");
+        assert_eq!(request.size, DEFAULT_PAGE_SIZE as u64);
+        assert!(!request.backward);
+        let request =
+            PageRequest::new(None, None, Some(100), None, SortDirection::Asc).expect("valid");
+        assert_eq!(request.size, 100);
+        assert!(request.backward);
+    }
+}

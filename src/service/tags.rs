@@ -1,0 +1,125 @@
+//! Tags: linking them to articles, and the popular-tags list.
+
+use std::collections::HashMap;
+
+use entity::{article, article_tag, tag};
+use sea_orm::sea_query::{Expr, Order};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, JoinType,
+    QueryFilter, QueryOrder, QuerySelect, RelationTrait, Set, TransactionTrait,
+};
+
+use super::is_unique_violation;
+use crate::error::Result;
+
+/// A tag and how many published articles carry it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TagCount {
+    /// The tag.
+    pub name: String,
+    /// Published articles carrying it.
+    pub articles: i64,
+}
+
+/// Links `names` to the article, creating tags that do not exist yet.
+pub async fn attach(txn: &DatabaseTransaction, article_id: i64, names: &[String]) -> Result<()> {
+    if names.is_empty() {
+        return Ok(());
+    }
+    let mut ids = ids_by_name(txn, names).await?;
+    let missing: Vec<&String> = names.iter().filter(|n| !ids.contains_key(*n)).collect();
+    for name in missing {
+        // A savepoint, so that losing a race with another writer creating the
+        // same tag does not abort the whole transaction.
+        let savepoint = txn.begin().await?;
+        let row = tag::ActiveModel {
+            name: Set(name.clone()),
+            ..Default::default()
+        };
+        match tag::Entity::insert(row).exec(&savepoint).await {
+            Ok(done) => {
+                savepoint.commit().await?;
+                ids.insert(name.clone(), done.last_insert_id);
+            }
+            Err(err) if is_unique_violation(&err) => savepoint.rollback().await?,
+            Err(err) => return Err(err.into()),
+        }
+    }
+    if ids.len() < names.len() {
+        ids = ids_by_name(txn, names).await?;
+    }
+    let links =
+        names
+            .iter()
+            .filter_map(|name| ids.get(name))
+            .map(|tag_id| article_tag::ActiveModel {
+                article_id: Set(article_id),
+                tag_id: Set(*tag_id),
+            });
+    article_tag::Entity::insert_many(links)
+        .exec_without_returning(txn)
+        .await?;
+    Ok(())
+}
+
+/// Removes every tag link of the article.
+pub async fn detach_all(txn: &DatabaseTransaction, article_id: i64) -> Result<()> {
+    article_tag::Entity::delete_many()
+        .filter(article_tag::Column::ArticleId.eq(article_id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+async fn ids_by_name(db: &impl ConnectionTrait, names: &[String]) -> Result<HashMap<String, i64>> {
+    let rows = tag::Entity::find()
+        .filter(tag::Column::Name.is_in(names.iter().cloned()))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|t| (t.name, t.id)).collect())
+}
+
+/// The tags of each of `ids`, alphabetically. One statement.
+pub async fn for_articles(
+    db: &DatabaseConnection,
+    ids: &[i64],
+) -> Result<HashMap<i64, Vec<String>>> {
+    let rows: Vec<(i64, String)> = article_tag::Entity::find()
+        .select_only()
+        .column(article_tag::Column::ArticleId)
+        .column(tag::Column::Name)
+        .join(JoinType::InnerJoin, article_tag::Relation::Tag.def())
+        .filter(article_tag::Column::ArticleId.is_in(ids.iter().copied()))
+        .order_by_asc(tag::Column::Name)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut out: HashMap<i64, Vec<String>> = HashMap::new();
+    for (article_id, name) in rows {
+        out.entry(article_id).or_default().push(name);
+    }
+    Ok(out)
+}
+
+/// The `limit` tags on the most published articles, most used first. One statement.
+pub async fn popular(db: &DatabaseConnection, limit: u64) -> Result<Vec<TagCount>> {
+    let rows: Vec<(String, i64)> = tag::Entity::find()
+        .select_only()
+        .column(tag::Column::Name)
+        .column_as(article_tag::Column::ArticleId.count(), "articles")
+        .join(JoinType::InnerJoin, tag::Relation::ArticleTag.def())
+        .join(JoinType::InnerJoin, article_tag::Relation::Article.def())
+        .filter(article::Column::PublishedAt.is_not_null())
+        .group_by(tag::Column::Id)
+        .group_by(tag::Column::Name)
+        .order_by(Expr::col("articles"), Order::Desc)
+        .order_by_asc(tag::Column::Name)
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(name, articles)| TagCount { name, articles })
+        .collect())
+}

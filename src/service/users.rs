@@ -1,0 +1,231 @@
+//! Accounts: sign-up, sign-in, profile and credential changes, lookups.
+
+use std::collections::HashMap;
+
+use entity::user;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, Set,
+};
+
+use super::fields::{self, Email, Password, Username, Validator};
+use super::{is_unique_violation, now};
+use crate::auth::{Action, Capability, Viewer};
+use crate::error::{Error, Result};
+use crate::state::AppState;
+
+/// What `register` asks for.
+#[derive(Clone, Debug)]
+pub struct Registration {
+    /// Wanted handle.
+    pub username: String,
+    /// Email address.
+    pub email: String,
+    /// Password in clear; hashed before it is stored.
+    pub password: String,
+}
+
+/// The changes `updateViewer` may carry; `None` leaves a field alone.
+#[derive(Clone, Debug, Default)]
+pub struct ProfileChanges {
+    /// New handle.
+    pub username: Option<String>,
+    /// New email address.
+    pub email: Option<String>,
+    /// New password.
+    pub password: Option<String>,
+    /// New biography.
+    pub bio: Option<String>,
+    /// New avatar URL; an empty string removes it.
+    pub image: Option<String>,
+}
+
+/// A user who has just signed up or in, with their new token.
+#[derive(Clone, Debug)]
+pub struct SignedIn {
+    /// The account.
+    pub user: user::Model,
+    /// A bearer token for it.
+    pub token: String,
+}
+
+/// Creates an account and signs it in.
+pub async fn register(state: &AppState, input: Registration) -> Result<SignedIn> {
+    let mut v = Validator::default();
+    let username = v.field("username", Username::parse(&input.username));
+    let email = v.field("email", Email::parse(&input.email));
+    let password = v.field("password", Password::parse(&input.password));
+    let (Some(username), Some(email), Some(password)) = (username, email, password) else {
+        return Err(v.into_error());
+    };
+    ensure_unique(&state.db, None, Some(&username), Some(&email)).await?;
+    let hash = crate::auth::Passwords::hash(password.into_inner()).await?;
+    let at = now();
+    let row = user::ActiveModel {
+        username: Set(username.as_str().to_owned()),
+        email: Set(email.as_str().to_owned()),
+        email_key: Set(email.key()),
+        password_hash: Set(hash),
+        bio: Set(String::new()),
+        image: Set(None),
+        created_at: Set(at),
+        updated_at: Set(at),
+        ..Default::default()
+    };
+    let user = match row.insert(&state.db).await {
+        Ok(user) => user,
+        Err(err) if is_unique_violation(&err) => {
+            // Lost a race with another sign-up: report which value is taken.
+            ensure_unique(&state.db, None, Some(&username), Some(&email)).await?;
+            return Err(err.into());
+        }
+        Err(err) => return Err(err.into()),
+    };
+    tracing::info!(user_id = user.id, "user registered");
+    let token = state.tokens.mint(user.id)?;
+    Ok(SignedIn { user, token })
+}
+
+/// Signs in by email and password. An unknown email and a wrong password take
+/// the same time and give the same answer.
+pub async fn login(state: &AppState, email: &str, password: &str) -> Result<SignedIn> {
+    let key = email.trim().to_lowercase();
+    let user = user::Entity::find()
+        .filter(user::Column::EmailKey.eq(key))
+        .one(&state.db)
+        .await?;
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let matches = state.passwords.verify(password.to_owned(), stored).await?;
+    match user {
+        Some(user) if matches => {
+            let token = state.tokens.mint(user.id)?;
+            Ok(SignedIn { user, token })
+        }
+        _ => Err(Error::Unauthenticated(
+            "email or password is incorrect".into(),
+        )),
+    }
+}
+
+/// Changes the viewer's own profile and credentials.
+pub async fn update_profile(
+    state: &AppState,
+    viewer: &Viewer,
+    changes: ProfileChanges,
+) -> Result<user::Model> {
+    let me = viewer.authorize_own(Action::UserUpdate)?;
+    let mut v = Validator::default();
+    let username = v.optional("username", changes.username.as_deref(), Username::parse);
+    let email = v.optional("email", changes.email.as_deref(), Email::parse);
+    let password = v.optional("password", changes.password.as_deref(), Password::parse);
+    let bio = v.optional("bio", changes.bio.as_deref(), fields::bio);
+    let image = v.optional("image", changes.image.as_deref(), fields::image);
+    let (Some(username), Some(email), Some(password), Some(bio), Some(image)) =
+        (username, email, password, bio, image)
+    else {
+        return Err(v.into_error());
+    };
+    ensure_unique(&state.db, Some(me), username.as_ref(), email.as_ref()).await?;
+    let current = find(&state.db, me).await?;
+    let mut row: user::ActiveModel = current.into();
+    if let Some(username) = &username {
+        row.username = Set(username.as_str().to_owned());
+    }
+    if let Some(email) = &email {
+        row.email = Set(email.as_str().to_owned());
+        row.email_key = Set(email.key());
+    }
+    if let Some(password) = password {
+        row.password_hash = Set(crate::auth::Passwords::hash(password.into_inner()).await?);
+    }
+    if let Some(bio) = bio {
+        row.bio = Set(bio);
+    }
+    if let Some(image) = image {
+        row.image = Set(image);
+    }
+    row.updated_at = Set(now());
+    match row.update(&state.db).await {
+        Ok(user) => Ok(user),
+        Err(err) if is_unique_violation(&err) => {
+            ensure_unique(&state.db, Some(me), username.as_ref(), email.as_ref()).await?;
+            Err(err.into())
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Fails with CONFLICT when another account holds `username` or `email`.
+async fn ensure_unique(
+    db: &DatabaseConnection,
+    except: Option<i64>,
+    username: Option<&Username>,
+    email: Option<&Email>,
+) -> Result<()> {
+    if username.is_none() && email.is_none() {
+        return Ok(());
+    }
+    let mut either = Condition::any();
+    if let Some(username) = username {
+        either = either.add(user::Column::Username.eq(username.as_str()));
+    }
+    if let Some(email) = email {
+        either = either.add(user::Column::EmailKey.eq(email.key()));
+    }
+    let mut query = user::Entity::find().filter(either);
+    if let Some(me) = except {
+        query = query.filter(user::Column::Id.ne(me));
+    }
+    let taken = query.all(db).await?;
+    if let Some(username) = username
+        && taken.iter().any(|u| u.username == username.as_str())
+    {
+        return Err(Error::Conflict {
+            field: "username",
+            message: "username is already taken".into(),
+        });
+    }
+    if let Some(email) = email
+        && taken.iter().any(|u| u.email_key == email.key())
+    {
+        return Err(Error::Conflict {
+            field: "email",
+            message: "email is already registered".into(),
+        });
+    }
+    Ok(())
+}
+
+/// The user with this id, or NOT_FOUND.
+pub async fn find(db: &DatabaseConnection, id: i64) -> Result<user::Model> {
+    user::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound("user"))
+}
+
+/// The user with this username, if any.
+pub async fn find_by_username(
+    db: &DatabaseConnection,
+    username: &str,
+) -> Result<Option<user::Model>> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Username.eq(username.trim()))
+        .one(db)
+        .await?)
+}
+
+/// Users by id, for the user loader. One statement.
+pub async fn by_ids(db: &DatabaseConnection, ids: &[i64]) -> Result<HashMap<i64, user::Model>> {
+    let rows = user::Entity::find()
+        .filter(user::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|u| (u.id, u)).collect())
+}
+
+/// Whether the viewer may read `user`'s private fields (email).
+pub fn authorize_private_read(viewer: &Viewer, user: &user::Model) -> Result<()> {
+    viewer
+        .authorize(&Capability::on_user(Action::UserReadPrivate, user.id))
+        .map(|_| ())
+}

@@ -1,0 +1,43 @@
+//! [`AppState`]: everything a request needs, built once at start-up.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use sea_orm::DatabaseConnection;
+
+use crate::auth::{Passwords, TokenKeys};
+use crate::config::Config;
+use crate::pubsub::PubSub;
+
+/// Shared state, cloned cheaply into every request.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database connection pool.
+    pub db: DatabaseConnection,
+    /// Where events for subscriptions go.
+    pub pubsub: Arc<dyn PubSub>,
+    /// The key that signs and verifies tokens.
+    pub tokens: TokenKeys,
+    /// Password hashing, with the decoy hash for unknown users.
+    pub passwords: Passwords,
+    /// The configuration the server started with.
+    pub config: Arc<Config>,
+    /// SQL statements run since start; read by tests and diagnostics.
+    pub statements: StatementCounter,
+}
+
+/// Counts the SQL statements the connection pool runs.
+#[derive(Clone, Debug, Default)]
+pub struct StatementCounter(Arc<AtomicU64>);
+
+impl StatementCounter {
+    /// Records one statement.
+    pub fn record(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Statements recorded so far.
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
