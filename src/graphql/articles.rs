@@ -1,21 +1,21 @@
 //! Articles: the `Article` type, `article`, `articles`, `feed`, and the article
 //! mutations.
 
-use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::article;
 
-use super::comments::{CommentConnection, CommentOrder, comment_connection};
+use super::comments::{CommentOrder, comment_connection};
+use super::connection::CommentConnection;
+use super::connection::{ArticleConnection, ListSource};
 use super::context::ContextExt;
 use super::node::{NodeKind, global_id};
 use super::users::User;
-use crate::auth::Viewer;
 use crate::error::Error;
 use crate::service::articles::{self, ArticleChanges, ArticleFilter, NewArticle};
 use crate::service::pagination::{PageRequest, SortDirection};
 
-/// An article, published or a draft. Drafts are visible only to their author.
+/// An article row as the API shows it.
 #[derive(Clone)]
 pub struct Article(pub article::Model);
 
@@ -79,23 +79,6 @@ pub struct ArticleFilterInput {
     pub status: Option<ArticleStatus>,
 }
 
-/// Extra fields of an article list.
-pub struct ArticleConnectionFields {
-    viewer: Viewer,
-    filter: ArticleFilter,
-}
-
-#[Object]
-impl ArticleConnectionFields {
-    /// How many articles the list holds across all pages.
-    async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
-        Ok(articles::count(&ctx.state()?.db, &self.viewer, &self.filter).await?)
-    }
-}
-
-/// A page of articles, in the Relay connection shape.
-pub type ArticleConnection = Connection<String, Article, ArticleConnectionFields>;
-
 /// Relay pagination arguments: `first`, `after`, `last`, `before`.
 pub type PageArgs = (Option<i32>, Option<String>, Option<i32>, Option<String>);
 
@@ -121,19 +104,11 @@ pub async fn article_connection(
     let request = page_request(&args, order.direction)?;
     let viewer = ctx.viewer()?.clone();
     let page = articles::list(&ctx.state()?.db, &viewer, &filter, &request).await?;
-    let mut connection = Connection::with_additional_fields(
-        page.has_previous_page,
-        page.has_next_page,
-        ArticleConnectionFields { viewer, filter },
-    );
-    connection.edges.extend(
-        page.items
-            .into_iter()
-            .map(|row| Edge::new(articles::cursor(&row).encode(), Article(row))),
-    );
-    Ok(connection)
+    let source = ListSource::Articles { viewer, filter };
+    Ok(ArticleConnection::new(page, source, |row| articles::cursor(row).encode(), Article))
 }
 
+/// An article, published or a draft. Drafts are visible only to their author.
 #[Object]
 impl Article {
     /// Opaque global id.
@@ -174,7 +149,7 @@ impl Article {
     /// The writer.
     async fn author(&self, ctx: &Context<'_>) -> Result<User> {
         let user = ctx.loaders()?.users.load_one(self.0.author_id).await?;
-        user.map(User)
+        user.map(User::new)
             .ok_or_else(|| Error::Internal(format!("article {} has no author", self.0.id)).into())
     }
 

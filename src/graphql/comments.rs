@@ -1,18 +1,18 @@
 //! Comments: the `Comment` type, an article's comment list, and the comment mutations.
 
-use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::comment;
 
 use super::articles::{Article, ArticleOrderField, OrderDirection, PageArgs, page_request};
+use super::connection::{CommentConnection, ListSource};
 use super::context::ContextExt;
 use super::node::{NodeKind, global_id, parse_id_of};
 use super::users::User;
 use crate::error::Error;
 use crate::service::comments;
 
-/// A comment on an article. Visible exactly when its article is.
+/// A comment row as the API shows it.
 #[derive(Clone)]
 pub struct Comment(pub comment::Model);
 
@@ -36,22 +36,6 @@ impl Default for CommentOrder {
     }
 }
 
-/// Extra fields of a comment list.
-pub struct CommentConnectionFields {
-    article_id: i64,
-}
-
-#[Object]
-impl CommentConnectionFields {
-    /// How many comments the list holds across all pages.
-    async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
-        Ok(comments::count(&ctx.state()?.db, self.article_id).await?)
-    }
-}
-
-/// A page of comments, in the Relay connection shape.
-pub type CommentConnection = Connection<String, Comment, CommentConnectionFields>;
-
 /// Loads one page of an article's comments, as a connection.
 pub async fn comment_connection(
     ctx: &Context<'_>,
@@ -61,19 +45,11 @@ pub async fn comment_connection(
 ) -> Result<CommentConnection> {
     let request = page_request(&args, order.direction)?;
     let page = comments::list(&ctx.state()?.db, article_id, &request).await?;
-    let mut connection = Connection::with_additional_fields(
-        page.has_previous_page,
-        page.has_next_page,
-        CommentConnectionFields { article_id },
-    );
-    connection.edges.extend(
-        page.items
-            .into_iter()
-            .map(|row| Edge::new(comments::cursor(&row).encode(), Comment(row))),
-    );
-    Ok(connection)
+    let source = ListSource::Comments { article_id };
+    Ok(CommentConnection::new(page, source, |row| comments::cursor(row).encode(), Comment))
 }
 
+/// A comment on an article. Visible exactly when its article is.
 #[Object]
 impl Comment {
     /// Opaque global id.
@@ -89,7 +65,7 @@ impl Comment {
     /// Who wrote it.
     async fn author(&self, ctx: &Context<'_>) -> Result<User> {
         let user = ctx.loaders()?.users.load_one(self.0.author_id).await?;
-        user.map(User)
+        user.map(User::new)
             .ok_or_else(|| Error::Internal(format!("comment {} has no author", self.0.id)).into())
     }
 

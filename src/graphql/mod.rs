@@ -5,6 +5,7 @@
 
 pub mod articles;
 pub mod comments;
+pub mod connection;
 pub mod context;
 pub mod loaders;
 pub mod node;

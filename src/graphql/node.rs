@@ -114,7 +114,7 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
             .users
             .load_one(raw)
             .await?
-            .map(|u| Node::User(User(u))),
+            .map(|u| Node::User(User::new(u))),
         NodeKind::Article => loaders
             .articles
             .load_one(raw)

@@ -16,6 +16,7 @@ use crate::state::AppState;
 #[derive(Default)]
 pub struct SubscriptionRoot;
 
+/// Events pushed over the WebSocket as they happen.
 #[Subscription]
 impl SubscriptionRoot {
     /// Comments added to one article from now on. NOT_FOUND when the article does

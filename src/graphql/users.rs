@@ -5,47 +5,72 @@ use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::user;
 
-use super::articles::{ArticleConnection, ArticleOrder, ArticleStatus, article_connection};
+use super::articles::{ArticleOrder, ArticleStatus, article_connection};
+use super::connection::ArticleConnection;
 use super::context::ContextExt;
 use super::node::{NodeKind, global_id};
+use crate::auth::Viewer;
 use crate::service::articles::ArticleFilter;
 use crate::service::{profiles, users};
 
-/// A person with an account: a public profile, plus private fields only they may read.
+/// A user row as the API shows it, with who reads it.
 #[derive(Clone)]
-pub struct User(pub user::Model);
+pub struct User {
+    row: user::Model,
+    /// Who reads this object when it is not the request's viewer: the account
+    /// that `register` or `login` has just signed in.
+    signed_in: Option<Viewer>,
+}
 
+impl User {
+    /// The user, read by the request's viewer.
+    pub fn new(row: user::Model) -> Self {
+        Self { row, signed_in: None }
+    }
+
+    /// The user as seen by the session `register` or `login` just opened.
+    fn signed_in(row: user::Model, token: &str, ctx: &Context<'_>) -> Result<Self> {
+        let session = ctx.state()?.tokens.verify(token)?;
+        Ok(Self { row, signed_in: Some(Viewer::Signed(session)) })
+    }
+}
+
+/// A person with an account: a public profile, plus private fields only they may read.
 #[Object]
 impl User {
     /// Opaque global id.
     pub async fn id(&self) -> ID {
-        global_id(NodeKind::User, self.0.id)
+        global_id(NodeKind::User, self.row.id)
     }
 
     /// Public handle, unique; used in profile URLs.
     async fn username(&self) -> &str {
-        &self.0.username
+        &self.row.username
     }
 
     /// Free-text biography; empty when unset.
     async fn bio(&self) -> &str {
-        &self.0.bio
+        &self.row.bio
     }
 
     /// URL of the avatar image, or null.
     async fn image(&self) -> Option<&str> {
-        self.0.image.as_deref()
+        self.row.image.as_deref()
     }
 
     /// Email address. Private: only the user may read it; anyone else gets FORBIDDEN.
     async fn email(&self, ctx: &Context<'_>) -> Result<&str> {
-        users::authorize_private_read(ctx.viewer()?, &self.0)?;
-        Ok(&self.0.email)
+        let viewer = match &self.signed_in {
+            Some(viewer) => viewer,
+            None => ctx.viewer()?,
+        };
+        users::authorize_private_read(viewer, &self.row)?;
+        Ok(&self.row.email)
     }
 
     /// When the account was created.
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.row.created_at
     }
 
     /// How many users follow this user.
@@ -53,7 +78,7 @@ impl User {
         Ok(ctx
             .loaders()?
             .follower_counts
-            .load_one(self.0.id)
+            .load_one(self.row.id)
             .await?
             .unwrap_or(0))
     }
@@ -63,7 +88,7 @@ impl User {
         Ok(ctx
             .loaders()?
             .following_counts
-            .load_one(self.0.id)
+            .load_one(self.row.id)
             .await?
             .unwrap_or(0))
     }
@@ -73,7 +98,7 @@ impl User {
         match ctx.viewer_loaders() {
             Some(loaders) => Ok(loaders
                 .following
-                .load_one(self.0.id)
+                .load_one(self.row.id)
                 .await?
                 .unwrap_or(false)),
             None => Ok(false),
@@ -82,7 +107,7 @@ impl User {
 
     /// Whether this user is the signed-in viewer.
     async fn is_viewer(&self, ctx: &Context<'_>) -> Result<bool> {
-        Ok(ctx.viewer()?.user_id() == Some(self.0.id))
+        Ok(ctx.viewer()?.user_id() == Some(self.row.id))
     }
 
     /// Articles this user wrote, newest first by default. `status: DRAFT` lists
@@ -103,7 +128,7 @@ impl User {
         #[graphql(desc = "Ordering; newest first by default.", default)] order_by: ArticleOrder,
     ) -> Result<ArticleConnection> {
         let filter = ArticleFilter {
-            author: Some(self.0.username.clone()),
+            author: Some(self.row.username.clone()),
             drafts: status == ArticleStatus::Draft,
             ..Default::default()
         };
@@ -120,7 +145,7 @@ impl User {
         #[graphql(desc = "Return articles before this cursor.")] before: Option<String>,
     ) -> Result<ArticleConnection> {
         let filter = ArticleFilter {
-            favorited_by: Some(self.0.username.clone()),
+            favorited_by: Some(self.row.username.clone()),
             ..Default::default()
         };
         article_connection(
@@ -142,7 +167,7 @@ impl UserQuery {
     /// The signed-in user, with their private fields; null when anonymous.
     async fn viewer(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         match ctx.viewer()?.user_id() {
-            Some(id) => Ok(ctx.loaders()?.users.load_one(id).await?.map(User)),
+            Some(id) => Ok(ctx.loaders()?.users.load_one(id).await?.map(User::new)),
             None => Ok(None),
         }
     }
@@ -155,7 +180,7 @@ impl UserQuery {
     ) -> Result<Option<User>> {
         Ok(users::find_by_username(&ctx.state()?.db, &username)
             .await?
-            .map(User))
+            .map(User::new))
     }
 }
 
@@ -255,8 +280,8 @@ impl UserMutation {
         };
         let signed_in = users::register(ctx.state()?, registration).await?;
         Ok(RegisterPayload {
+            user: User::signed_in(signed_in.user, &signed_in.token, ctx)?,
             token: signed_in.token,
-            user: User(signed_in.user),
         })
     }
 
@@ -264,8 +289,8 @@ impl UserMutation {
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> Result<LoginPayload> {
         let signed_in = users::login(ctx.state()?, &input.email, &input.password).await?;
         Ok(LoginPayload {
+            user: User::signed_in(signed_in.user, &signed_in.token, ctx)?,
             token: signed_in.token,
-            user: User(signed_in.user),
         })
     }
 
@@ -283,7 +308,7 @@ impl UserMutation {
             image: input.image,
         };
         let user = users::update_profile(ctx.state()?, ctx.viewer()?, changes).await?;
-        Ok(UpdateViewerPayload { user: User(user) })
+        Ok(UpdateViewerPayload { user: User::new(user) })
     }
 
     /// Follows a user; following someone already followed changes nothing.
@@ -293,7 +318,7 @@ impl UserMutation {
         input: FollowUserInput,
     ) -> Result<FollowUserPayload> {
         let user = profiles::follow(&ctx.state()?.db, ctx.viewer()?, &input.username).await?;
-        Ok(FollowUserPayload { user: User(user) })
+        Ok(FollowUserPayload { user: User::new(user) })
     }
 
     /// Stops following a user; a no-op when not following.
@@ -303,6 +328,6 @@ impl UserMutation {
         input: FollowUserInput,
     ) -> Result<UnfollowUserPayload> {
         let user = profiles::unfollow(&ctx.state()?.db, ctx.viewer()?, &input.username).await?;
-        Ok(UnfollowUserPayload { user: User(user) })
+        Ok(UnfollowUserPayload { user: User::new(user) })
     }
 }
