@@ -163,7 +163,7 @@ mod tests {
 
             jail.set_env("BIND", "not-an-address");
             let err = Config::load().expect_err("invalid bind");
-            assert!(err.to_string().contains("bind"), "{err}");
+            assert!(err.to_string().to_lowercase().contains("bind"), "{err}");
             Ok(())
         });
     }

@@ -105,7 +105,12 @@ pub async fn article_connection(
     let viewer = ctx.viewer()?.clone();
     let page = articles::list(&ctx.state()?.db, &viewer, &filter, &request).await?;
     let source = ListSource::Articles { viewer, filter };
-    Ok(ArticleConnection::new(page, source, |row| articles::cursor(row).encode(), Article))
+    Ok(ArticleConnection::new(
+        page,
+        source,
+        |row| articles::cursor(row).encode(),
+        Article,
+    ))
 }
 
 /// An article, published or a draft. Drafts are visible only to their author.
@@ -217,9 +222,15 @@ impl Article {
         #[graphql(desc = "Return comments after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return the last n comments, 1 to 100.")] last: Option<i32>,
         #[graphql(desc = "Return comments before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Ordering; oldest first by default.", default)] order_by: CommentOrder,
+        #[graphql(desc = "Ordering; oldest first by default.")] order_by: Option<CommentOrder>,
     ) -> Result<CommentConnection> {
-        comment_connection(ctx, self.0.id, (first, after, last, before), order_by).await
+        comment_connection(
+            ctx,
+            self.0.id,
+            (first, after, last, before),
+            order_by.unwrap_or_default(),
+        )
+        .await
     }
 }
 
@@ -255,9 +266,11 @@ impl ArticleQuery {
         #[graphql(desc = "Return articles after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return the last n articles, 1 to 100.")] last: Option<i32>,
         #[graphql(desc = "Return articles before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Conditions the articles must meet.", default)] filter: ArticleFilterInput,
-        #[graphql(desc = "Ordering; newest first by default.", default)] order_by: ArticleOrder,
+        #[graphql(desc = "Conditions the articles must meet.")] filter: Option<ArticleFilterInput>,
+        #[graphql(desc = "Ordering; newest first by default.")] order_by: Option<ArticleOrder>,
     ) -> Result<ArticleConnection> {
+        let filter = filter.unwrap_or_default();
+        let order_by = order_by.unwrap_or_default();
         let filter = ArticleFilter {
             tag: filter.tag,
             author: filter.author,

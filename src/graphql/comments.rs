@@ -46,7 +46,12 @@ pub async fn comment_connection(
     let request = page_request(&args, order.direction)?;
     let page = comments::list(&ctx.state()?.db, article_id, &request).await?;
     let source = ListSource::Comments { article_id };
-    Ok(CommentConnection::new(page, source, |row| comments::cursor(row).encode(), Comment))
+    Ok(CommentConnection::new(
+        page,
+        source,
+        |row| comments::cursor(row).encode(),
+        Comment,
+    ))
 }
 
 /// A comment on an article. Visible exactly when its article is.

@@ -80,15 +80,27 @@ macro_rules! connection {
 
         impl $connection {
             /// A connection over `page`; `cursor` names each row's position.
-            pub fn new<R>(page: Page<R>, source: ListSource, cursor: impl Fn(&R) -> String, node: impl Fn(R) -> $node) -> Self {
+            pub fn new<R>(
+                page: Page<R>,
+                source: ListSource,
+                cursor: impl Fn(&R) -> String,
+                node: impl Fn(R) -> $node,
+            ) -> Self {
                 let cursors: Vec<String> = page.items.iter().map(&cursor).collect();
                 let page_info = page_info(&page, &cursors);
                 let edges = cursors
                     .into_iter()
                     .zip(page.items)
-                    .map(|(cursor, row)| $edge { cursor, node: node(row) })
+                    .map(|(cursor, row)| $edge {
+                        cursor,
+                        node: node(row),
+                    })
                     .collect();
-                Self { edges, page_info, source }
+                Self {
+                    edges,
+                    page_info,
+                    source,
+                }
             }
         }
 

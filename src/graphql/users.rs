@@ -25,13 +25,19 @@ pub struct User {
 impl User {
     /// The user, read by the request's viewer.
     pub fn new(row: user::Model) -> Self {
-        Self { row, signed_in: None }
+        Self {
+            row,
+            signed_in: None,
+        }
     }
 
     /// The user as seen by the session `register` or `login` just opened.
     fn signed_in(row: user::Model, token: &str, ctx: &Context<'_>) -> Result<Self> {
         let session = ctx.state()?.tokens.verify(token)?;
-        Ok(Self { row, signed_in: Some(Viewer::Signed(session)) })
+        Ok(Self {
+            row,
+            signed_in: Some(Viewer::Signed(session)),
+        })
     }
 }
 
@@ -120,19 +126,21 @@ impl User {
         #[graphql(desc = "Return articles after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return the last n articles, 1 to 100.")] last: Option<i32>,
         #[graphql(desc = "Return articles before this cursor.")] before: Option<String>,
-        #[graphql(
-            desc = "Published articles (default) or drafts.",
-            default_with = "ArticleStatus::Published"
-        )]
-        status: ArticleStatus,
-        #[graphql(desc = "Ordering; newest first by default.", default)] order_by: ArticleOrder,
+        #[graphql(desc = "PUBLISHED (the default) or DRAFT.")] status: Option<ArticleStatus>,
+        #[graphql(desc = "Ordering; newest first by default.")] order_by: Option<ArticleOrder>,
     ) -> Result<ArticleConnection> {
         let filter = ArticleFilter {
             author: Some(self.row.username.clone()),
-            drafts: status == ArticleStatus::Draft,
+            drafts: status == Some(ArticleStatus::Draft),
             ..Default::default()
         };
-        article_connection(ctx, filter, (first, after, last, before), order_by).await
+        article_connection(
+            ctx,
+            filter,
+            (first, after, last, before),
+            order_by.unwrap_or_default(),
+        )
+        .await
     }
 
     /// Articles this user favorited, newest first by default.
@@ -308,7 +316,9 @@ impl UserMutation {
             image: input.image,
         };
         let user = users::update_profile(ctx.state()?, ctx.viewer()?, changes).await?;
-        Ok(UpdateViewerPayload { user: User::new(user) })
+        Ok(UpdateViewerPayload {
+            user: User::new(user),
+        })
     }
 
     /// Follows a user; following someone already followed changes nothing.
@@ -318,7 +328,9 @@ impl UserMutation {
         input: FollowUserInput,
     ) -> Result<FollowUserPayload> {
         let user = profiles::follow(&ctx.state()?.db, ctx.viewer()?, &input.username).await?;
-        Ok(FollowUserPayload { user: User::new(user) })
+        Ok(FollowUserPayload {
+            user: User::new(user),
+        })
     }
 
     /// Stops following a user; a no-op when not following.
@@ -328,6 +340,8 @@ impl UserMutation {
         input: FollowUserInput,
     ) -> Result<UnfollowUserPayload> {
         let user = profiles::unfollow(&ctx.state()?.db, ctx.viewer()?, &input.username).await?;
-        Ok(UnfollowUserPayload { user: User::new(user) })
+        Ok(UnfollowUserPayload {
+            user: User::new(user),
+        })
     }
 }

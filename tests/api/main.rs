@@ -1,1 +1,16 @@
-fn main() {}
+//! Integration tests: each test starts the real server on an ephemeral port with
+//! its own database and talks HTTP and WebSocket to it.
+
+mod helpers;
+
+mod articles;
+mod auth;
+mod comments;
+mod drafts;
+mod http;
+mod pagination;
+mod profiles;
+mod schema;
+mod statements;
+mod subscriptions;
+mod users;

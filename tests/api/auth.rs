@@ -1,0 +1,176 @@
+//! Tokens: tampered, foreign, expired and attenuated tokens through the real server.
+
+use std::time::Duration;
+
+use biscuit_auth::{Algorithm, Biscuit, BlockBuilder, PrivateKey};
+use conduit::auth::TokenKeys;
+use serde_json::json;
+
+use crate::helpers::{TestApp, assert_error};
+
+const VIEWER: &str = "{ viewer { username email } }";
+const PUBLIC: &str = "{ articles(first: 1) { totalCount } }";
+
+fn attenuate(app: &TestApp, token: &str, code: &str) -> String {
+    let public = PrivateKey::from_bytes_hex(&app.tokens.private_key_hex(), Algorithm::Ed25519)
+        .expect("key")
+        .public();
+    let biscuit = Biscuit::from_base64(token, public).expect("parse token");
+    let block = BlockBuilder::new().code(code).expect("block");
+    biscuit
+        .append(block)
+        .expect("append")
+        .to_base64()
+        .expect("encode")
+}
+
+#[tokio::test]
+async fn a_tampered_token_is_unauthenticated_even_for_public_data() {
+    let app = TestApp::spawn().await;
+    let jake = app.register("jake").await;
+    let mut bytes = jake.token.into_bytes();
+    let middle = bytes.len() / 2;
+    bytes[middle] = if bytes[middle] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(bytes).expect("ascii");
+    let body = app.graphql_as(&tampered, PUBLIC, json!({})).await;
+    assert_error(&body, "UNAUTHENTICATED");
+    assert!(body["data"].is_null());
+}
+
+#[tokio::test]
+async fn a_token_signed_by_another_key_is_unauthenticated() {
+    let app = TestApp::spawn().await;
+    let stranger = TokenKeys::generate(Duration::from_secs(60), Default::default());
+    let token = stranger.mint(1).expect("mint");
+    assert_error(
+        &app.graphql_as(&token, VIEWER, json!({})).await,
+        "UNAUTHENTICATED",
+    );
+}
+
+#[tokio::test]
+async fn an_expired_token_is_unauthenticated_not_anonymous() {
+    let app = TestApp::spawn().await;
+    let jake = app.register("jake").await;
+    assert_eq!(
+        app.graphql_as(&jake.token, VIEWER, json!({})).await["data"]["viewer"]["username"],
+        "jake"
+    );
+    let short = TokenKeys::from_private_key_hex(
+        &app.tokens.private_key_hex(),
+        Duration::ZERO,
+        Default::default(),
+    )
+    .expect("same key");
+    let me = app
+        .graphql_as(&jake.token, "{ viewer { id } }", json!({}))
+        .await;
+    let id =
+        conduit::graphql::node::parse_global_id(me["data"]["viewer"]["id"].as_str().expect("id"))
+            .expect("global id")
+            .1;
+    let expired = short.mint(id).expect("mint");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let body = app.graphql_as(&expired, PUBLIC, json!({})).await;
+    assert_error(&body, "UNAUTHENTICATED");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .expect("message")
+            .contains("expired")
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_authorization_header_is_unauthenticated() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .post_raw(
+            json!({ "query": PUBLIC }).to_string(),
+            &[("authorization", "Basic amFrZTpwdw==")],
+        )
+        .await;
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert_error(&body, "UNAUTHENTICATED");
+}
+
+#[tokio::test]
+async fn a_read_only_token_reads_private_data_but_cannot_write() {
+    let app = TestApp::spawn().await;
+    let jake = app.register("jake").await;
+    let read_only = attenuate(&app, &jake.token, r#"check if operation("read");"#);
+
+    let me = app.graphql_as(&read_only, VIEWER, json!({})).await;
+    assert_eq!(me["data"]["viewer"]["email"], "jake@example.org", "{me}");
+
+    let write = app
+        .graphql_as(
+            &read_only,
+            "mutation { createArticle(input: { title: \"T\", description: \"D\", body: \"B\" }) { article { slug } } }",
+            json!({}),
+        )
+        .await;
+    assert_error(&write, "FORBIDDEN");
+    let count = app.graphql(PUBLIC, json!({})).await;
+    assert_eq!(
+        count["data"]["articles"]["totalCount"], 0,
+        "nothing was written"
+    );
+}
+
+#[tokio::test]
+async fn a_token_narrowed_to_one_article_cannot_touch_another() {
+    let app = TestApp::spawn().await;
+    let jake = app.register("jake").await;
+    let first = app.create_article(&jake, "First", &[], false).await;
+    let second = app.create_article(&jake, "Second", &[], false).await;
+    let article = app
+        .graphql(
+            "query($s: String!) { article(slug: $s) { id } }",
+            json!({ "s": first }),
+        )
+        .await;
+    let id = conduit::graphql::node::parse_global_id(
+        article["data"]["article"]["id"].as_str().expect("id"),
+    )
+    .expect("global id")
+    .1;
+    let narrowed = attenuate(
+        &app,
+        &jake.token,
+        &format!(r#"check if resource("article", {id});"#),
+    );
+
+    const UPDATE: &str = "mutation($s: String!) { updateArticle(input: { slug: $s, body: \"New body\" }) { article { body } } }";
+    let allowed = app
+        .graphql_as(&narrowed, UPDATE, json!({ "s": first }))
+        .await;
+    assert_eq!(
+        allowed["data"]["updateArticle"]["article"]["body"], "New body",
+        "{allowed}"
+    );
+    let refused = app
+        .graphql_as(&narrowed, UPDATE, json!({ "s": second }))
+        .await;
+    assert_error(&refused, "FORBIDDEN");
+}
+
+#[tokio::test]
+async fn an_appended_block_cannot_claim_another_identity() {
+    let app = TestApp::spawn().await;
+    let jake = app.register("jake").await;
+    let anne = app.register("anne").await;
+    let slug = app.create_article(&anne, "Anne's", &[], false).await;
+    let anne_id = conduit::graphql::node::parse_global_id(&anne.id)
+        .expect("global id")
+        .1;
+    let forged = attenuate(&app, &jake.token, &format!("user({anne_id});"));
+    let body = app
+        .graphql_as(
+            &forged,
+            "mutation($s: String!) { deleteArticle(input: { slug: $s }) { deletedArticleId } }",
+            json!({ "s": slug }),
+        )
+        .await;
+    assert_error(&body, "FORBIDDEN");
+}

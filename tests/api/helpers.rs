@@ -1,0 +1,274 @@
+//! `TestApp`: the real server on an ephemeral port with a database of its own.
+//!
+//! The backend comes from `TEST_DATABASE_URL`: unset means a fresh SQLite file;
+//! a `postgres://` or `mysql://` URL names a server on which each test creates a
+//! database of its own.
+
+use std::time::Duration;
+
+use conduit::app::Application;
+use conduit::auth::TokenKeys;
+use conduit::config::Config;
+use conduit::state::AppState;
+use futures_util::{SinkExt, StreamExt};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+/// A running server and a client for it.
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`.
+    pub address: String,
+    /// The server's state, for statement counts.
+    pub state: AppState,
+    /// The key that signs this server's tokens.
+    pub tokens: TokenKeys,
+    client: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+/// A registered user and their token.
+pub struct TestUser {
+    /// Bearer token.
+    pub token: String,
+    /// Global id.
+    pub id: String,
+}
+
+async fn database_url(dir: &tempfile::TempDir) -> String {
+    let Ok(server) = std::env::var("TEST_DATABASE_URL") else {
+        return format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+    };
+    let name = format!("conduit_t_{}", uuid::Uuid::new_v4().simple());
+    let admin = Database::connect(server.as_str())
+        .await
+        .expect("connect to TEST_DATABASE_URL");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create the test database");
+    admin.close().await.ok();
+    // Replace the database name: everything after the last '/' before any '?'.
+    let (base, query) = server
+        .split_once('?')
+        .map_or((server.as_str(), None), |(b, q)| (b, Some(q)));
+    let prefix = base.rsplit_once('/').map_or(base, |(p, _)| p);
+    match query {
+        Some(q) => format!("{prefix}/{name}?{q}"),
+        None => format!("{prefix}/{name}"),
+    }
+}
+
+impl TestApp {
+    /// Starts a server with a fresh database and fresh token keys.
+    pub async fn spawn() -> Self {
+        if std::env::var_os("TEST_LOG").is_some() {
+            conduit::telemetry::init(conduit::config::LogFormat::Pretty);
+        }
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = Config {
+            database_url: Some(database_url(&dir).await),
+            bind: "127.0.0.1:0".parse().expect("addr"),
+            data_dir: dir.path().to_owned(),
+            db_max_connections: 5,
+            ..Config::default()
+        };
+        let tokens = TokenKeys::generate(Duration::from_secs(3600), Default::default());
+        let app = Application::build_with_tokens(config, tokens.clone())
+            .await
+            .expect("the server starts");
+        let address = format!("http://{}", app.local_addr().expect("addr"));
+        let state = app.state().clone();
+        tokio::spawn(app.run_until(std::future::pending()));
+        Self {
+            address,
+            state,
+            tokens,
+            client: reqwest::Client::new(),
+            _dir: dir,
+        }
+    }
+
+    /// POSTs a raw body to /graphql with extra headers.
+    pub async fn post_raw(
+        &self,
+        body: impl Into<reqwest::Body>,
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .header("content-type", "application/json")
+            .body(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    /// Runs a GraphQL document anonymously; returns the whole response body.
+    pub async fn graphql(&self, query: &str, variables: Value) -> Value {
+        self.graphql_with(None, query, variables).await
+    }
+
+    /// Runs a GraphQL document with a bearer token.
+    pub async fn graphql_as(&self, token: &str, query: &str, variables: Value) -> Value {
+        self.graphql_with(Some(token), query, variables).await
+    }
+
+    async fn graphql_with(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let body = json!({ "query": query, "variables": variables }).to_string();
+        let bearer = token.map(|t| format!("Bearer {t}"));
+        let headers: Vec<(&str, &str)> = bearer
+            .iter()
+            .map(|b| ("authorization", b.as_str()))
+            .collect();
+        let response = self.post_raw(body, &headers).await;
+        assert_eq!(response.status(), 200, "GraphQL requests answer 200");
+        response.json().await.expect("JSON body")
+    }
+
+    /// Registers `username` with a derived email and a fixed password.
+    pub async fn register(&self, username: &str) -> TestUser {
+        let body = self
+            .graphql(
+                REGISTER,
+                json!({ "input": { "username": username, "email": format!("{username}@example.org"), "password": PASSWORD } }),
+            )
+            .await;
+        let payload = &body["data"]["register"];
+        assert!(payload.is_object(), "register failed: {body}");
+        TestUser {
+            token: payload["token"].as_str().expect("token").to_owned(),
+            id: payload["user"]["id"].as_str().expect("id").to_owned(),
+        }
+    }
+
+    /// Creates an article as `user`; returns its slug.
+    pub async fn create_article(
+        &self,
+        user: &TestUser,
+        title: &str,
+        tags: &[&str],
+        draft: bool,
+    ) -> String {
+        let body = self
+            .graphql_as(
+                &user.token,
+                CREATE_ARTICLE,
+                json!({ "input": { "title": title, "description": "About it", "body": "The text.", "tags": tags, "draft": draft } }),
+            )
+            .await;
+        body["data"]["createArticle"]["article"]["slug"]
+            .as_str()
+            .unwrap_or_else(|| panic!("createArticle failed: {body}"))
+            .to_owned()
+    }
+
+    /// The WebSocket URL of /graphql.
+    pub fn ws_url(&self) -> String {
+        format!("{}/graphql", self.address.replacen("http", "ws", 1))
+    }
+
+    /// SQL statements the server has run so far.
+    pub fn statements(&self) -> u64 {
+        self.state.statements.get()
+    }
+}
+
+/// The password every test user gets.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// Registers a user.
+pub const REGISTER: &str = "mutation($input: RegisterInput!) { register(input: $input) { token user { id username email } } }";
+
+/// Creates an article.
+pub const CREATE_ARTICLE: &str = "mutation($input: CreateArticleInput!) { createArticle(input: $input) { article { id slug title status tags author { username } } } }";
+
+/// The error codes of a response, in order.
+pub fn error_codes(body: &Value) -> Vec<String> {
+    body["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| {
+                    e["extensions"]["code"]
+                        .as_str()
+                        .unwrap_or("<none>")
+                        .to_owned()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Asserts the response failed with exactly one error of `code`.
+#[track_caller]
+pub fn assert_error(body: &Value, code: &str) {
+    assert_eq!(
+        error_codes(body),
+        vec![code.to_owned()],
+        "unexpected response: {body}"
+    );
+}
+
+/// A GraphQL WebSocket client speaking one subprotocol.
+pub struct WsClient {
+    socket: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+}
+
+impl WsClient {
+    /// Connects with `protocol` (`graphql-transport-ws` or `graphql-ws`).
+    pub async fn connect(app: &TestApp, protocol: &str) -> Self {
+        let mut request = app.ws_url().into_client_request().expect("ws request");
+        request
+            .headers_mut()
+            .insert("sec-websocket-protocol", protocol.parse().expect("header"));
+        let (socket, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("ws connect");
+        Self { socket }
+    }
+
+    /// Sends one JSON message.
+    pub async fn send(&mut self, message: Value) {
+        self.socket
+            .send(Message::text(message.to_string()))
+            .await
+            .expect("ws send");
+    }
+
+    /// The next JSON message, skipping pings and keep-alives; `None` when closed.
+    /// Panics after five seconds without one.
+    pub async fn next(&mut self) -> Option<Value> {
+        loop {
+            let message = tokio::time::timeout(Duration::from_secs(5), self.socket.next())
+                .await
+                .expect("a WebSocket message within five seconds")?;
+            match message.expect("ws receive") {
+                Message::Text(text) => {
+                    let value: Value = serde_json::from_str(&text).expect("JSON message");
+                    if matches!(value["type"].as_str(), Some("ping" | "ka")) {
+                        continue;
+                    }
+                    return Some(value);
+                }
+                Message::Close(frame) => {
+                    return frame.map(
+                        |f| json!({ "close": u16::from(f.code), "reason": f.reason.to_string() }),
+                    );
+                }
+                _ => continue,
+            }
+        }
+    }
+
+    /// Whether a message arrives within `wait`.
+    pub async fn quiet_for(&mut self, wait: Duration) -> bool {
+        tokio::time::timeout(wait, self.next()).await.is_err()
+    }
+}

@@ -1,0 +1,71 @@
+//! The HTTP surface: malformed bodies, GraphiQL, health probes, request ids.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, assert_error};
+
+#[tokio::test]
+async fn a_malformed_json_body_is_a_400_with_a_code() {
+    let app = TestApp::spawn().await;
+    let response = app.post_raw("{\"query\": ", &[]).await;
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.expect("json");
+    assert_error(&body, "BAD_USER_INPUT");
+}
+
+#[tokio::test]
+async fn a_document_that_does_not_parse_or_validate_has_a_code() {
+    let app = TestApp::spawn().await;
+    assert_error(
+        &app.graphql("{ articles { ", json!({})).await,
+        "BAD_USER_INPUT",
+    );
+    assert_error(
+        &app.graphql("{ noSuchField }", json!({})).await,
+        "BAD_USER_INPUT",
+    );
+    assert_error(
+        &app.graphql(
+            "query($n: Int!) { tags(first: $n) { name } }",
+            json!({ "n": "ten" }),
+        )
+        .await,
+        "BAD_USER_INPUT",
+    );
+}
+
+#[tokio::test]
+async fn get_graphql_serves_graphiql() {
+    let app = TestApp::spawn().await;
+    let response = reqwest::get(format!("{}/graphql", app.address))
+        .await
+        .expect("get");
+    assert_eq!(response.status(), 200);
+    let html = response.text().await.expect("html");
+    assert!(
+        html.contains("graphiql"),
+        "not GraphiQL: {}",
+        &html[..html.len().min(200)]
+    );
+}
+
+#[tokio::test]
+async fn health_probes_answer_and_every_response_has_a_request_id() {
+    let app = TestApp::spawn().await;
+    let live = reqwest::get(format!("{}/healthz", app.address))
+        .await
+        .expect("healthz");
+    assert_eq!(live.status(), 200);
+    let ready = reqwest::get(format!("{}/readyz", app.address))
+        .await
+        .expect("readyz");
+    assert_eq!(ready.status(), 200);
+    assert!(ready.headers().contains_key("x-request-id"));
+    let given = app
+        .post_raw(
+            json!({ "query": "{ tags { name } }" }).to_string(),
+            &[("x-request-id", "abc-123")],
+        )
+        .await;
+    assert_eq!(given.headers()["x-request-id"], "abc-123");
+}

@@ -1,0 +1,149 @@
+//! Subscriptions over WebSocket, in both subprotocols.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::helpers::{TestApp, WsClient};
+
+const ADD: &str = "mutation($s: String!, $b: String!) { addComment(input: { articleSlug: $s, body: $b }) { comment { id } } }";
+
+async fn init(client: &mut WsClient, token: Option<&str>) {
+    let payload = token.map_or(
+        json!({}),
+        |t| json!({ "Authorization": format!("Bearer {t}") }),
+    );
+    client
+        .send(json!({ "type": "connection_init", "payload": payload }))
+        .await;
+    let ack = client.next().await.expect("an answer to connection_init");
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+}
+
+#[tokio::test]
+async fn comment_added_delivers_new_comments_on_the_watched_article_only() {
+    let app = TestApp::spawn().await;
+    let jake = app.register("jake").await;
+    let watched = app.create_article(&jake, "Watched", &[], false).await;
+    let other = app.create_article(&jake, "Other", &[], false).await;
+
+    let mut client = WsClient::connect(&app, "graphql-transport-ws").await;
+    init(&mut client, None).await;
+    client
+        .send(json!({ "id": "1", "type": "subscribe", "payload": {
+            "query": "subscription($s: String!) { commentAdded(articleSlug: $s) { body author { username } article { slug } } }",
+            "variables": { "s": watched } } }))
+        .await;
+    // Give the server a moment to register the subscription.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    app.graphql_as(&jake.token, ADD, json!({ "s": other, "b": "elsewhere" }))
+        .await;
+    app.graphql_as(&jake.token, ADD, json!({ "s": watched, "b": "here" }))
+        .await;
+
+    let event = client.next().await.expect("an event");
+    assert_eq!(event["type"], "next", "{event}");
+    assert_eq!(event["id"], "1");
+    assert_eq!(
+        event["payload"]["data"]["commentAdded"],
+        json!({ "body": "here", "author": { "username": "jake" }, "article": { "slug": watched } })
+    );
+    assert!(
+        client.quiet_for(Duration::from_millis(300)).await,
+        "no event for the other article"
+    );
+}
+
+#[tokio::test]
+async fn article_published_never_reveals_drafts_and_filters_by_tag() {
+    let app = TestApp::spawn().await;
+    let jake = app.register("jake").await;
+    let anne = app.register("anne").await;
+
+    let mut client = WsClient::connect(&app, "graphql-transport-ws").await;
+    init(&mut client, Some(&anne.token)).await;
+    client
+        .send(json!({ "id": "pub", "type": "subscribe", "payload": {
+            "query": "subscription { articlePublished(tag: \"rust\") { slug status } }" } }))
+        .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let draft = app.create_article(&jake, "Draft", &["rust"], true).await;
+    app.create_article(&jake, "Untagged", &["go"], false).await;
+    assert!(
+        client.quiet_for(Duration::from_millis(300)).await,
+        "a draft or an unmatched article leaked"
+    );
+
+    app.graphql_as(
+        &jake.token,
+        "mutation($s: String!) { publishArticle(input: { slug: $s }) { article { slug } } }",
+        json!({ "s": draft }),
+    )
+    .await;
+    let event = client.next().await.expect("an event");
+    assert_eq!(
+        event["payload"]["data"]["articlePublished"],
+        json!({ "slug": draft, "status": "PUBLISHED" }),
+        "{event}"
+    );
+}
+
+#[tokio::test]
+async fn the_legacy_graphql_ws_protocol_works_too() {
+    let app = TestApp::spawn().await;
+    let jake = app.register("jake").await;
+    let mut client = WsClient::connect(&app, "graphql-ws").await;
+    init(&mut client, Some(&jake.token)).await;
+    client
+        .send(json!({ "id": "7", "type": "start", "payload": {
+            "query": "subscription { articlePublished(author: \"jake\") { title author { username } } }" } }))
+        .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.create_article(&jake, "Hello", &[], false).await;
+    let event = client.next().await.expect("an event");
+    assert_eq!(event["type"], "data", "{event}");
+    assert_eq!(
+        event["payload"]["data"]["articlePublished"],
+        json!({ "title": "Hello", "author": { "username": "jake" } })
+    );
+}
+
+#[tokio::test]
+async fn watching_someone_elses_draft_is_not_found() {
+    let app = TestApp::spawn().await;
+    let jake = app.register("jake").await;
+    let anne = app.register("anne").await;
+    let draft = app.create_article(&jake, "Hidden", &[], true).await;
+    let mut client = WsClient::connect(&app, "graphql-transport-ws").await;
+    init(&mut client, Some(&anne.token)).await;
+    client
+        .send(json!({ "id": "1", "type": "subscribe", "payload": {
+            "query": "subscription($s: String!) { commentAdded(articleSlug: $s) { body } }", "variables": { "s": draft } } }))
+        .await;
+    let answer = client.next().await.expect("an answer");
+    assert_eq!(answer["type"], "next", "{answer}");
+    assert_eq!(
+        answer["payload"]["errors"][0]["extensions"]["code"],
+        "NOT_FOUND"
+    );
+}
+
+#[tokio::test]
+async fn a_bad_token_in_connection_init_closes_the_socket() {
+    let app = TestApp::spawn().await;
+    let mut client = WsClient::connect(&app, "graphql-transport-ws").await;
+    client
+        .send(json!({ "type": "connection_init", "payload": { "Authorization": "Bearer not-a-token" } }))
+        .await;
+    let answer = client.next().await.expect("a close frame");
+    assert!(
+        answer["close"].as_u64().is_some_and(|code| code >= 1002),
+        "{answer}"
+    );
+    assert!(
+        answer["reason"].as_str().expect("reason").contains("token"),
+        "{answer}"
+    );
+}
