@@ -23,7 +23,6 @@ use tower_http::trace::TraceLayer;
 use crate::auth::Viewer;
 use crate::error::{Error, ErrorCode};
 use crate::graphql::ConduitSchema;
-use crate::graphql::loaders::ViewerLoaders;
 use crate::state::AppState;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -58,12 +57,9 @@ pub fn router(app: AppState, schema: ConduitSchema) -> Router {
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
 
-/// The request data a viewer brings: itself, and its own loaders when signed in.
-fn viewer_data(app: &AppState, viewer: Viewer) -> Data {
+/// The request data a viewer brings.
+fn viewer_data(viewer: Viewer) -> Data {
     let mut data = Data::default();
-    if let Some(id) = viewer.user_id() {
-        data.insert(ViewerLoaders::new(&app.db, id));
-    }
     data.insert(viewer);
     data
 }
@@ -107,7 +103,7 @@ async fn graphql_post(
         }
     };
     let mut request = request;
-    request.data = viewer_data(&state.app, viewer);
+    request.data = viewer_data(viewer);
     let mut response = state.schema.execute(request).await;
     for error in &mut response.errors {
         label_error(error, &request_id);
@@ -165,7 +161,7 @@ async fn graphql_get(State(state): State<HttpState>, request: Request) -> Respon
                 .on_connection_init(move |payload| async move {
                     let authorization = init_authorization(&payload).or(header_token);
                     let viewer = Viewer::from_authorization(&app.tokens, authorization.as_deref())?;
-                    Ok(viewer_data(&app, viewer))
+                    Ok(viewer_data(viewer))
                 })
                 .keepalive_timeout(Duration::from_secs(30))
                 .serve()

@@ -1,6 +1,8 @@
 //! Articles: the `Article` type, `article`, `articles`, `feed`, and the article
 //! mutations.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::article;
@@ -9,15 +11,32 @@ use super::comments::{CommentOrder, comment_connection};
 use super::connection::CommentConnection;
 use super::connection::{ArticleConnection, ListSource};
 use super::context::ContextExt;
+use super::loaders::ArticleSet;
 use super::node::{NodeKind, global_id};
 use super::users::User;
 use crate::error::Error;
 use crate::service::articles::{self, ArticleChanges, ArticleFilter, NewArticle};
 use crate::service::pagination::{PageRequest, SortDirection};
+use crate::service::{comments, tags};
 
-/// An article row as the API shows it.
+/// An article row as the API shows it, with the siblings it loads relations with.
 #[derive(Clone)]
-pub struct Article(pub article::Model);
+pub struct Article {
+    row: article::Model,
+    set: Arc<ArticleSet>,
+}
+
+impl Article {
+    /// `row` as a member of `set`.
+    pub fn new(row: article::Model, set: Arc<ArticleSet>) -> Self {
+        Self { row, set }
+    }
+
+    /// The article's database id.
+    pub fn article_id(&self) -> i64 {
+        self.row.id
+    }
+}
 
 /// Whether an article is public.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -109,7 +128,7 @@ pub async fn article_connection(
         page,
         source,
         |row| articles::cursor(row).encode(),
-        Article,
+        ArticleSet::objects,
     ))
 }
 
@@ -118,49 +137,54 @@ pub async fn article_connection(
 impl Article {
     /// Opaque global id.
     pub async fn id(&self) -> ID {
-        global_id(NodeKind::Article, self.0.id)
+        global_id(NodeKind::Article, self.row.id)
     }
 
     /// URL-safe unique name derived from the title; changes when the title does.
     async fn slug(&self) -> &str {
-        &self.0.slug
+        &self.row.slug
     }
 
     /// Headline.
     async fn title(&self) -> &str {
-        &self.0.title
+        &self.row.title
     }
 
     /// One-line summary shown in lists.
     async fn description(&self) -> &str {
-        &self.0.description
+        &self.row.description
     }
 
     /// Full text, in Markdown.
     async fn body(&self) -> &str {
-        &self.0.body
+        &self.row.body
     }
 
     /// Tag names, alphabetically.
     async fn tags(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        Ok(ctx
-            .loaders()?
-            .article_tags
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or_default())
+        let (db, set) = (&ctx.state()?.db, &self.set);
+        let tags = set
+            .tags
+            .load(self.row.id, || tags::for_articles(db, set.ids()))
+            .await?;
+        Ok(tags.cloned().unwrap_or_default())
     }
 
     /// The writer.
     async fn author(&self, ctx: &Context<'_>) -> Result<User> {
-        let user = ctx.loaders()?.users.load_one(self.0.author_id).await?;
-        user.map(User::new)
-            .ok_or_else(|| Error::Internal(format!("article {} has no author", self.0.id)).into())
+        let (db, set) = (&ctx.state()?.db, &self.set);
+        let author = set
+            .authors
+            .load(self.row.author_id, || set.load_authors(db))
+            .await?;
+        author
+            .cloned()
+            .ok_or_else(|| Error::Internal(format!("article {} has no author", self.row.id)).into())
     }
 
     /// PUBLISHED or DRAFT.
     async fn status(&self) -> ArticleStatus {
-        if self.0.is_published() {
+        if self.row.is_published() {
             ArticleStatus::Published
         } else {
             ArticleStatus::Draft
@@ -169,49 +193,57 @@ impl Article {
 
     /// When it was published; null for a draft.
     async fn published_at(&self) -> Option<DateTime<Utc>> {
-        self.0.published_at
+        self.row.published_at
     }
 
     /// When it was created.
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.row.created_at
     }
 
     /// When it was last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+        self.row.updated_at
     }
 
     /// How many users favorited it.
     async fn favorites_count(&self, ctx: &Context<'_>) -> Result<i64> {
-        Ok(ctx
-            .loaders()?
+        let (db, set) = (&ctx.state()?.db, &self.set);
+        let count = set
             .favorite_counts
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or(0))
+            .load(self.row.id, || articles::favorite_counts(db, set.ids()))
+            .await?;
+        Ok(count.copied().unwrap_or(0))
     }
 
     /// Whether the signed-in viewer favorited it; false when anonymous.
     async fn viewer_has_favorited(&self, ctx: &Context<'_>) -> Result<bool> {
-        match ctx.viewer_loaders() {
-            Some(loaders) => Ok(loaders
-                .favorited
-                .load_one(self.0.id)
-                .await?
-                .unwrap_or(false)),
-            None => Ok(false),
-        }
+        let Some(me) = ctx.viewer()?.user_id() else {
+            return Ok(false);
+        };
+        let (db, set) = (&ctx.state()?.db, &self.set);
+        let favorited = set
+            .viewer_favorited
+            .load(self.row.id, || async move {
+                let favorited = articles::favorited_among(db, me, set.ids()).await?;
+                Ok(set
+                    .ids()
+                    .iter()
+                    .map(|id| (*id, favorited.contains(id)))
+                    .collect())
+            })
+            .await?;
+        Ok(favorited.copied().unwrap_or(false))
     }
 
     /// How many comments it has.
     async fn comment_count(&self, ctx: &Context<'_>) -> Result<i64> {
-        Ok(ctx
-            .loaders()?
+        let (db, set) = (&ctx.state()?.db, &self.set);
+        let count = set
             .comment_counts
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or(0))
+            .load(self.row.id, || comments::counts(db, set.ids()))
+            .await?;
+        Ok(count.copied().unwrap_or(0))
     }
 
     /// Its comments, oldest first by default.
@@ -226,7 +258,7 @@ impl Article {
     ) -> Result<CommentConnection> {
         comment_connection(
             ctx,
-            self.0.id,
+            self.row.id,
             (first, after, last, before),
             order_by.unwrap_or_default(),
         )
@@ -247,7 +279,7 @@ impl ArticleQuery {
         #[graphql(desc = "The article's slug.")] slug: String,
     ) -> Result<Option<Article>> {
         match articles::find_by_slug(&ctx.state()?.db, ctx.viewer()?, &slug).await {
-            Ok(article) => Ok(Some(Article(article))),
+            Ok(article) => Ok(Some(ArticleSet::object(article))),
             Err(Error::NotFound(_)) => Ok(None),
             Err(err) => Err(err.into()),
         }
@@ -407,7 +439,7 @@ impl ArticleMutation {
         };
         let article = articles::create(ctx.state()?, ctx.viewer()?, new).await?;
         Ok(CreateArticlePayload {
-            article: Article(article),
+            article: ArticleSet::object(article),
         })
     }
 
@@ -425,7 +457,7 @@ impl ArticleMutation {
         };
         let article = articles::update(ctx.state()?, ctx.viewer()?, &input.slug, changes).await?;
         Ok(UpdateArticlePayload {
-            article: Article(article),
+            article: ArticleSet::object(article),
         })
     }
 
@@ -437,7 +469,7 @@ impl ArticleMutation {
     ) -> Result<PublishArticlePayload> {
         let article = articles::publish(ctx.state()?, ctx.viewer()?, &input.slug).await?;
         Ok(PublishArticlePayload {
-            article: Article(article),
+            article: ArticleSet::object(article),
         })
     }
 
@@ -461,7 +493,7 @@ impl ArticleMutation {
     ) -> Result<FavoriteArticlePayload> {
         let article = articles::favorite(&ctx.state()?.db, ctx.viewer()?, &input.slug).await?;
         Ok(FavoriteArticlePayload {
-            article: Article(article),
+            article: ArticleSet::object(article),
         })
     }
 
@@ -473,7 +505,7 @@ impl ArticleMutation {
     ) -> Result<UnfavoriteArticlePayload> {
         let article = articles::unfavorite(&ctx.state()?.db, ctx.viewer()?, &input.slug).await?;
         Ok(UnfavoriteArticlePayload {
-            article: Article(article),
+            article: ArticleSet::object(article),
         })
     }
 }

@@ -1,5 +1,7 @@
 //! Comments: the `Comment` type, an article's comment list, and the comment mutations.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::comment;
@@ -7,14 +9,37 @@ use entity::comment;
 use super::articles::{Article, ArticleOrderField, OrderDirection, PageArgs, page_request};
 use super::connection::{CommentConnection, ListSource};
 use super::context::ContextExt;
+use super::loaders::CommentSet;
 use super::node::{NodeKind, global_id, parse_id_of};
 use super::users::User;
 use crate::error::Error;
 use crate::service::comments;
 
-/// A comment row as the API shows it.
+/// A comment row as the API shows it, with the siblings it loads relations with.
 #[derive(Clone)]
-pub struct Comment(pub comment::Model);
+pub struct Comment {
+    row: comment::Model,
+    set: Arc<CommentSet>,
+}
+
+impl Comment {
+    /// Rows that came from one query, sharing one loader set.
+    pub fn objects(rows: Vec<comment::Model>) -> Vec<Self> {
+        let set = CommentSet::new(&rows);
+        rows.into_iter()
+            .map(|row| Self {
+                row,
+                set: set.clone(),
+            })
+            .collect()
+    }
+
+    /// One row.
+    pub fn object(row: comment::Model) -> Self {
+        let set = CommentSet::new(std::slice::from_ref(&row));
+        Self { row, set }
+    }
+}
 
 /// How to order a list of comments.
 #[derive(InputObject, Clone, Copy, Debug)]
@@ -50,7 +75,7 @@ pub async fn comment_connection(
         page,
         source,
         |row| comments::cursor(row).encode(),
-        Comment,
+        Comment::objects,
     ))
 }
 
@@ -59,37 +84,46 @@ pub async fn comment_connection(
 impl Comment {
     /// Opaque global id.
     pub async fn id(&self) -> ID {
-        global_id(NodeKind::Comment, self.0.id)
+        global_id(NodeKind::Comment, self.row.id)
     }
 
     /// Text, in Markdown.
     async fn body(&self) -> &str {
-        &self.0.body
+        &self.row.body
     }
 
     /// Who wrote it.
     async fn author(&self, ctx: &Context<'_>) -> Result<User> {
-        let user = ctx.loaders()?.users.load_one(self.0.author_id).await?;
-        user.map(User::new)
-            .ok_or_else(|| Error::Internal(format!("comment {} has no author", self.0.id)).into())
+        let (db, set) = (&ctx.state()?.db, &self.set);
+        let author = set
+            .authors
+            .load(self.row.author_id, || set.load_authors(db))
+            .await?;
+        author
+            .cloned()
+            .ok_or_else(|| Error::Internal(format!("comment {} has no author", self.row.id)).into())
     }
 
     /// The article it is on.
     async fn article(&self, ctx: &Context<'_>) -> Result<Article> {
-        let article = ctx.loaders()?.articles.load_one(self.0.article_id).await?;
-        article
-            .map(Article)
-            .ok_or_else(|| Error::Internal(format!("comment {} has no article", self.0.id)).into())
+        let (db, set) = (&ctx.state()?.db, &self.set);
+        let article = set
+            .articles
+            .load(self.row.article_id, || set.load_articles(db))
+            .await?;
+        article.cloned().ok_or_else(|| {
+            Error::Internal(format!("comment {} has no article", self.row.id)).into()
+        })
     }
 
     /// When it was written.
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.row.created_at
     }
 
     /// When it was last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+        self.row.updated_at
     }
 }
 
@@ -143,7 +177,7 @@ impl CommentMutation {
         )
         .await?;
         Ok(AddCommentPayload {
-            comment: Comment(comment),
+            comment: Comment::object(comment),
         })
     }
 

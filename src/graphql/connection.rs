@@ -79,22 +79,20 @@ macro_rules! connection {
         }
 
         impl $connection {
-            /// A connection over `page`; `cursor` names each row's position.
+            /// A connection over `page`; `cursor` names each row's position and
+            /// `objects` turns the rows into API objects sharing one loader set.
             pub fn new<R>(
                 page: Page<R>,
                 source: ListSource,
                 cursor: impl Fn(&R) -> String,
-                node: impl Fn(R) -> $node,
+                objects: impl FnOnce(Vec<R>) -> Vec<$node>,
             ) -> Self {
                 let cursors: Vec<String> = page.items.iter().map(&cursor).collect();
                 let page_info = page_info(&page, &cursors);
                 let edges = cursors
                     .into_iter()
-                    .zip(page.items)
-                    .map(|(cursor, row)| $edge {
-                        cursor,
-                        node: node(row),
-                    })
+                    .zip(objects(page.items))
+                    .map(|(cursor, node)| $edge { cursor, node })
                     .collect();
                 Self {
                     edges,

@@ -2,7 +2,6 @@
 
 use async_graphql::Context;
 
-use super::loaders::{Loaders, ViewerLoaders};
 use crate::auth::Viewer;
 use crate::error::{Error, Result};
 use crate::state::AppState;
@@ -13,10 +12,6 @@ pub trait ContextExt {
     fn state(&self) -> Result<&AppState>;
     /// The caller of this request.
     fn viewer(&self) -> Result<&Viewer>;
-    /// The request-independent DataLoaders.
-    fn loaders(&self) -> Result<&Loaders>;
-    /// The DataLoaders for the viewer's own state; `None` when anonymous.
-    fn viewer_loaders(&self) -> Option<&ViewerLoaders>;
 }
 
 fn missing(what: &str) -> Error {
@@ -32,14 +27,5 @@ impl ContextExt for Context<'_> {
     fn viewer(&self) -> Result<&Viewer> {
         self.data_opt::<Viewer>()
             .ok_or_else(|| missing("the viewer"))
-    }
-
-    fn loaders(&self) -> Result<&Loaders> {
-        self.data_opt::<Loaders>()
-            .ok_or_else(|| missing("the loaders"))
-    }
-
-    fn viewer_loaders(&self) -> Option<&ViewerLoaders> {
-        self.data_opt::<ViewerLoaders>()
     }
 }

@@ -1,148 +1,189 @@
-//! DataLoaders: every relation a list of objects needs is fetched in one batched
-//! statement per field, whatever the page size.
+//! Batch loaders: every relation a list of objects needs is fetched in one
+//! statement for the whole list, whatever its length.
 //!
-//! [`Loaders`] serve every request alike and are built once; [`ViewerLoaders`]
-//! answer for one viewer and are built per request.
+//! Objects that come from the same query (one page of articles, the authors of
+//! that page) share a *set*. The first member that asks for a relation loads it
+//! for every member at once; the others read the result. Sets are made per
+//! resolver call, so nothing is cached across requests or across mutations, and
+//! the number of statements a query runs depends on its shape only, never on
+//! timing or page size.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
 
-use async_graphql::dataloader::{DataLoader, Loader};
-use entity::{article, user};
+use entity::{article, comment, user};
+use tokio::sync::OnceCell;
+
+use super::articles::Article;
+use super::users::User;
+use crate::error::Result;
+use crate::service::{articles, users};
 use sea_orm::DatabaseConnection;
 
-use crate::error::{Error, Result};
-use crate::service::{articles, comments, profiles, tags, users};
+/// One relation of a set, loaded once for every member.
+pub struct SetLoader<V> {
+    loaded: OnceCell<HashMap<i64, V>>,
+}
 
-/// Declares a loader keyed by id whose values come from one service call.
-macro_rules! id_loader {
-    ($(#[$doc:meta])* $name:ident, $value:ty, $fetch:path) => {
-        $(#[$doc])*
-        pub struct $name(DatabaseConnection);
-
-        impl Loader<i64> for $name {
-            type Value = $value;
-            type Error = Error;
-
-            async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, $value>> {
-                $fetch(&self.0, keys).await
-            }
+impl<V> Default for SetLoader<V> {
+    fn default() -> Self {
+        Self {
+            loaded: OnceCell::new(),
         }
-    };
-}
-
-id_loader!(
-    /// Users by id.
-    UserLoader, user::Model, users::by_ids);
-id_loader!(
-    /// Articles by id (visibility is checked by the caller).
-    ArticleLoader, article::Model, articles::by_ids);
-id_loader!(
-    /// Tag names by article id.
-    ArticleTagsLoader, Vec<String>, tags::for_articles);
-id_loader!(
-    /// Favorite counts by article id.
-    FavoriteCountLoader, i64, articles::favorite_counts);
-id_loader!(
-    /// Comment counts by article id.
-    CommentCountLoader, i64, comments::counts);
-id_loader!(
-    /// Follower counts by user id.
-    FollowerCountLoader, i64, profiles::follower_counts);
-id_loader!(
-    /// Following counts by user id.
-    FollowingCountLoader, i64, profiles::following_counts);
-
-/// Whether the viewer favorited each article.
-pub struct ViewerFavoritedLoader {
-    db: DatabaseConnection,
-    viewer_id: i64,
-}
-
-impl Loader<i64> for ViewerFavoritedLoader {
-    type Value = bool;
-    type Error = Error;
-
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, bool>> {
-        let set = articles::favorited_among(&self.db, self.viewer_id, keys).await?;
-        Ok(keys.iter().map(|k| (*k, set.contains(k))).collect())
     }
 }
 
-/// Whether the viewer follows each user.
-pub struct ViewerFollowingLoader {
-    db: DatabaseConnection,
-    viewer_id: i64,
-}
-
-impl Loader<i64> for ViewerFollowingLoader {
-    type Value = bool;
-    type Error = Error;
-
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, bool>> {
-        let set = profiles::followed_among(&self.db, self.viewer_id, keys).await?;
-        Ok(keys.iter().map(|k| (*k, set.contains(k))).collect())
+impl<V> SetLoader<V> {
+    /// The value for `key`, running `fetch` for the whole set on first use.
+    pub async fn load<F, Fut>(&self, key: i64, fetch: F) -> Result<Option<&V>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<HashMap<i64, V>>>,
+    {
+        Ok(self.loaded.get_or_try_init(fetch).await?.get(&key))
     }
 }
 
-/// Loaders that answer the same for every viewer.
-pub struct Loaders {
-    /// Users by id.
-    pub users: DataLoader<UserLoader>,
+fn distinct(ids: impl IntoIterator<Item = i64>) -> Vec<i64> {
+    let mut ids: Vec<i64> = ids.into_iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// Sibling articles and their relations.
+#[derive(Default)]
+pub struct ArticleSet {
+    ids: Vec<i64>,
+    author_ids: Vec<i64>,
+    /// Tag names per article.
+    pub tags: SetLoader<Vec<String>>,
+    /// Favorite counts per article.
+    pub favorite_counts: SetLoader<i64>,
+    /// Comment counts per article.
+    pub comment_counts: SetLoader<i64>,
+    /// Whether the viewer favorited each article.
+    pub viewer_favorited: SetLoader<bool>,
+    /// Authors by user id.
+    pub authors: SetLoader<User>,
+}
+
+impl ArticleSet {
+    /// Wraps rows that came from one query into API objects sharing one set.
+    pub fn objects(rows: Vec<article::Model>) -> Vec<Article> {
+        let set = Arc::new(Self {
+            ids: rows.iter().map(|a| a.id).collect(),
+            author_ids: distinct(rows.iter().map(|a| a.author_id)),
+            ..Default::default()
+        });
+        rows.into_iter()
+            .map(|row| Article::new(row, set.clone()))
+            .collect()
+    }
+
+    /// Wraps one row.
+    pub fn object(row: article::Model) -> Article {
+        let set = Arc::new(Self {
+            ids: vec![row.id],
+            author_ids: vec![row.author_id],
+            ..Default::default()
+        });
+        Article::new(row, set)
+    }
+
+    /// The ids of every member.
+    pub fn ids(&self) -> &[i64] {
+        &self.ids
+    }
+
+    /// Loads the authors of every member, themselves sharing one user set.
+    pub async fn load_authors(&self, db: &DatabaseConnection) -> Result<HashMap<i64, User>> {
+        users_by_ids(db, &self.author_ids).await
+    }
+}
+
+/// Sibling users and their relations.
+#[derive(Default)]
+pub struct UserSet {
+    ids: Vec<i64>,
+    /// Follower counts per user.
+    pub follower_counts: SetLoader<i64>,
+    /// Following counts per user.
+    pub following_counts: SetLoader<i64>,
+    /// Whether the viewer follows each user.
+    pub viewer_following: SetLoader<bool>,
+}
+
+impl UserSet {
+    /// Wraps rows that came from one query into API objects sharing one set.
+    pub fn objects(rows: impl IntoIterator<Item = user::Model>) -> Vec<User> {
+        let rows: Vec<user::Model> = rows.into_iter().collect();
+        let set = Arc::new(Self {
+            ids: rows.iter().map(|u| u.id).collect(),
+            ..Default::default()
+        });
+        rows.into_iter()
+            .map(|row| User::new(row, set.clone()))
+            .collect()
+    }
+
+    /// Wraps one row.
+    pub fn object(row: user::Model) -> User {
+        let set = Arc::new(Self {
+            ids: vec![row.id],
+            ..Default::default()
+        });
+        User::new(row, set)
+    }
+
+    /// The ids of every member.
+    pub fn ids(&self) -> &[i64] {
+        &self.ids
+    }
+}
+
+/// Users by id as API objects sharing one set. One statement.
+pub async fn users_by_ids(db: &DatabaseConnection, ids: &[i64]) -> Result<HashMap<i64, User>> {
+    let rows = users::by_ids(db, ids).await?;
+    Ok(UserSet::objects(rows.into_values())
+        .into_iter()
+        .map(|u| (u.user_id(), u))
+        .collect())
+}
+
+/// Sibling comments and their relations.
+#[derive(Default)]
+pub struct CommentSet {
+    author_ids: Vec<i64>,
+    article_ids: Vec<i64>,
+    /// Authors by user id.
+    pub authors: SetLoader<User>,
     /// Articles by id.
-    pub articles: DataLoader<ArticleLoader>,
-    /// Tags by article id.
-    pub article_tags: DataLoader<ArticleTagsLoader>,
-    /// Favorite counts by article id.
-    pub favorite_counts: DataLoader<FavoriteCountLoader>,
-    /// Comment counts by article id.
-    pub comment_counts: DataLoader<CommentCountLoader>,
-    /// Follower counts by user id.
-    pub follower_counts: DataLoader<FollowerCountLoader>,
-    /// Following counts by user id.
-    pub following_counts: DataLoader<FollowingCountLoader>,
+    pub articles: SetLoader<Article>,
 }
 
-impl Loaders {
-    /// Builds every loader over one connection pool.
-    pub fn new(db: &DatabaseConnection) -> Self {
-        Self {
-            users: DataLoader::new(UserLoader(db.clone()), tokio::spawn),
-            articles: DataLoader::new(ArticleLoader(db.clone()), tokio::spawn),
-            article_tags: DataLoader::new(ArticleTagsLoader(db.clone()), tokio::spawn),
-            favorite_counts: DataLoader::new(FavoriteCountLoader(db.clone()), tokio::spawn),
-            comment_counts: DataLoader::new(CommentCountLoader(db.clone()), tokio::spawn),
-            follower_counts: DataLoader::new(FollowerCountLoader(db.clone()), tokio::spawn),
-            following_counts: DataLoader::new(FollowingCountLoader(db.clone()), tokio::spawn),
-        }
+impl CommentSet {
+    /// Starts a set for comment rows that came from one query.
+    pub fn new(rows: &[comment::Model]) -> Arc<Self> {
+        Arc::new(Self {
+            author_ids: distinct(rows.iter().map(|c| c.author_id)),
+            article_ids: distinct(rows.iter().map(|c| c.article_id)),
+            ..Default::default()
+        })
     }
-}
 
-/// Loaders for one signed-in viewer's own state.
-pub struct ViewerLoaders {
-    /// Whether the viewer favorited an article.
-    pub favorited: DataLoader<ViewerFavoritedLoader>,
-    /// Whether the viewer follows a user.
-    pub following: DataLoader<ViewerFollowingLoader>,
-}
+    /// Loads the authors of every member.
+    pub async fn load_authors(&self, db: &DatabaseConnection) -> Result<HashMap<i64, User>> {
+        users_by_ids(db, &self.author_ids).await
+    }
 
-impl ViewerLoaders {
-    /// Loaders for `viewer_id`.
-    pub fn new(db: &DatabaseConnection, viewer_id: i64) -> Self {
-        Self {
-            favorited: DataLoader::new(
-                ViewerFavoritedLoader {
-                    db: db.clone(),
-                    viewer_id,
-                },
-                tokio::spawn,
-            ),
-            following: DataLoader::new(
-                ViewerFollowingLoader {
-                    db: db.clone(),
-                    viewer_id,
-                },
-                tokio::spawn,
-            ),
-        }
+    /// Loads the articles of every member (visibility is the caller's to check).
+    pub async fn load_articles(&self, db: &DatabaseConnection) -> Result<HashMap<i64, Article>> {
+        let rows = articles::by_ids(db, &self.article_ids).await?;
+        Ok(ArticleSet::objects(rows.into_values().collect())
+            .into_iter()
+            .map(|a| (a.article_id(), a))
+            .collect())
     }
 }

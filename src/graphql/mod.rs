@@ -1,7 +1,8 @@
 //! The GraphQL schema: one part per domain, merged into the roots here.
 //!
 //! Resolvers stay thin: they parse arguments, take the viewer from the context
-//! and make one call into [`crate::service`].
+//! and make one call into [`crate::service`]. Lists load their relations through
+//! [`loaders`], one statement per relation for the whole list.
 
 pub mod articles;
 pub mod comments;
@@ -48,10 +49,9 @@ pub fn schema_builder()
     .register_output_type::<node::Node>()
 }
 
-/// The schema wired to the application's state and shared loaders.
+/// The schema wired to the application's state.
 pub fn build_schema(state: AppState) -> ConduitSchema {
-    let loaders = loaders::Loaders::new(&state.db);
-    schema_builder().data(loaders).data(state).finish()
+    schema_builder().data(state).finish()
 }
 
 /// The SDL clients generate code from; `schema.graphql` must equal it.

@@ -8,8 +8,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use super::articles::Article;
 use super::comments::Comment;
 use super::context::ContextExt;
+use super::loaders::{ArticleSet, UserSet};
 use super::users::User;
-use crate::service::{articles, comments};
+use crate::service::{articles, comments, users};
 
 /// The kinds of object a global id can name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,22 +109,20 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
         return Ok(None);
     };
     let viewer = ctx.viewer()?;
-    let loaders = ctx.loaders()?;
+    let db = &ctx.state()?.db;
     Ok(match kind {
-        NodeKind::User => loaders
-            .users
-            .load_one(raw)
+        NodeKind::User => users::by_ids(db, &[raw])
             .await?
-            .map(|u| Node::User(User::new(u))),
-        NodeKind::Article => loaders
-            .articles
-            .load_one(raw)
+            .remove(&raw)
+            .map(|u| Node::User(UserSet::object(u))),
+        NodeKind::Article => articles::by_ids(db, &[raw])
             .await?
+            .remove(&raw)
             .filter(|a| articles::is_visible(viewer, a))
-            .map(|a| Node::Article(Article(a))),
-        NodeKind::Comment => comments::find_visible(&ctx.state()?.db, viewer, raw)
+            .map(|a| Node::Article(ArticleSet::object(a))),
+        NodeKind::Comment => comments::find_visible(db, viewer, raw)
             .await?
-            .map(|(c, _)| Node::Comment(Comment(c))),
+            .map(|(c, _)| Node::Comment(Comment::object(c))),
     })
 }
 

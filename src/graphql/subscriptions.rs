@@ -7,6 +7,7 @@ use futures_util::{Stream, StreamExt};
 use super::articles::Article;
 use super::comments::Comment;
 use super::context::ContextExt;
+use super::loaders::ArticleSet;
 use crate::auth::Viewer;
 use crate::pubsub::Event;
 use crate::service::{articles, comments};
@@ -82,7 +83,7 @@ impl SubscriptionRoot {
                     tracing::warn!(error = %err, "could not match an event to a subscription");
                     false
                 });
-                wanted.then_some(Article(article))
+                wanted.then_some(ArticleSet::object(article))
             }
         }))
     }
@@ -90,7 +91,7 @@ impl SubscriptionRoot {
 
 async fn visible_comment(state: &AppState, viewer: &Viewer, comment_id: i64) -> Option<Comment> {
     match comments::find_visible(&state.db, viewer, comment_id).await {
-        Ok(found) => found.map(|(comment, _)| Comment(comment)),
+        Ok(found) => found.map(|(comment, _)| Comment::object(comment)),
         Err(err) => {
             tracing::warn!(error = %err, comment_id, "could not load a comment for a subscriber");
             None

@@ -1,6 +1,8 @@
 //! Users and profiles: the `User` type, `viewer`, `user`, sign-up, sign-in,
 //! profile changes and follows.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::user;
@@ -8,6 +10,7 @@ use entity::user;
 use super::articles::{ArticleOrder, ArticleStatus, article_connection};
 use super::connection::ArticleConnection;
 use super::context::ContextExt;
+use super::loaders::UserSet;
 use super::node::{NodeKind, global_id};
 use crate::auth::Viewer;
 use crate::service::articles::ArticleFilter;
@@ -17,27 +20,33 @@ use crate::service::{profiles, users};
 #[derive(Clone)]
 pub struct User {
     row: user::Model,
+    set: Arc<UserSet>,
     /// Who reads this object when it is not the request's viewer: the account
     /// that `register` or `login` has just signed in.
     signed_in: Option<Viewer>,
 }
 
 impl User {
-    /// The user, read by the request's viewer.
-    pub fn new(row: user::Model) -> Self {
+    /// `row` as a member of `set`, read by the request's viewer.
+    pub fn new(row: user::Model, set: Arc<UserSet>) -> Self {
         Self {
             row,
+            set,
             signed_in: None,
         }
+    }
+
+    /// The user's database id.
+    pub fn user_id(&self) -> i64 {
+        self.row.id
     }
 
     /// The user as seen by the session `register` or `login` just opened.
     fn signed_in(row: user::Model, token: &str, ctx: &Context<'_>) -> Result<Self> {
         let session = ctx.state()?.tokens.verify(token)?;
-        Ok(Self {
-            row,
-            signed_in: Some(Viewer::Signed(session)),
-        })
+        let mut user = UserSet::object(row);
+        user.signed_in = Some(Viewer::Signed(session));
+        Ok(user)
     }
 }
 
@@ -81,34 +90,42 @@ impl User {
 
     /// How many users follow this user.
     async fn followers_count(&self, ctx: &Context<'_>) -> Result<i64> {
-        Ok(ctx
-            .loaders()?
+        let (db, set) = (&ctx.state()?.db, &self.set);
+        let count = set
             .follower_counts
-            .load_one(self.row.id)
-            .await?
-            .unwrap_or(0))
+            .load(self.row.id, || profiles::follower_counts(db, set.ids()))
+            .await?;
+        Ok(count.copied().unwrap_or(0))
     }
 
     /// How many users this user follows.
     async fn following_count(&self, ctx: &Context<'_>) -> Result<i64> {
-        Ok(ctx
-            .loaders()?
+        let (db, set) = (&ctx.state()?.db, &self.set);
+        let count = set
             .following_counts
-            .load_one(self.row.id)
-            .await?
-            .unwrap_or(0))
+            .load(self.row.id, || profiles::following_counts(db, set.ids()))
+            .await?;
+        Ok(count.copied().unwrap_or(0))
     }
 
     /// Whether the signed-in viewer follows this user; false when anonymous.
     async fn viewer_is_following(&self, ctx: &Context<'_>) -> Result<bool> {
-        match ctx.viewer_loaders() {
-            Some(loaders) => Ok(loaders
-                .following
-                .load_one(self.row.id)
-                .await?
-                .unwrap_or(false)),
-            None => Ok(false),
-        }
+        let Some(me) = ctx.viewer()?.user_id() else {
+            return Ok(false);
+        };
+        let (db, set) = (&ctx.state()?.db, &self.set);
+        let following = set
+            .viewer_following
+            .load(self.row.id, || async move {
+                let followed = profiles::followed_among(db, me, set.ids()).await?;
+                Ok(set
+                    .ids()
+                    .iter()
+                    .map(|id| (*id, followed.contains(id)))
+                    .collect())
+            })
+            .await?;
+        Ok(following.copied().unwrap_or(false))
     }
 
     /// Whether this user is the signed-in viewer.
@@ -175,7 +192,10 @@ impl UserQuery {
     /// The signed-in user, with their private fields; null when anonymous.
     async fn viewer(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         match ctx.viewer()?.user_id() {
-            Some(id) => Ok(ctx.loaders()?.users.load_one(id).await?.map(User::new)),
+            Some(id) => Ok(users::by_ids(&ctx.state()?.db, &[id])
+                .await?
+                .remove(&id)
+                .map(UserSet::object)),
             None => Ok(None),
         }
     }
@@ -188,7 +208,7 @@ impl UserQuery {
     ) -> Result<Option<User>> {
         Ok(users::find_by_username(&ctx.state()?.db, &username)
             .await?
-            .map(User::new))
+            .map(UserSet::object))
     }
 }
 
@@ -317,7 +337,7 @@ impl UserMutation {
         };
         let user = users::update_profile(ctx.state()?, ctx.viewer()?, changes).await?;
         Ok(UpdateViewerPayload {
-            user: User::new(user),
+            user: UserSet::object(user),
         })
     }
 
@@ -329,7 +349,7 @@ impl UserMutation {
     ) -> Result<FollowUserPayload> {
         let user = profiles::follow(&ctx.state()?.db, ctx.viewer()?, &input.username).await?;
         Ok(FollowUserPayload {
-            user: User::new(user),
+            user: UserSet::object(user),
         })
     }
 
@@ -341,7 +361,7 @@ impl UserMutation {
     ) -> Result<UnfollowUserPayload> {
         let user = profiles::unfollow(&ctx.state()?.db, ctx.viewer()?, &input.username).await?;
         Ok(UnfollowUserPayload {
-            user: User::new(user),
+            user: UserSet::object(user),
         })
     }
 }
