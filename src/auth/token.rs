@@ -91,10 +91,7 @@ impl TokenKeys {
     /// The configured key, or the one kept in `token.key` under the data directory,
     /// generated there on first start.
     pub fn from_config(config: &Config) -> Result<Self, ConfigError> {
-        let limits = AuthorizerLimits {
-            max_time: Duration::from_millis(config.authorizer_max_time_ms),
-            ..AuthorizerLimits::default()
-        };
+        let limits = authorizer_limits(config);
         if let Some(hex) = &config.token_private_key {
             return Self::from_private_key_hex(hex, config.token_ttl(), limits);
         }
@@ -155,6 +152,15 @@ impl TokenKeys {
             token: Arc::new(biscuit),
             limits: self.limits.clone(),
         })
+    }
+}
+
+/// The limits every authorization decision runs under: biscuit's default fact
+/// and iteration caps, and the configured time budget.
+pub fn authorizer_limits(config: &Config) -> AuthorizerLimits {
+    AuthorizerLimits {
+        max_time: Duration::from_millis(config.authorizer_max_time_ms),
+        ..AuthorizerLimits::default()
     }
 }
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use conduit::app::Application;
 use conduit::auth::TokenKeys;
+use conduit::auth::token::authorizer_limits;
 use conduit::config::Config;
 use conduit::state::AppState;
 use futures_util::{SinkExt, StreamExt};
@@ -74,7 +75,7 @@ impl TestApp {
             db_max_connections: 5,
             ..Config::default()
         };
-        let tokens = TokenKeys::generate(Duration::from_secs(3600), Default::default());
+        let tokens = TokenKeys::generate(Duration::from_secs(3600), authorizer_limits(&config));
         let app = Application::build_with_tokens(config, tokens.clone())
             .await
             .expect("the server starts");
