@@ -153,6 +153,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own large error
     fn environment_overrides_defaults_and_bad_values_are_reported() {
         figment::Jail::expect_with(|jail| {
             jail.set_env("BIND", "0.0.0.0:9000");

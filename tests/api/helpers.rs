@@ -38,7 +38,10 @@ pub struct TestUser {
 }
 
 async fn database_url(dir: &tempfile::TempDir) -> String {
-    let Ok(server) = std::env::var("TEST_DATABASE_URL") else {
+    let Some(server) = std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+    else {
         return format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
     };
     let name = format!("conduit_t_{}", uuid::Uuid::new_v4().simple());
