@@ -50,6 +50,6 @@ pub enum MigrateAction {
     Down,
     /// List migrations and whether each is applied.
     Status,
-    /// Drop every table and apply every migration again.
+    /// Roll back every migration (dropping the tables) and apply them all again.
     Fresh,
 }

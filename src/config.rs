@@ -113,8 +113,36 @@ impl Config {
                     .only(ENV_VARS)
                     .map(|key| key.as_str().to_ascii_lowercase().into()),
             )
-            .extract()
-            .map_err(|err| ConfigError::Invalid(one_line(&err)))
+            .extract::<Config>()
+            .map_err(|err| ConfigError::Invalid(one_line(&err)))?
+            .validated()
+    }
+
+    /// Checks what the types alone do not: a supported database and a well-formed key.
+    pub fn validated(self) -> Result<Self, ConfigError> {
+        const SCHEMES: [&str; 5] = ["sqlite:", "postgres:", "postgresql:", "mysql:", "mariadb:"];
+        if !SCHEMES
+            .iter()
+            .any(|scheme| self.database_url().starts_with(scheme))
+        {
+            return Err(ConfigError::Invalid(
+                "DATABASE_URL must start with sqlite:, postgres:, postgresql: or mysql:".into(),
+            ));
+        }
+        if let Some(key) = &self.token_private_key {
+            let key = key.trim();
+            if key.len() != 64 || !key.chars().all(|c| c.is_ascii_hexdigit()) {
+                return Err(ConfigError::Invalid(
+                    "TOKEN_PRIVATE_KEY must be 64 hex digits (an Ed25519 private key)".into(),
+                ));
+            }
+        }
+        if self.db_max_connections == 0 {
+            return Err(ConfigError::Invalid(
+                "DB_MAX_CONNECTIONS must be at least 1".into(),
+            ));
+        }
+        Ok(self)
     }
 
     /// The database URL to connect to, with the SQLite default filled in.

@@ -67,7 +67,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             match action {
                 MigrateAction::Up => Migrator::up(&db, None).await?,
                 MigrateAction::Down => Migrator::down(&db, Some(1)).await?,
-                MigrateAction::Fresh => Migrator::fresh(&db).await?,
+                MigrateAction::Fresh => {
+                    Migrator::down(&db, None).await?;
+                    Migrator::up(&db, None).await?;
+                }
                 MigrateAction::Status => {
                     for migration in Migrator::get_migration_with_status(&db).await? {
                         println!(

@@ -69,3 +69,38 @@ async fn health_probes_answer_and_every_response_has_a_request_id() {
         .await;
     assert_eq!(given.headers()["x-request-id"], "abc-123");
 }
+
+#[tokio::test]
+async fn an_internal_error_shows_the_code_and_request_id_but_no_sql() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn().await;
+    let jake = app.register("jake").await;
+    app.create_article(&jake, "Fine", &[], false).await;
+    // Break the database under the running server.
+    app.state
+        .db
+        .execute_unprepared("DROP TABLE comments")
+        .await
+        .expect("drop");
+
+    let response = app
+        .post_raw(
+            json!({ "query": "{ articles { nodes { title commentCount } } }" }).to_string(),
+            &[],
+        )
+        .await;
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    let body: Value = response.json().await.expect("json");
+    assert_error(&body, "INTERNAL");
+    let error = &body["errors"][0];
+    assert_eq!(error["message"], "internal error");
+    assert_eq!(error["extensions"]["requestId"], request_id.as_str());
+    let text = body.to_string().to_lowercase();
+    assert!(
+        !text.contains("comments") && !text.contains("select") && !text.contains("sql"),
+        "{body}"
+    );
+}

@@ -5,6 +5,7 @@ mod helpers;
 
 mod articles;
 mod auth;
+mod cli;
 mod comments;
 mod drafts;
 mod http;

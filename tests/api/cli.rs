@@ -1,0 +1,203 @@
+//! The `conduit` binary: configuration errors, schema printing, migrations,
+//! seeding and a clean stop on SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_conduit");
+
+fn conduit(dir: &tempfile::TempDir, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(BINARY);
+    command
+        .current_dir(dir.path())
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env("DATA_DIR", dir.path());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().expect("the binary runs")
+}
+
+fn sqlite_url(dir: &tempfile::TempDir) -> String {
+    format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display())
+}
+
+#[test]
+fn invalid_configuration_ends_with_one_line_and_exit_code_2() {
+    let dir = tempfile::tempdir().expect("dir");
+    for env in [
+        [("BIND", "not-an-address")],
+        [("DATABASE_URL", "oracle://nope")],
+        [("TOKEN_PRIVATE_KEY", "zz")],
+    ] {
+        let output = conduit(&dir, &["migrate", "status"], &env);
+        assert_eq!(output.status.code(), Some(2), "{env:?}: {output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(stderr.trim().lines().count(), 1, "{env:?}: {stderr}");
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("backtrace"),
+            "{stderr}"
+        );
+    }
+    let output = conduit(&dir, &["serve"], &[("TOKEN_PRIVATE_KEY", "zz")]);
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+}
+
+#[test]
+fn schema_prints_the_checked_in_sdl_without_a_database() {
+    let dir = tempfile::tempdir().expect("dir");
+    let output = conduit(
+        &dir,
+        &["schema"],
+        &[("DATABASE_URL", "postgres://127.0.0.1:1/none")],
+    );
+    assert!(output.status.success(), "{output:?}");
+    let checked_in =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql"))
+            .expect("schema");
+    assert_eq!(String::from_utf8_lossy(&output.stdout), checked_in);
+}
+
+#[test]
+fn migrate_up_status_down_and_fresh() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = sqlite_url(&dir);
+    let env = [("DATABASE_URL", url.as_str())];
+    let status =
+        |dir| String::from_utf8(conduit(dir, &["migrate", "status"], &env).stdout).expect("utf8");
+
+    assert!(
+        status(&dir).lines().all(|l| l.starts_with("Pending")),
+        "{}",
+        status(&dir)
+    );
+    assert!(conduit(&dir, &["migrate", "up"], &env).status.success());
+    let applied = status(&dir);
+    assert_eq!(applied.lines().count(), 7, "{applied}");
+    assert!(
+        applied.lines().all(|l| l.starts_with("Applied")),
+        "{applied}"
+    );
+
+    assert!(conduit(&dir, &["migrate", "down"], &env).status.success());
+    let after_down = status(&dir);
+    assert!(
+        after_down
+            .lines()
+            .last()
+            .is_some_and(|l| l.starts_with("Pending")),
+        "{after_down}"
+    );
+    assert_eq!(
+        after_down
+            .lines()
+            .filter(|l| l.starts_with("Applied"))
+            .count(),
+        6
+    );
+
+    assert!(conduit(&dir, &["migrate", "fresh"], &env).status.success());
+    assert!(status(&dir).lines().all(|l| l.starts_with("Applied")));
+}
+
+/// Starts `conduit serve` on a free port; returns the child and its address.
+fn serve(dir: &tempfile::TempDir, url: &str) -> (std::process::Child, String) {
+    let mut child = Command::new(BINARY)
+        .current_dir(dir.path())
+        .arg("serve")
+        .env("DATABASE_URL", url)
+        .env("DATA_DIR", dir.path())
+        .env("BIND", "127.0.0.1:0")
+        .env("LOG_FORMAT", "json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("serve starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let address = loop {
+        assert!(
+            Instant::now() < deadline,
+            "the server did not report its address"
+        );
+        let line = lines.next().expect("a log line").expect("readable");
+        let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) else {
+            continue;
+        };
+        if event["message"] == "listening" {
+            break event["addr"].as_str().expect("addr").to_owned();
+        }
+    };
+    // Keep draining the logs so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, format!("http://{address}"))
+}
+
+#[test]
+fn seed_fills_the_database_and_serve_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = sqlite_url(&dir);
+    let seeded = conduit(
+        &dir,
+        &["seed", "--users", "12", "--articles", "40"],
+        &[("DATABASE_URL", url.as_str())],
+    );
+    assert!(seeded.status.success(), "{seeded:?}");
+
+    let (mut child, address) = serve(&dir, &url);
+    let client = reqwest::blocking::Client::new();
+    let body: serde_json::Value = client
+        .post(format!("{address}/graphql"))
+        .header("content-type", "application/json")
+        .body(r#"{"query":"{ articles(first: 100) { totalCount nodes { author { username } tags commentCount } } tags(first: 100) { name } }"}"#)
+        .send()
+        .expect("query")
+        .json()
+        .expect("json");
+    let published = body["data"]["articles"]["totalCount"]
+        .as_u64()
+        .expect("count");
+    assert!(
+        (20..=40).contains(&published),
+        "about nine in ten seeded articles are published: {body}"
+    );
+    assert!(!body["data"]["tags"].as_array().expect("tags").is_empty());
+    let login: serde_json::Value = client
+        .post(format!("{address}/graphql"))
+        .header("content-type", "application/json")
+        .body(
+            serde_json::json!({ "query": "mutation($e: String!) { login(input: { email: $e, password: \"password123\" }) { token } }",
+                "variables": { "e": format!("{}@example.com", body["data"]["articles"]["nodes"][0]["author"]["username"].as_str().expect("author")) } })
+            .to_string(),
+        )
+        .send()
+        .expect("login")
+        .json()
+        .expect("json");
+    assert!(
+        login["data"]["login"]["token"].is_string(),
+        "seeded users can sign in: {login}"
+    );
+
+    let killed = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server did not stop after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+}
