@@ -209,11 +209,10 @@ impl Article {
     /// How many users favorited it.
     async fn favorites_count(&self, ctx: &Context<'_>) -> Result<i64> {
         let (db, set) = (&ctx.state()?.db, &self.set);
-        let count = set
-            .favorite_counts
-            .load(self.row.id, || articles::favorite_counts(db, set.ids()))
-            .await?;
-        Ok(count.copied().unwrap_or(0))
+        set.favorite_counts
+            .count(self.row.id, || articles::favorite_counts(db, set.ids()))
+            .await
+            .map_err(Into::into)
     }
 
     /// Whether the signed-in viewer favorited it; false when anonymous.
@@ -222,28 +221,20 @@ impl Article {
             return Ok(false);
         };
         let (db, set) = (&ctx.state()?.db, &self.set);
-        let favorited = set
-            .viewer_favorited
-            .load(self.row.id, || async move {
-                let favorited = articles::favorited_among(db, me, set.ids()).await?;
-                Ok(set
-                    .ids()
-                    .iter()
-                    .map(|id| (*id, favorited.contains(id)))
-                    .collect())
-            })
-            .await?;
-        Ok(favorited.copied().unwrap_or(false))
+        let fetch = || articles::favorited_among(db, me, set.ids());
+        set.viewer_favorited
+            .contains(self.row.id, set.ids(), fetch)
+            .await
+            .map_err(Into::into)
     }
 
     /// How many comments it has.
     async fn comment_count(&self, ctx: &Context<'_>) -> Result<i64> {
         let (db, set) = (&ctx.state()?.db, &self.set);
-        let count = set
-            .comment_counts
-            .load(self.row.id, || comments::counts(db, set.ids()))
-            .await?;
-        Ok(count.copied().unwrap_or(0))
+        set.comment_counts
+            .count(self.row.id, || comments::counts(db, set.ids()))
+            .await
+            .map_err(Into::into)
     }
 
     /// Its comments, oldest first by default.

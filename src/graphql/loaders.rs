@@ -8,7 +8,7 @@
 //! the number of statements a query runs depends on its shape only, never on
 //! timing or page size.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
 
@@ -42,6 +42,34 @@ impl<V> SetLoader<V> {
         Fut: Future<Output = Result<HashMap<i64, V>>>,
     {
         Ok(self.loaded.get_or_try_init(fetch).await?.get(&key))
+    }
+}
+
+impl SetLoader<i64> {
+    /// A count for `key`; zero when the fetch found no row for it.
+    pub async fn count<F, Fut>(&self, key: i64, fetch: F) -> Result<i64>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<HashMap<i64, i64>>>,
+    {
+        Ok(self.load(key, fetch).await?.copied().unwrap_or(0))
+    }
+}
+
+impl SetLoader<bool> {
+    /// Whether `key` is among the ids `fetch` returns for the set `ids`.
+    pub async fn contains<F, Fut>(&self, key: i64, ids: &[i64], fetch: F) -> Result<bool>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<HashSet<i64>>>,
+    {
+        let found = self
+            .load(key, || async move {
+                let members = fetch().await?;
+                Ok(ids.iter().map(|id| (*id, members.contains(id))).collect())
+            })
+            .await?;
+        Ok(found.copied().unwrap_or(false))
     }
 }
 

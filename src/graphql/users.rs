@@ -91,21 +91,19 @@ impl User {
     /// How many users follow this user.
     async fn followers_count(&self, ctx: &Context<'_>) -> Result<i64> {
         let (db, set) = (&ctx.state()?.db, &self.set);
-        let count = set
-            .follower_counts
-            .load(self.row.id, || profiles::follower_counts(db, set.ids()))
-            .await?;
-        Ok(count.copied().unwrap_or(0))
+        set.follower_counts
+            .count(self.row.id, || profiles::follower_counts(db, set.ids()))
+            .await
+            .map_err(Into::into)
     }
 
     /// How many users this user follows.
     async fn following_count(&self, ctx: &Context<'_>) -> Result<i64> {
         let (db, set) = (&ctx.state()?.db, &self.set);
-        let count = set
-            .following_counts
-            .load(self.row.id, || profiles::following_counts(db, set.ids()))
-            .await?;
-        Ok(count.copied().unwrap_or(0))
+        set.following_counts
+            .count(self.row.id, || profiles::following_counts(db, set.ids()))
+            .await
+            .map_err(Into::into)
     }
 
     /// Whether the signed-in viewer follows this user; false when anonymous.
@@ -114,18 +112,11 @@ impl User {
             return Ok(false);
         };
         let (db, set) = (&ctx.state()?.db, &self.set);
-        let following = set
-            .viewer_following
-            .load(self.row.id, || async move {
-                let followed = profiles::followed_among(db, me, set.ids()).await?;
-                Ok(set
-                    .ids()
-                    .iter()
-                    .map(|id| (*id, followed.contains(id)))
-                    .collect())
-            })
-            .await?;
-        Ok(following.copied().unwrap_or(false))
+        let fetch = || profiles::followed_among(db, me, set.ids());
+        set.viewer_following
+            .contains(self.row.id, set.ids(), fetch)
+            .await
+            .map_err(Into::into)
     }
 
     /// Whether this user is the signed-in viewer.
