@@ -10,7 +10,7 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use tokio::net::TcpListener;
 
-use crate::auth::{Passwords, TokenKeys};
+use crate::auth::{AccessList, Passwords, TokenKeys};
 use crate::config::{Config, ConfigError};
 use crate::error::Error;
 use crate::graphql::build_schema;
@@ -41,6 +41,9 @@ pub enum StartError {
 
 /// How long in-flight requests may take to finish after a shutdown signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// How often each instance reads revocations and account changes made elsewhere.
+const ACCESS_SYNC_INTERVAL: Duration = Duration::from_millis(500);
 
 /// A bound, ready server.
 pub struct Application {
@@ -90,7 +93,10 @@ impl Application {
         if config.run_migrations {
             Migrator::up(&db, None).await?;
         }
+        let access = AccessList::load(&db).await.map_err(StartError::Other)?;
+        access.spawn_sync(db.clone(), ACCESS_SYNC_INTERVAL);
         let state = AppState {
+            access,
             db,
             pubsub: InProcessPubSub::shared(1024),
             tokens,

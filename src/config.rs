@@ -38,8 +38,9 @@ pub struct Config {
     pub bind: SocketAddr,
     /// Directory for local state: the default SQLite file and the generated token key.
     pub data_dir: PathBuf,
-    /// Hex-encoded Ed25519 private key that signs tokens. Unset means a key kept in
-    /// `token.key` inside [`Config::data_dir`], generated on first start.
+    /// Hex-encoded Ed25519 private key that signs tokens. Unset means the key ring
+    /// `token_keys.json` inside [`Config::data_dir`], created on first start and
+    /// managed with `conduit keys`.
     pub token_private_key: Option<String>,
     /// How long a token minted at sign-in stays valid, in seconds.
     pub token_ttl_secs: u64,
@@ -154,6 +155,11 @@ impl Config {
                 self.data_dir.join("conduit.db").display()
             ),
         }
+    }
+
+    /// The key ring file used when no `TOKEN_PRIVATE_KEY` is set.
+    pub fn keyring_path(&self) -> PathBuf {
+        self.data_dir.join("token_keys.json")
     }
 
     /// Lifetime of a freshly minted token.

@@ -81,16 +81,17 @@ async fn graphql_post(
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let viewer = match Viewer::from_authorization(&state.app.tokens, authorization) {
-        Ok(viewer) => viewer,
-        Err(err) => {
-            return (
-                StatusCode::OK,
-                Json(error_body(err.code(), &err.to_string())),
-            )
-                .into_response();
-        }
-    };
+    let viewer =
+        match Viewer::from_authorization(&state.app.tokens, &state.app.access, authorization) {
+            Ok(viewer) => viewer,
+            Err(err) => {
+                return (
+                    StatusCode::OK,
+                    Json(error_body(err.code(), &err.to_string())),
+                )
+                    .into_response();
+            }
+        };
     let request: async_graphql::Request = match serde_json::from_slice(&body) {
         Ok(request) => request,
         Err(err) => {
@@ -160,7 +161,11 @@ async fn graphql_get(State(state): State<HttpState>, request: Request) -> Respon
             GraphQLWebSocket::new(socket, state.schema.clone(), protocol)
                 .on_connection_init(move |payload| async move {
                     let authorization = init_authorization(&payload).or(header_token);
-                    let viewer = Viewer::from_authorization(&app.tokens, authorization.as_deref())?;
+                    let viewer = Viewer::from_authorization(
+                        &app.tokens,
+                        &app.access,
+                        authorization.as_deref(),
+                    )?;
                     Ok(viewer_data(viewer))
                 })
                 .keepalive_timeout(Duration::from_secs(30))

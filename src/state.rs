@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use sea_orm::DatabaseConnection;
 
-use crate::auth::{Passwords, TokenKeys};
+use crate::auth::{AccessList, Passwords, TokenKeys};
 use crate::config::Config;
 use crate::pubsub::PubSub;
 
@@ -16,8 +16,10 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// Where events for subscriptions go.
     pub pubsub: Arc<dyn PubSub>,
-    /// The key that signs and verifies tokens.
+    /// The keys that sign and verify tokens.
     pub tokens: TokenKeys,
+    /// Revoked tokens, ended sessions, bans and role changes.
+    pub access: AccessList,
     /// Password hashing, with the decoy hash for unknown users.
     pub passwords: Passwords,
     /// The configuration the server started with.

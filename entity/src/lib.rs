@@ -10,5 +10,6 @@ pub mod comment;
 pub mod favorite;
 pub mod follow;
 pub mod prelude;
+pub mod revoked_token;
 pub mod tag;
 pub mod user;

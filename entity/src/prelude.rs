@@ -5,5 +5,6 @@ pub use super::article_tag::Entity as ArticleTag;
 pub use super::comment::Entity as Comment;
 pub use super::favorite::Entity as Favorite;
 pub use super::follow::Entity as Follow;
+pub use super::revoked_token::Entity as RevokedToken;
 pub use super::tag::Entity as Tag;
 pub use super::user::Entity as User;

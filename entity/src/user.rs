@@ -27,6 +27,14 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// When the account was last changed.
     pub updated_at: DateTimeUtc,
+    /// `user`, `moderator` or `admin`.
+    pub role: String,
+    /// Tokens minted with an older epoch are revoked.
+    pub session_epoch: i64,
+    /// When the user was banned; `None` when not.
+    pub banned_at: Option<DateTimeUtc>,
+    /// When the role, epoch or ban last changed.
+    pub access_changed_at: Option<DateTimeUtc>,
 }
 
 /// Relations of a user.

@@ -13,6 +13,8 @@ mod m20260101_000004_create_tags_table;
 mod m20260101_000005_create_article_tags_table;
 mod m20260101_000006_create_favorites_table;
 mod m20260101_000007_create_comments_table;
+mod m20260102_000001_add_account_controls_to_users;
+mod m20260102_000002_create_revoked_tokens_table;
 
 /// Every migration, in the order they apply.
 pub struct Migrator;
@@ -28,6 +30,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20260101_000005_create_article_tags_table::Migration),
             Box::new(m20260101_000006_create_favorites_table::Migration),
             Box::new(m20260101_000007_create_comments_table::Migration),
+            Box::new(m20260102_000001_add_account_controls_to_users::Migration),
+            Box::new(m20260102_000002_create_revoked_tokens_table::Migration),
         ]
     }
 }

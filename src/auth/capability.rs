@@ -13,26 +13,37 @@
 //! | `action($name)` | what is done, e.g. `"article.update"`; the full list is [`Action`] |
 //! | `resource($kind, $id)` | the object acted on: `"user"`, `"article"` or `"comment"` and its database id |
 //! | `owner($user_id)` | the user whose data is read or written (an article's author, a comment's author, the follower of a follow) |
+//! | `granted_role($role)` | the role the server grants the holder now: `"user"`, `"moderator"` or `"admin"` |
 //!
-//! and this policy:
+//! and these policies:
 //!
 //! ```text
 //! allow if user($u), owner($u);
+//! allow if granted_role($r), ["moderator", "admin"].contains($r),
+//!          action($a), ["article.unpublish", "article.delete", "comment.delete"].contains($a);
+//! allow if granted_role("admin"),
+//!          action($a), ["user.ban", "user.grant_role", "session.revoke"].contains($a);
 //! ```
 //!
-//! so a token lets its holder act on their own data and nothing else, while every
-//! check in every block of the token must also pass. A holder narrows a token by
+//! so a token lets its holder act on their own data, moderators remove anyone's
+//! content and admins manage accounts, while every check in every block of the
+//! token must also pass. A holder narrows a token by
 //! appending checks over the same facts, for example
 //! `check if operation("read")` or `check if resource("article", 12)`.
 
 use biscuit_auth::builder::{Fact, Term};
 use biscuit_auth::{AuthorizerBuilder, error};
 
+use super::role::Role;
 use super::token::Session;
 use crate::error::{Error, Result};
 
-/// The server-side policy every decision runs.
-pub const OWNER_POLICY: &str = "allow if user($u), owner($u)";
+/// The server-side policies every decision runs, in order.
+pub const POLICIES: [&str; 3] = [
+    "allow if user($u), owner($u)",
+    r#"allow if granted_role($r), ["moderator", "admin"].contains($r), action($a), ["article.unpublish", "article.delete", "comment.delete"].contains($a)"#,
+    r#"allow if granted_role("admin"), action($a), ["user.ban", "user.grant_role", "session.revoke"].contains($a)"#,
+];
 
 /// Whether an action reads or changes data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,6 +83,8 @@ pub enum Action {
     ArticleUpdate,
     /// `article.publish`: publish a draft.
     ArticlePublish,
+    /// `article.unpublish`: turn a published article back into a draft.
+    ArticleUnpublish,
     /// `article.delete`: delete an article with its comments and favorites.
     ArticleDelete,
     /// `article.favorite`: favorite or unfavorite an article.
@@ -80,6 +93,14 @@ pub enum Action {
     CommentCreate,
     /// `comment.delete`: delete a comment.
     CommentDelete,
+    /// `session.revoke`: end a token or every session of a user (resource: the user).
+    SessionRevoke,
+    /// `user.ban`: ban or unban a user.
+    UserBan,
+    /// `user.grant_role`: change a user's role.
+    UserGrantRole,
+    /// `token.attenuate`: derive a narrower token from the presented one.
+    TokenAttenuate,
 }
 
 impl Action {
@@ -94,10 +115,15 @@ impl Action {
             Action::ArticleCreate => "article.create",
             Action::ArticleUpdate => "article.update",
             Action::ArticlePublish => "article.publish",
+            Action::ArticleUnpublish => "article.unpublish",
             Action::ArticleDelete => "article.delete",
             Action::ArticleFavorite => "article.favorite",
             Action::CommentCreate => "comment.create",
             Action::CommentDelete => "comment.delete",
+            Action::SessionRevoke => "session.revoke",
+            Action::UserBan => "user.ban",
+            Action::UserGrantRole => "user.grant_role",
+            Action::TokenAttenuate => "token.attenuate",
         }
     }
 
@@ -163,7 +189,7 @@ impl Capability {
         Self::new(action, ResourceKind::User, user_id, user_id)
     }
 
-    fn facts(&self) -> [Fact; 4] {
+    fn facts(&self, granted_role: Role) -> [Fact; 5] {
         [
             Fact::new(
                 "operation".into(),
@@ -178,6 +204,10 @@ impl Capability {
                 vec![Term::Str(self.kind.as_str().into()), Term::Integer(self.id)],
             ),
             Fact::new("owner".into(), vec![Term::Integer(self.owner)]),
+            Fact::new(
+                "granted_role".into(),
+                vec![Term::Str(granted_role.as_str().into())],
+            ),
         ]
     }
 }
@@ -189,13 +219,13 @@ impl Session {
         let mut builder = AuthorizerBuilder::new()
             .set_limits(self.limits.clone())
             .time();
-        for fact in capability.facts() {
+        for fact in capability.facts(self.granted_role) {
             builder = builder.fact(fact).map_err(internal)?;
         }
-        let mut authorizer = builder
-            .policy(OWNER_POLICY)
-            .and_then(|builder| builder.build(&self.token))
-            .map_err(internal)?;
+        for policy in POLICIES {
+            builder = builder.policy(policy).map_err(internal)?;
+        }
+        let mut authorizer = builder.build(&self.token).map_err(internal)?;
         match authorizer.authorize() {
             Ok(_) => Ok(()),
             Err(error::Token::RunLimit(limit)) => {
@@ -226,7 +256,12 @@ mod tests {
 
     fn session_for(user: i64, attenuation: Option<&str>) -> Session {
         let keys = TokenKeys::generate(Duration::from_secs(60), AuthorizerLimits::default());
-        let mut token = keys.mint(user).expect("mint");
+        let claims = crate::auth::Claims {
+            user_id: user,
+            role: Role::User,
+            session_epoch: 0,
+        };
+        let mut token = keys.mint(claims).expect("mint");
         if let Some(code) = attenuation {
             let parsed = Biscuit::from_base64(&token, keys_public(&keys)).expect("parse");
             let block = BlockBuilder::new().code(code).expect("block");
@@ -279,6 +314,27 @@ mod tests {
         let eleven = Capability::new(Action::ArticleUpdate, ResourceKind::Article, 11, 1);
         assert!(session.authorize(&ten).is_ok());
         assert!(session.authorize(&eleven).is_err());
+    }
+
+    #[test]
+    fn moderators_remove_content_but_cannot_edit_it() {
+        let mut session = session_for(1, None);
+        session.granted_role = Role::Moderator;
+        let delete = Capability::new(Action::ArticleDelete, ResourceKind::Article, 5, 2);
+        let update = Capability::new(Action::ArticleUpdate, ResourceKind::Article, 5, 2);
+        let ban = Capability::on_user(Action::UserBan, 2);
+        assert!(session.authorize(&delete).is_ok());
+        assert!(session.authorize(&update).is_err());
+        assert!(session.authorize(&ban).is_err());
+        session.granted_role = Role::Admin;
+        assert!(session.authorize(&ban).is_ok());
+    }
+
+    #[test]
+    fn a_role_claimed_in_an_appended_block_grants_nothing() {
+        let session = session_for(1, Some(r#"granted_role("admin"); role("admin");"#));
+        let ban = Capability::on_user(Action::UserBan, 2);
+        assert!(session.authorize(&ban).is_err());
     }
 
     #[test]

@@ -4,29 +4,34 @@
 //!
 //! ```text
 //! user(42);
+//! role("user");
+//! session(3);
+//! issued_at(2026-11-24T10:00:00Z);
 //! expires_at(2026-12-08T10:00:00Z);
 //! check if time($now), $now < 2026-12-08T10:00:00Z;
 //! ```
 //!
-//! Anyone holding a token may append blocks that narrow it further; see
-//! [`crate::auth::capability`] for the facts the server supplies to the checks.
+//! `session` is the user's session epoch: ending every session of a user bumps
+//! it, and tokens with an older epoch are refused. The token's root key id names
+//! the key that signed it (see [`crate::auth::keys`]). Anyone holding a token may
+//! append blocks that narrow it further; see [`crate::auth::capability`] for the
+//! facts the server supplies to their checks.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use biscuit_auth::{
-    Algorithm, AuthorizerBuilder, AuthorizerLimits, Biscuit, BiscuitBuilder, KeyPair, PrivateKey,
-};
+use biscuit_auth::{AuthorizerBuilder, AuthorizerLimits, Biscuit, BiscuitBuilder};
 use chrono::{DateTime, SecondsFormat, Utc};
 
+use super::keys::{Keyring, KeyringFile};
+use super::role::Role;
 use crate::config::{Config, ConfigError};
 use crate::error::{Error, Result};
 
-/// The key that signs tokens, and the rules for the tokens it mints.
+/// The key ring that signs and verifies tokens, and the rules for the tokens it mints.
 #[derive(Clone)]
 pub struct TokenKeys {
-    root: Arc<KeyPair>,
+    keyring: Keyring,
     ttl: Duration,
     limits: AuthorizerLimits,
 }
@@ -34,124 +39,79 @@ pub struct TokenKeys {
 impl std::fmt::Debug for TokenKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TokenKeys")
-            .field("public_key", &self.root.public().to_bytes_hex())
+            .field("current_key", &self.keyring.signer().0)
             .field("ttl", &self.ttl)
             .finish()
     }
 }
 
-/// A verified token: who holds it and until when. Cheap to clone.
+/// Who a new token is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Claims {
+    /// The user.
+    pub user_id: i64,
+    /// The user's role when the token is minted.
+    pub role: Role,
+    /// The user's session epoch when the token is minted.
+    pub session_epoch: i64,
+}
+
+/// A verified token: who holds it, what it claims and until when. Cheap to clone.
 #[derive(Clone)]
 pub struct Session {
     /// The signed-in user.
     pub user_id: i64,
+    /// The role the token claims.
+    pub claimed_role: Role,
+    /// The role the server grants, after checking the account (see `AccessList`).
+    pub granted_role: Role,
+    /// The session epoch the token was minted in.
+    pub session_epoch: i64,
+    /// When the token was minted.
+    pub issued_at: DateTime<Utc>,
     /// When the token stops being accepted.
     pub expires_at: DateTime<Utc>,
+    /// Hex revocation ids of every block, authority first.
+    pub revocation_ids: Vec<String>,
     pub(crate) token: Arc<Biscuit>,
     pub(crate) limits: AuthorizerLimits,
+}
+
+impl Session {
+    /// The revocation id of the token's last block: revoking it ends this token
+    /// and every token derived from it, but not the token it was derived from.
+    pub fn own_revocation_id(&self) -> &str {
+        self.revocation_ids.last().map_or("", String::as_str)
+    }
+
+    /// Whether the holder narrowed the token with blocks of their own.
+    pub fn is_attenuated(&self) -> bool {
+        self.token.block_count() > 1
+    }
+
+    /// The token as sent by the client.
+    pub fn to_base64(&self) -> Result<String> {
+        self.token
+            .to_base64()
+            .map_err(|e| Error::Internal(format!("encoding a token failed: {e}")))
+    }
+
+    /// The token with one more block appended; the block may only narrow it.
+    pub fn append(&self, block: biscuit_auth::builder::BlockBuilder) -> Result<String> {
+        self.token
+            .append(block)
+            .and_then(|token| token.to_base64())
+            .map_err(|e| Error::Internal(format!("attenuating a token failed: {e}")))
+    }
 }
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Session")
             .field("user_id", &self.user_id)
+            .field("granted_role", &self.granted_role)
             .field("expires_at", &self.expires_at)
             .finish()
-    }
-}
-
-impl TokenKeys {
-    /// Builds the keys from a hex-encoded Ed25519 private key.
-    pub fn from_private_key_hex(
-        hex: &str,
-        ttl: Duration,
-        limits: AuthorizerLimits,
-    ) -> Result<Self, ConfigError> {
-        let private = PrivateKey::from_bytes_hex(hex.trim(), Algorithm::Ed25519).map_err(|_| {
-            ConfigError::Invalid(
-                "TOKEN_PRIVATE_KEY is not a hex-encoded Ed25519 private key".into(),
-            )
-        })?;
-        Ok(Self {
-            root: Arc::new(KeyPair::from(&private)),
-            ttl,
-            limits,
-        })
-    }
-
-    /// Fresh random keys; tokens die with them. For tests and throwaway servers.
-    pub fn generate(ttl: Duration, limits: AuthorizerLimits) -> Self {
-        Self {
-            root: Arc::new(KeyPair::new()),
-            ttl,
-            limits,
-        }
-    }
-
-    /// The configured key, or the one kept in `token.key` under the data directory,
-    /// generated there on first start.
-    pub fn from_config(config: &Config) -> Result<Self, ConfigError> {
-        let limits = authorizer_limits(config);
-        if let Some(hex) = &config.token_private_key {
-            return Self::from_private_key_hex(hex, config.token_ttl(), limits);
-        }
-        let path = config.data_dir.join("token.key");
-        let hex = read_or_create_key_file(&path)?;
-        Self::from_private_key_hex(&hex, config.token_ttl(), limits).map_err(|_| {
-            ConfigError::Invalid(format!("{} does not hold a valid key", path.display()))
-        })
-    }
-
-    /// The private key, hex-encoded, for `TOKEN_PRIVATE_KEY`.
-    pub fn private_key_hex(&self) -> String {
-        self.root.private().to_bytes_hex()
-    }
-
-    /// Mints a token for `user_id` that expires after the configured lifetime.
-    pub fn mint(&self, user_id: i64) -> Result<String> {
-        let expires_at = Utc::now() + self.ttl;
-        let expiry = expires_at.to_rfc3339_opts(SecondsFormat::Secs, true);
-        let code = format!(
-            "user({user_id});\nexpires_at({expiry});\ncheck if time($now), $now < {expiry};"
-        );
-        BiscuitBuilder::new()
-            .code(code)
-            .and_then(|builder| builder.build(&self.root))
-            .and_then(|token| token.to_base64())
-            .map_err(|e| Error::Internal(format!("minting a token failed: {e}")))
-    }
-
-    /// Verifies the signature and expiry of a token and reads its holder.
-    /// Every failure is [`Error::Unauthenticated`]: a bad token is never anonymous.
-    pub fn verify(&self, token: &str) -> Result<Session> {
-        let biscuit = Biscuit::from_base64(token.trim(), self.root.public()).map_err(|_| {
-            Error::Unauthenticated("the token is invalid or has been tampered with".into())
-        })?;
-        let unreadable =
-            || Error::Unauthenticated("the token does not name a user and an expiry".into());
-        let mut authorizer = AuthorizerBuilder::new()
-            .set_limits(self.limits.clone())
-            .build(&biscuit)
-            .map_err(|_| unreadable())?;
-        let users: Vec<(i64,)> = authorizer
-            .query("data($id) <- user($id)")
-            .map_err(|_| unreadable())?;
-        let expiries: Vec<(SystemTime,)> = authorizer
-            .query("data($at) <- expires_at($at)")
-            .map_err(|_| unreadable())?;
-        let ([(user_id,)], [(expires_at,)]) = (users.as_slice(), expiries.as_slice()) else {
-            return Err(unreadable());
-        };
-        let expires_at = DateTime::<Utc>::from(*expires_at);
-        if expires_at <= Utc::now() {
-            return Err(Error::Unauthenticated("the token has expired".into()));
-        }
-        Ok(Session {
-            user_id: *user_id,
-            expires_at,
-            token: Arc::new(biscuit),
-            limits: self.limits.clone(),
-        })
     }
 }
 
@@ -164,40 +124,118 @@ pub fn authorizer_limits(config: &Config) -> AuthorizerLimits {
     }
 }
 
-fn read_or_create_key_file(path: &Path) -> Result<String, ConfigError> {
-    let file_error = |source| ConfigError::File {
-        path: path.to_owned(),
-        source,
-    };
-    match std::fs::read_to_string(path) {
-        Ok(hex) => Ok(hex),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir).map_err(file_error)?;
-            }
-            let hex = KeyPair::new().private().to_bytes_hex();
-            write_private(path, &hex).map_err(file_error)?;
-            Ok(hex)
+fn date(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+impl TokenKeys {
+    /// Token keys over a key ring.
+    pub fn new(keyring: Keyring, ttl: Duration, limits: AuthorizerLimits) -> Self {
+        Self {
+            keyring,
+            ttl,
+            limits,
         }
-        Err(err) => Err(file_error(err)),
     }
-}
 
-#[cfg(unix)]
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(contents.as_bytes())
-}
+    /// Fresh random keys; tokens die with them. For tests and throwaway servers.
+    pub fn generate(ttl: Duration, limits: AuthorizerLimits) -> Self {
+        Self::new(Keyring::generate(), ttl, limits)
+    }
 
-#[cfg(not(unix))]
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
-    std::fs::write(path, contents)
+    /// The configured single key, or the key ring file in the data directory,
+    /// created with one key on first start.
+    pub fn from_config(config: &Config) -> Result<Self, ConfigError> {
+        let keyring = match &config.token_private_key {
+            Some(hex) => Keyring::single(hex)?,
+            None => Keyring::from_file(&KeyringFile::read_or_create(&config.keyring_path())?)?,
+        };
+        Ok(Self::new(
+            keyring,
+            config.token_ttl(),
+            authorizer_limits(config),
+        ))
+    }
+
+    /// The key ring.
+    pub fn keyring(&self) -> &Keyring {
+        &self.keyring
+    }
+
+    /// The current private key, hex-encoded.
+    pub fn private_key_hex(&self) -> String {
+        self.keyring.signer().1.private().to_bytes_hex()
+    }
+
+    /// Mints a token for `claims` that expires after the configured lifetime.
+    pub fn mint(&self, claims: Claims) -> Result<String> {
+        self.mint_until(claims, Utc::now() + self.ttl)
+    }
+
+    /// Mints a token for `claims` that expires at `expires_at`.
+    pub fn mint_until(&self, claims: Claims, expires_at: DateTime<Utc>) -> Result<String> {
+        let (key_id, key) = self.keyring.signer();
+        let (issued, expiry) = (date(Utc::now()), date(expires_at));
+        let code = format!(
+            "user({user});\nrole(\"{role}\");\nsession({epoch});\nissued_at({issued});\nexpires_at({expiry});\ncheck if time($now), $now < {expiry};",
+            user = claims.user_id,
+            role = claims.role.as_str(),
+            epoch = claims.session_epoch,
+        );
+        BiscuitBuilder::new()
+            .code(code)
+            .map(|builder| builder.root_key_id(key_id))
+            .and_then(|builder| builder.build(key))
+            .and_then(|token| token.to_base64())
+            .map_err(|e| Error::Internal(format!("minting a token failed: {e}")))
+    }
+
+    /// Verifies the signature and expiry of a token and reads its claims. Every
+    /// failure is [`Error::Unauthenticated`]: a bad token is never anonymous.
+    /// Revocation and the account's state are checked by `AccessList::admit`.
+    pub fn verify(&self, token: &str) -> Result<Session> {
+        let keyring = &self.keyring;
+        let biscuit = Biscuit::from_base64(token.trim(), |id: Option<u32>| keyring.public_key(id))
+            .map_err(|_| {
+                Error::Unauthenticated(
+                    "the token is invalid, tampered with, or signed by an unknown key".into(),
+                )
+            })?;
+        let unreadable =
+            || Error::Unauthenticated("the token lacks the claims this server mints".into());
+        let mut authorizer = AuthorizerBuilder::new()
+            .set_limits(self.limits.clone())
+            .build(&biscuit)
+            .map_err(|_| unreadable())?;
+        let claims: Vec<(i64, String, i64, SystemTime, SystemTime)> = authorizer
+            .query(
+                "claims($user, $role, $epoch, $issued, $expires) <- user($user), role($role), session($epoch), issued_at($issued), expires_at($expires)",
+            )
+            .map_err(|_| unreadable())?;
+        let [(user_id, role, session_epoch, issued_at, expires_at)] = claims.as_slice() else {
+            return Err(unreadable());
+        };
+        let claimed_role = Role::parse(role).ok_or_else(unreadable)?;
+        let expires_at = DateTime::<Utc>::from(*expires_at);
+        if expires_at <= Utc::now() {
+            return Err(Error::Unauthenticated("the token has expired".into()));
+        }
+        Ok(Session {
+            user_id: *user_id,
+            claimed_role,
+            granted_role: claimed_role,
+            session_epoch: *session_epoch,
+            issued_at: DateTime::<Utc>::from(*issued_at),
+            expires_at,
+            revocation_ids: biscuit
+                .revocation_identifiers()
+                .iter()
+                .map(hex::encode)
+                .collect(),
+            token: Arc::new(biscuit),
+            limits: self.limits.clone(),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -208,19 +246,31 @@ mod tests {
         TokenKeys::generate(ttl, AuthorizerLimits::default())
     }
 
+    fn claims(user_id: i64) -> Claims {
+        Claims {
+            user_id,
+            role: Role::User,
+            session_epoch: 2,
+        }
+    }
+
     #[test]
-    fn a_minted_token_verifies_to_its_user() {
+    fn a_minted_token_verifies_to_its_claims() {
         let keys = keys(Duration::from_secs(60));
-        let token = keys.mint(7).expect("mint");
+        let token = keys.mint(claims(7)).expect("mint");
         let session = keys.verify(&token).expect("verify");
         assert_eq!(session.user_id, 7);
+        assert_eq!(session.claimed_role, Role::User);
+        assert_eq!(session.session_epoch, 2);
         assert!(session.expires_at > Utc::now());
+        assert!(!session.is_attenuated());
+        assert_eq!(session.revocation_ids.len(), 1);
     }
 
     #[test]
     fn tokens_from_another_key_or_altered_are_refused() {
         let signer = keys(Duration::from_secs(60));
-        let token = signer.mint(7).expect("mint");
+        let token = signer.mint(claims(7)).expect("mint");
         let stranger = keys(Duration::from_secs(60));
         assert!(matches!(
             stranger.verify(&token),
@@ -238,27 +288,43 @@ mod tests {
 
     #[test]
     fn expired_tokens_are_refused() {
-        let keys = keys(Duration::ZERO);
-        let token = keys.mint(7).expect("mint");
-        std::thread::sleep(Duration::from_millis(1100));
+        let keys = keys(Duration::from_secs(60));
+        let token = keys
+            .mint_until(claims(7), Utc::now() - chrono::Duration::seconds(1))
+            .expect("mint");
         let err = keys.verify(&token).expect_err("expired");
         assert!(err.to_string().contains("expired"), "{err}");
     }
 
     #[test]
-    fn a_key_round_trips_through_hex() {
-        let keys = keys(Duration::from_secs(60));
-        let again = TokenKeys::from_private_key_hex(
-            &keys.private_key_hex(),
+    fn rotated_keys_keep_verifying_until_retired() {
+        let mut file = KeyringFile::new();
+        let old = TokenKeys::new(
+            Keyring::from_file(&file).expect("ring"),
             Duration::from_secs(60),
             AuthorizerLimits::default(),
-        )
-        .expect("hex");
-        let token = keys.mint(3).expect("mint");
-        assert_eq!(again.verify(&token).expect("verify").user_id, 3);
-        assert!(
-            TokenKeys::from_private_key_hex("zz", Duration::ZERO, AuthorizerLimits::default())
-                .is_err()
         );
+        let token = old.mint(claims(3)).expect("mint");
+        let retired = file.current;
+        file.rotate();
+        let rotated = TokenKeys::new(
+            Keyring::from_file(&file).expect("ring"),
+            Duration::from_secs(60),
+            AuthorizerLimits::default(),
+        );
+        assert_eq!(rotated.verify(&token).expect("still valid").user_id, 3);
+        let fresh = rotated.mint(claims(4)).expect("mint");
+        assert_eq!(rotated.verify(&fresh).expect("new key").user_id, 4);
+        assert!(
+            old.verify(&fresh).is_err(),
+            "the old ring does not know the new key"
+        );
+        file.retire(retired).expect("retire");
+        let pruned = TokenKeys::new(
+            Keyring::from_file(&file).expect("ring"),
+            Duration::from_secs(60),
+            AuthorizerLimits::default(),
+        );
+        assert!(pruned.verify(&token).is_err());
     }
 }

@@ -45,6 +45,14 @@ impl Viewer {
         self.authorize(&Capability::on_user(action, me))
     }
 
+    /// The verified session, if signed in.
+    pub fn session(&self) -> Option<&Session> {
+        match self {
+            Viewer::Anonymous => None,
+            Viewer::Signed(session) => Some(session),
+        }
+    }
+
     /// Whether `capability` would be allowed, without an error. For filtering.
     pub fn may(&self, capability: &Capability) -> bool {
         self.authorize(capability).is_ok()
@@ -54,7 +62,11 @@ impl Viewer {
 impl Viewer {
     /// The viewer an `Authorization` header value names: none is anonymous; a
     /// `Bearer` token must verify, or the request is UNAUTHENTICATED.
-    pub fn from_authorization(keys: &super::TokenKeys, header: Option<&str>) -> Result<Self> {
+    pub fn from_authorization(
+        keys: &super::TokenKeys,
+        access: &super::AccessList,
+        header: Option<&str>,
+    ) -> Result<Self> {
         let Some(value) = header.map(str::trim).filter(|v| !v.is_empty()) else {
             return Ok(Viewer::Anonymous);
         };
@@ -66,6 +78,6 @@ impl Viewer {
                 ));
             }
         };
-        keys.verify(token).map(Viewer::Signed)
+        access.admit(keys.verify(token)?).map(Viewer::Signed)
     }
 }

@@ -9,7 +9,7 @@ use sea_orm::{
 
 use super::fields::{self, Email, Password, Username, Validator};
 use super::{is_unique_violation, now};
-use crate::auth::{Action, Capability, Viewer};
+use crate::auth::{Action, Capability, Claims, Role, Viewer};
 use crate::error::{Error, Result};
 use crate::state::AppState;
 
@@ -81,8 +81,17 @@ pub async fn register(state: &AppState, input: Registration) -> Result<SignedIn>
         Err(err) => return Err(err.into()),
     };
     tracing::info!(user_id = user.id, "user registered");
-    let token = state.tokens.mint(user.id)?;
+    let token = mint_for(state, &user)?;
     Ok(SignedIn { user, token })
+}
+
+/// A token for `user` with their current role and session epoch.
+pub fn mint_for(state: &AppState, user: &user::Model) -> Result<String> {
+    state.tokens.mint(Claims {
+        user_id: user.id,
+        role: Role::parse(&user.role).unwrap_or_default(),
+        session_epoch: user.session_epoch,
+    })
 }
 
 /// Signs in by email and password. An unknown email and a wrong password take
@@ -96,8 +105,11 @@ pub async fn login(state: &AppState, email: &str, password: &str) -> Result<Sign
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     let matches = state.passwords.verify(password.to_owned(), stored).await?;
     match user {
+        Some(user) if matches && user.banned_at.is_some() => {
+            Err(Error::Forbidden("the account is banned".into()))
+        }
         Some(user) if matches => {
-            let token = state.tokens.mint(user.id)?;
+            let token = mint_for(state, &user)?;
             Ok(SignedIn { user, token })
         }
         _ => Err(Error::Unauthenticated(

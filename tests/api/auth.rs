@@ -3,10 +3,18 @@
 use std::time::Duration;
 
 use biscuit_auth::{Algorithm, Biscuit, BlockBuilder, PrivateKey};
-use conduit::auth::TokenKeys;
+use conduit::auth::{Claims, Role, TokenKeys};
 use serde_json::json;
 
 use crate::helpers::{TestApp, assert_error};
+
+fn claims(user_id: i64) -> Claims {
+    Claims {
+        user_id,
+        role: Role::User,
+        session_epoch: 0,
+    }
+}
 
 const VIEWER: &str = "{ viewer { username email } }";
 const PUBLIC: &str = "{ articles(first: 1) { totalCount } }";
@@ -41,7 +49,7 @@ async fn a_tampered_token_is_unauthenticated_even_for_public_data() {
 async fn a_token_signed_by_another_key_is_unauthenticated() {
     let app = TestApp::spawn().await;
     let stranger = TokenKeys::generate(Duration::from_secs(60), Default::default());
-    let token = stranger.mint(1).expect("mint");
+    let token = stranger.mint(claims(1)).expect("mint");
     assert_error(
         &app.graphql_as(&token, VIEWER, json!({})).await,
         "UNAUTHENTICATED",
@@ -56,12 +64,6 @@ async fn an_expired_token_is_unauthenticated_not_anonymous() {
         app.graphql_as(&jake.token, VIEWER, json!({})).await["data"]["viewer"]["username"],
         "jake"
     );
-    let short = TokenKeys::from_private_key_hex(
-        &app.tokens.private_key_hex(),
-        Duration::ZERO,
-        Default::default(),
-    )
-    .expect("same key");
     let me = app
         .graphql_as(&jake.token, "{ viewer { id } }", json!({}))
         .await;
@@ -69,8 +71,13 @@ async fn an_expired_token_is_unauthenticated_not_anonymous() {
         conduit::graphql::node::parse_global_id(me["data"]["viewer"]["id"].as_str().expect("id"))
             .expect("global id")
             .1;
-    let expired = short.mint(id).expect("mint");
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let expired = app
+        .tokens
+        .mint_until(
+            claims(id),
+            chrono::Utc::now() - chrono::Duration::seconds(1),
+        )
+        .expect("mint");
     let body = app.graphql_as(&expired, PUBLIC, json!({})).await;
     assert_error(&body, "UNAUTHENTICATED");
     assert!(
