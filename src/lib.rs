@@ -22,6 +22,7 @@
 pub mod app;
 pub mod auth;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod error;
 pub mod graphql;

@@ -6,6 +6,7 @@ use anyhow::Context;
 use clap::Parser;
 use conduit::app::{Application, StartError, connect};
 use conduit::cli::{Cli, Command, MigrateAction};
+use conduit::commands::CommandError;
 use conduit::config::Config;
 use conduit::seed::{self, SeedPlan};
 use conduit::state::StatementCounter;
@@ -17,9 +18,25 @@ const EXIT_CONFIG: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Serve);
-    if let Command::Schema = command {
-        print!("{}", conduit::graphql::sdl());
-        return ExitCode::SUCCESS;
+    // These need neither configuration nor a database.
+    match &command {
+        Command::Schema => {
+            print!("{}", conduit::graphql::sdl());
+            return ExitCode::SUCCESS;
+        }
+        Command::Token { action } => {
+            return match conduit::commands::token(action) {
+                Ok(out) => {
+                    println!("{out}");
+                    ExitCode::SUCCESS
+                }
+                Err(err) => {
+                    eprintln!("conduit: {err}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        _ => {}
     }
     let config = match Config::load() {
         Ok(config) => config,
@@ -44,7 +61,10 @@ fn main() -> ExitCode {
         Err(err) => {
             let config_error = err
                 .downcast_ref::<StartError>()
-                .is_some_and(|e| matches!(e, StartError::Config(_)));
+                .is_some_and(|e| matches!(e, StartError::Config(_)))
+                || err
+                    .downcast_ref::<CommandError>()
+                    .is_some_and(|e| matches!(e, CommandError::Config(_)));
             eprintln!("conduit: {err:#}");
             if config_error {
                 ExitCode::from(EXIT_CONFIG)
@@ -61,7 +81,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let app = Application::build(config).await?;
             app.run_until_stopped().await.context("server failed")?;
         }
-        Command::Schema => print!("{}", conduit::graphql::sdl()),
+        // Handled before the configuration is read.
+        Command::Schema | Command::Token { .. } => {}
         Command::Migrate { action } => {
             let db = connect(&config, StatementCounter::default()).await?;
             match action {
@@ -81,6 +102,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     }
                 }
             }
+        }
+        Command::Keys { action } => println!("{}", conduit::commands::keys(&config, &action)?),
+        Command::Admin { action } => {
+            println!("{}", conduit::commands::admin(config, action).await?)
         }
         Command::Seed {
             users,

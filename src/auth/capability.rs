@@ -12,7 +12,7 @@
 //! | `operation($op)` | `"read"` or `"write"` |
 //! | `action($name)` | what is done, e.g. `"article.update"`; the full list is [`Action`] |
 //! | `resource($kind, $id)` | the object acted on: `"user"`, `"article"` or `"comment"` and its database id |
-//! | `owner($user_id)` | the user whose data is read or written (an article's author, a comment's author, the follower of a follow) |
+//! | `owner($user_id)` | the user whose data is read or written (an article's author, a comment's author, the follower of a follow); absent for bans and role grants |
 //! | `granted_role($role)` | the role the server grants the holder now: `"user"`, `"moderator"` or `"admin"` |
 //!
 //! and these policies:
@@ -127,6 +127,32 @@ impl Action {
         }
     }
 
+    /// Every action, for documentation and validation.
+    pub const ALL: [Action; 17] = [
+        Action::UserReadPrivate,
+        Action::UserUpdate,
+        Action::FeedRead,
+        Action::UserFollow,
+        Action::ArticleReadDraft,
+        Action::ArticleCreate,
+        Action::ArticleUpdate,
+        Action::ArticlePublish,
+        Action::ArticleUnpublish,
+        Action::ArticleDelete,
+        Action::ArticleFavorite,
+        Action::CommentCreate,
+        Action::CommentDelete,
+        Action::SessionRevoke,
+        Action::UserBan,
+        Action::UserGrantRole,
+        Action::TokenAttenuate,
+    ];
+
+    /// The action with this `action` fact value.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == name)
+    }
+
     /// Whether the action reads or writes.
     pub fn operation(self) -> Operation {
         match self {
@@ -169,8 +195,9 @@ pub struct Capability {
     pub kind: ResourceKind,
     /// Database id of the object acted on.
     pub id: i64,
-    /// The user whose data is read or written.
-    pub owner: i64,
+    /// The user whose data is read or written; `None` for actions on accounts
+    /// that nobody owns in this sense (bans, role grants).
+    pub owner: Option<i64>,
 }
 
 impl Capability {
@@ -180,7 +207,18 @@ impl Capability {
             action,
             kind,
             id,
-            owner,
+            owner: Some(owner),
+        }
+    }
+
+    /// `action` on the account `user_id` as an object of administration: no
+    /// owner, so only a role's policy can allow it.
+    pub fn administer(action: Action, user_id: i64) -> Self {
+        Self {
+            action,
+            kind: ResourceKind::User,
+            id: user_id,
+            owner: None,
         }
     }
 
@@ -189,8 +227,8 @@ impl Capability {
         Self::new(action, ResourceKind::User, user_id, user_id)
     }
 
-    fn facts(&self, granted_role: Role) -> [Fact; 5] {
-        [
+    fn facts(&self, granted_role: Role) -> Vec<Fact> {
+        let mut facts = vec![
             Fact::new(
                 "operation".into(),
                 vec![Term::Str(self.action.operation().as_str().into())],
@@ -203,12 +241,15 @@ impl Capability {
                 "resource".into(),
                 vec![Term::Str(self.kind.as_str().into()), Term::Integer(self.id)],
             ),
-            Fact::new("owner".into(), vec![Term::Integer(self.owner)]),
             Fact::new(
                 "granted_role".into(),
                 vec![Term::Str(granted_role.as_str().into())],
             ),
-        ]
+        ];
+        if let Some(owner) = self.owner {
+            facts.push(Fact::new("owner".into(), vec![Term::Integer(owner)]));
+        }
+        facts
     }
 }
 
@@ -322,7 +363,7 @@ mod tests {
         session.granted_role = Role::Moderator;
         let delete = Capability::new(Action::ArticleDelete, ResourceKind::Article, 5, 2);
         let update = Capability::new(Action::ArticleUpdate, ResourceKind::Article, 5, 2);
-        let ban = Capability::on_user(Action::UserBan, 2);
+        let ban = Capability::administer(Action::UserBan, 2);
         assert!(session.authorize(&delete).is_ok());
         assert!(session.authorize(&update).is_err());
         assert!(session.authorize(&ban).is_err());
@@ -333,7 +374,7 @@ mod tests {
     #[test]
     fn a_role_claimed_in_an_appended_block_grants_nothing() {
         let session = session_for(1, Some(r#"granted_role("admin"); role("admin");"#));
-        let ban = Capability::on_user(Action::UserBan, 2);
+        let ban = Capability::administer(Action::UserBan, 2);
         assert!(session.authorize(&ban).is_err());
     }
 

@@ -7,9 +7,11 @@
 //!   every request from memory.
 //! - [`capability`]: the one authorization mechanism: every private read and every
 //!   write asks a biscuit authorizer, fed with facts about the operation.
+//! - [`attenuation`]: the checks a narrowed token carries.
 //! - [`viewer`]: the caller of one request, anonymous or holding a verified token.
 
 pub mod access;
+pub mod attenuation;
 pub mod capability;
 pub mod keys;
 pub mod password;

@@ -388,6 +388,13 @@ pub struct PublishArticlePayload {
     pub article: Article,
 }
 
+/// Result of `unpublishArticle`.
+#[derive(SimpleObject)]
+pub struct UnpublishArticlePayload {
+    /// The article, now a draft again.
+    pub article: Article,
+}
+
 /// Result of `deleteArticle`.
 #[derive(SimpleObject)]
 pub struct DeleteArticlePayload {
@@ -464,7 +471,19 @@ impl ArticleMutation {
         })
     }
 
-    /// Deletes one of the viewer's articles with its comments and favorites.
+    /// Turns a published article back into a draft. Its author or a moderator may.
+    async fn unpublish_article(
+        &self,
+        ctx: &Context<'_>,
+        input: ArticleSlugInput,
+    ) -> Result<UnpublishArticlePayload> {
+        let article = articles::unpublish(ctx.state()?, ctx.viewer()?, &input.slug).await?;
+        Ok(UnpublishArticlePayload {
+            article: ArticleSet::object(article),
+        })
+    }
+
+    /// Deletes an article with its comments and favorites. Its author or a moderator may.
     async fn delete_article(
         &self,
         ctx: &Context<'_>,

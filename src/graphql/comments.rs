@@ -181,7 +181,7 @@ impl CommentMutation {
         })
     }
 
-    /// Deletes one of the viewer's comments.
+    /// Deletes a comment. Its author or a moderator may.
     async fn delete_comment(
         &self,
         ctx: &Context<'_>,

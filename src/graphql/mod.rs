@@ -4,6 +4,7 @@
 //! and make one call into [`crate::service`]. Lists load their relations through
 //! [`loaders`], one statement per relation for the whole list.
 
+pub mod accounts;
 pub mod articles;
 pub mod comments;
 pub mod connection;
@@ -33,6 +34,7 @@ pub struct MutationRoot(
     users::UserMutation,
     articles::ArticleMutation,
     comments::CommentMutation,
+    accounts::AccountMutation,
 );
 
 /// The schema type served at `/graphql`.

@@ -114,6 +114,7 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
         NodeKind::User => users::by_ids(db, &[raw])
             .await?
             .remove(&raw)
+            .filter(|u| u.banned_at.is_none())
             .map(|u| Node::User(UserSet::object(u))),
         NodeKind::Article => articles::by_ids(db, &[raw])
             .await?

@@ -7,12 +7,13 @@ use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::user;
 
+use super::accounts::UserRole;
 use super::articles::{ArticleOrder, ArticleStatus, article_connection};
 use super::connection::ArticleConnection;
 use super::context::ContextExt;
 use super::loaders::UserSet;
 use super::node::{NodeKind, global_id};
-use crate::auth::Viewer;
+use crate::auth::{Role, Viewer};
 use crate::service::articles::ArticleFilter;
 use crate::service::{profiles, users};
 
@@ -81,6 +82,11 @@ impl User {
         };
         users::authorize_private_read(viewer, &self.row)?;
         Ok(&self.row.email)
+    }
+
+    /// What the user may do beyond their own data.
+    async fn role(&self) -> UserRole {
+        Role::parse(&self.row.role).unwrap_or_default().into()
     }
 
     /// When the account was created.
@@ -197,7 +203,7 @@ impl UserQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The user's handle.")] username: String,
     ) -> Result<Option<User>> {
-        Ok(users::find_by_username(&ctx.state()?.db, &username)
+        Ok(users::find_profile(&ctx.state()?.db, &username)
             .await?
             .map(UserSet::object))
     }

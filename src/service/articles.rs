@@ -14,7 +14,7 @@ use sea_orm::{
 
 use super::fields::{self, Validator};
 use super::pagination::{Cursor, Page, PageRequest, fetch_page};
-use super::{is_unique_violation, now, tags};
+use super::{by_unbanned_author, is_unique_violation, now, tags};
 use crate::auth::capability::ResourceKind;
 use crate::auth::{Action, Capability, Viewer};
 use crate::error::{Error, Result};
@@ -84,7 +84,7 @@ pub fn is_visible(viewer: &Viewer, article: &article::Model) -> bool {
 }
 
 fn filtered(viewer: &Viewer, filter: &ArticleFilter) -> Select<article::Entity> {
-    let mut select = article::Entity::find();
+    let mut select = article::Entity::find().filter(by_unbanned_author(article::Column::AuthorId));
     if filter.drafts {
         // Only the viewer's own drafts; nobody else's, and none for anonymous callers.
         select = select
@@ -205,6 +205,7 @@ pub async fn find_by_slug(
 ) -> Result<article::Model> {
     let article = article::Entity::find()
         .filter(article::Column::Slug.eq(slug.trim()))
+        .filter(by_unbanned_author(article::Column::AuthorId))
         .one(db)
         .await?
         .ok_or(Error::NotFound("article"))?;
@@ -215,10 +216,12 @@ pub async fn find_by_slug(
     }
 }
 
-/// Articles by id, for the article loader; visibility is the caller's to check. One statement.
+/// Articles by id, for loaders; drafts are the caller's to check, banned
+/// authors' articles are left out. One statement.
 pub async fn by_ids(db: &DatabaseConnection, ids: &[i64]) -> Result<HashMap<i64, article::Model>> {
     let rows = article::Entity::find()
         .filter(article::Column::Id.is_in(ids.iter().copied()))
+        .filter(by_unbanned_author(article::Column::AuthorId))
         .all(db)
         .await?;
     Ok(rows.into_iter().map(|a| (a.id, a)).collect())
@@ -363,6 +366,25 @@ pub async fn publish(state: &AppState, viewer: &Viewer, slug: &str) -> Result<ar
     state.pubsub.publish(Event::ArticlePublished {
         article_id: article.id,
     });
+    Ok(article)
+}
+
+/// Turns a published article back into a draft: its author or a moderator may.
+pub async fn unpublish(state: &AppState, viewer: &Viewer, slug: &str) -> Result<article::Model> {
+    let current = find_by_slug(&state.db, viewer, slug).await?;
+    viewer.authorize(&owned(Action::ArticleUnpublish, &current))?;
+    if !current.is_published() {
+        return Ok(current);
+    }
+    let mut row: article::ActiveModel = current.into();
+    row.published_at = Set(None);
+    row.updated_at = Set(now());
+    let article = row.update(&state.db).await?;
+    tracing::info!(
+        article_id = article.id,
+        by = viewer.user_id(),
+        "article unpublished"
+    );
     Ok(article)
 }
 

@@ -9,7 +9,7 @@ use sea_orm::{
 };
 
 use super::pagination::{Cursor, Page, PageRequest, fetch_page};
-use super::{articles, fields, now};
+use super::{articles, by_unbanned_author, fields, now};
 use crate::auth::capability::ResourceKind;
 use crate::auth::{Action, Capability, Viewer};
 use crate::error::{Error, Result};
@@ -30,7 +30,9 @@ pub async fn list(
     article_id: i64,
     page: &PageRequest,
 ) -> Result<Page<comment::Model>> {
-    let select = comment::Entity::find().filter(comment::Column::ArticleId.eq(article_id));
+    let select = comment::Entity::find()
+        .filter(comment::Column::ArticleId.eq(article_id))
+        .filter(by_unbanned_author(comment::Column::AuthorId));
     fetch_page(
         db,
         select,
@@ -45,6 +47,7 @@ pub async fn list(
 pub async fn count(db: &DatabaseConnection, article_id: i64) -> Result<u64> {
     Ok(comment::Entity::find()
         .filter(comment::Column::ArticleId.eq(article_id))
+        .filter(by_unbanned_author(comment::Column::AuthorId))
         .count(db)
         .await?)
 }
@@ -56,6 +59,7 @@ pub async fn counts(db: &DatabaseConnection, ids: &[i64]) -> Result<HashMap<i64,
         .column(comment::Column::ArticleId)
         .column_as(comment::Column::Id.count(), "n")
         .filter(comment::Column::ArticleId.is_in(ids.iter().copied()))
+        .filter(by_unbanned_author(comment::Column::AuthorId))
         .group_by(comment::Column::ArticleId)
         .into_tuple()
         .all(db)
@@ -70,6 +74,8 @@ pub async fn find_visible(
     id: i64,
 ) -> Result<Option<(comment::Model, article::Model)>> {
     let found = comment::Entity::find_by_id(id)
+        .filter(by_unbanned_author(comment::Column::AuthorId))
+        .filter(by_unbanned_author(article::Column::AuthorId))
         .find_also_related(article::Entity)
         .one(db)
         .await?;

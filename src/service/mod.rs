@@ -4,6 +4,7 @@
 //! Writes take the request's [`crate::auth::Viewer`] and authorize through it
 //! before they change anything; reads that may reveal drafts take the viewer too.
 
+pub mod accounts;
 pub mod articles;
 pub mod comments;
 pub mod fields;
@@ -13,7 +14,9 @@ pub mod tags;
 pub mod users;
 
 use chrono::{DateTime, SubsecRound, Utc};
-use sea_orm::{DbErr, SqlErr};
+use entity::user;
+use sea_orm::sea_query::{Query, SimpleExpr};
+use sea_orm::{ColumnTrait, DbErr, SqlErr};
 
 /// The current time at the microsecond precision every backend stores.
 pub fn now() -> DateTime<Utc> {
@@ -23,4 +26,16 @@ pub fn now() -> DateTime<Utc> {
 /// Whether a database error is a unique-constraint violation.
 pub fn is_unique_violation(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}
+
+/// Rows whose author column `author` does not name a banned user: a ban hides
+/// everything the user wrote.
+pub fn by_unbanned_author(author: impl ColumnTrait) -> SimpleExpr {
+    author.not_in_subquery(
+        Query::select()
+            .column(user::Column::Id)
+            .from(user::Entity)
+            .and_where(user::Column::BannedAt.is_not_null())
+            .to_owned(),
+    )
 }

@@ -17,7 +17,7 @@ pub async fn follow(
     username: &str,
 ) -> Result<user::Model> {
     let me = viewer.require_user()?;
-    let target = users::find_by_username(db, username)
+    let target = users::find_profile(db, username)
         .await?
         .ok_or(Error::NotFound("user"))?;
     viewer.authorize(&Capability::new(
@@ -51,7 +51,7 @@ pub async fn unfollow(
     username: &str,
 ) -> Result<user::Model> {
     let me = viewer.require_user()?;
-    let target = users::find_by_username(db, username)
+    let target = users::find_profile(db, username)
         .await?
         .ok_or(Error::NotFound("user"))?;
     viewer.authorize(&Capability::new(

@@ -110,6 +110,7 @@ pub async fn popular(db: &DatabaseConnection, limit: u64) -> Result<Vec<TagCount
         .join(JoinType::InnerJoin, tag::Relation::ArticleTag.def())
         .join(JoinType::InnerJoin, article_tag::Relation::Article.def())
         .filter(article::Column::PublishedAt.is_not_null())
+        .filter(super::by_unbanned_author(article::Column::AuthorId))
         .group_by(tag::Column::Id)
         .group_by(tag::Column::Name)
         .order_by(Expr::col("articles"), Order::Desc)

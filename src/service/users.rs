@@ -241,3 +241,10 @@ pub fn authorize_private_read(viewer: &Viewer, user: &user::Model) -> Result<()>
         .authorize(&Capability::on_user(Action::UserReadPrivate, user.id))
         .map(|_| ())
 }
+
+/// The public profile with this username: none for unknown or banned users.
+pub async fn find_profile(db: &DatabaseConnection, username: &str) -> Result<Option<user::Model>> {
+    Ok(find_by_username(db, username)
+        .await?
+        .filter(|u| u.banned_at.is_none()))
+}

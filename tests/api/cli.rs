@@ -203,3 +203,118 @@ fn seed_fills_the_database_and_serve_stops_cleanly_on_sigterm() {
     };
     assert!(status.success(), "{status:?}");
 }
+
+#[test]
+fn keys_rotate_and_list_keep_old_keys() {
+    let dir = tempfile::tempdir().expect("dir");
+    let generated = conduit(&dir, &["keys", "generate"], &[]);
+    let hex = String::from_utf8_lossy(&generated.stdout).trim().to_owned();
+    assert_eq!(hex.len(), 64, "{generated:?}");
+    assert!(conduit(&dir, &["keys", "rotate"], &[]).status.success());
+    let listed = String::from_utf8(conduit(&dir, &["keys", "list"], &[]).stdout).expect("utf8");
+    let lines: Vec<&str> = listed.lines().collect();
+    assert_eq!(lines.len(), 2, "{listed}");
+    assert!(
+        lines[0].contains("verify-only") && lines[1].contains("current"),
+        "{listed}"
+    );
+    let retired = conduit(&dir, &["keys", "retire", "1"], &[]);
+    assert!(retired.status.success(), "{retired:?}");
+    let refused = conduit(&dir, &["keys", "retire", "2"], &[]);
+    assert_eq!(
+        refused.status.code(),
+        Some(2),
+        "the current key cannot be retired: {refused:?}"
+    );
+}
+
+#[test]
+fn token_attenuate_and_inspect_work_offline() {
+    use conduit::auth::{Claims, Role, TokenKeys};
+    let dir = tempfile::tempdir().expect("dir");
+    let keys = TokenKeys::generate(Duration::from_secs(60), Default::default());
+    let token = keys
+        .mint(Claims {
+            user_id: 9,
+            role: Role::User,
+            session_epoch: 0,
+        })
+        .expect("mint");
+    let narrowed = conduit(
+        &dir,
+        &[
+            "token",
+            "attenuate",
+            "--token",
+            &token,
+            "--read-only",
+            "--article",
+            "12",
+        ],
+        &[],
+    );
+    assert!(narrowed.status.success(), "{narrowed:?}");
+    let narrowed = String::from_utf8(narrowed.stdout)
+        .expect("utf8")
+        .trim()
+        .to_owned();
+    let session = keys
+        .verify(&narrowed)
+        .expect("still signed by the same key");
+    assert!(session.is_attenuated());
+    let inspected = conduit(&dir, &["token", "inspect", "--token", &narrowed], &[]);
+    let text = String::from_utf8(inspected.stdout).expect("utf8");
+    assert!(
+        text.contains("user(9)")
+            && text.contains("check if operation(\"read\")")
+            && text.contains("[12].contains($id)"),
+        "{text}"
+    );
+    let bad = conduit(
+        &dir,
+        &[
+            "token",
+            "attenuate",
+            "--token",
+            &token,
+            "--action",
+            "root.shell",
+        ],
+        &[],
+    );
+    assert!(!bad.status.success());
+}
+
+#[test]
+fn admin_create_makes_an_admin_who_can_sign_in() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = sqlite_url(&dir);
+    let created = conduit(
+        &dir,
+        &[
+            "admin",
+            "create",
+            "--username",
+            "root",
+            "--email",
+            "root@example.org",
+        ],
+        &[
+            ("DATABASE_URL", url.as_str()),
+            ("CONDUIT_ADMIN_PASSWORD", "a long admin password"),
+        ],
+    );
+    assert!(created.status.success(), "{created:?}");
+    let (mut child, address) = serve(&dir, &url);
+    let body: serde_json::Value = reqwest::blocking::Client::new()
+        .post(format!("{address}/graphql"))
+        .header("content-type", "application/json")
+        .body(r#"{"query":"mutation { login(input: { email: \"root@example.org\", password: \"a long admin password\" }) { user { role } } }"}"#)
+        .send()
+        .expect("login")
+        .json()
+        .expect("json");
+    child.kill().ok();
+    child.wait().ok();
+    assert_eq!(body["data"]["login"]["user"]["role"], "ADMIN", "{body}");
+}

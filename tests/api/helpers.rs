@@ -26,7 +26,8 @@ pub struct TestApp {
     /// The key that signs this server's tokens.
     pub tokens: TokenKeys,
     client: reqwest::Client,
-    _dir: tempfile::TempDir,
+    database_url: String,
+    _dir: std::sync::Arc<tempfile::TempDir>,
 }
 
 /// A registered user and their token.
@@ -71,14 +72,35 @@ impl TestApp {
             conduit::telemetry::init(conduit::config::LogFormat::Pretty);
         }
         let dir = tempfile::tempdir().expect("temp dir");
+        let url = database_url(&dir).await;
+        let tokens = TokenKeys::generate(Duration::from_secs(3600), Default::default());
+        Self::start(url, tokens, std::sync::Arc::new(dir)).await
+    }
+
+    /// A second server on the same database with the same keys, as another
+    /// instance behind a load balancer.
+    pub async fn spawn_peer(&self) -> Self {
+        Self::start(
+            self.database_url.clone(),
+            self.tokens.clone(),
+            self._dir.clone(),
+        )
+        .await
+    }
+
+    async fn start(url: String, tokens: TokenKeys, dir: std::sync::Arc<tempfile::TempDir>) -> Self {
         let config = Config {
-            database_url: Some(database_url(&dir).await),
+            database_url: Some(url.clone()),
             bind: "127.0.0.1:0".parse().expect("addr"),
             data_dir: dir.path().to_owned(),
             db_max_connections: 5,
             ..Config::default()
         };
-        let tokens = TokenKeys::generate(Duration::from_secs(3600), authorizer_limits(&config));
+        let tokens = TokenKeys::new(
+            tokens.keyring().clone(),
+            Duration::from_secs(3600),
+            authorizer_limits(&config),
+        );
         let app = Application::build_with_tokens(config, tokens.clone())
             .await
             .expect("the server starts");
@@ -90,6 +112,7 @@ impl TestApp {
             state,
             tokens,
             client: reqwest::Client::new(),
+            database_url: url,
             _dir: dir,
         }
     }
@@ -168,6 +191,15 @@ impl TestApp {
             .as_str()
             .unwrap_or_else(|| panic!("createArticle failed: {body}"))
             .to_owned()
+    }
+
+    /// Registers `username` and makes them an admin, as `conduit admin create` does.
+    pub async fn admin(&self, username: &str) -> TestUser {
+        let user = self.register(username).await;
+        conduit::service::accounts::bootstrap_admin(&self.state, username, "", "")
+            .await
+            .expect("promote to admin");
+        user
     }
 
     /// The WebSocket URL of /graphql.

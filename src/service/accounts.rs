@@ -1,0 +1,158 @@
+//! Account administration: logout, ending every session, bans and roles.
+//!
+//! Each change bumps `access_changed_at`, records itself in this instance's
+//! access list at once, and reaches the other instances through their sync.
+
+use entity::{revoked_token, user};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
+
+use super::{now, users};
+use crate::auth::access::AccountAccess;
+use crate::auth::{Action, Capability, Role, Viewer};
+use crate::error::{Error, Result};
+use crate::state::AppState;
+
+/// Revokes the presented token and every token derived from it. Needs no
+/// capability: giving up a token only ever takes power away.
+pub async fn logout(state: &AppState, viewer: &Viewer) -> Result<()> {
+    let session = viewer
+        .session()
+        .ok_or_else(|| Error::Unauthenticated("sign in to do this".into()))?;
+    let id = session.own_revocation_id().to_owned();
+    let row = revoked_token::ActiveModel {
+        revocation_id: Set(id.clone()),
+        user_id: Set(session.user_id),
+        revoked_at: Set(now()),
+        expires_at: Set(session.expires_at),
+    };
+    match revoked_token::Entity::insert(row)
+        .exec_without_returning(&state.db)
+        .await
+    {
+        Ok(_) => {}
+        Err(err) if super::is_unique_violation(&err) => {}
+        Err(err) => return Err(err.into()),
+    }
+    state.access.record_revocation(id, session.expires_at);
+    tracing::info!(user_id = session.user_id, "token revoked");
+    Ok(())
+}
+
+/// The named user, or the viewer when no name is given.
+async fn target(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    username: Option<&str>,
+) -> Result<user::Model> {
+    match username {
+        Some(name) => users::find_by_username(db, name)
+            .await?
+            .ok_or(Error::NotFound("user")),
+        None => users::find(db, viewer.require_user()?).await,
+    }
+}
+
+async fn change_access(
+    state: &AppState,
+    current: user::Model,
+    change: impl FnOnce(&mut user::ActiveModel),
+) -> Result<user::Model> {
+    let at = now();
+    let mut row: user::ActiveModel = current.into();
+    change(&mut row);
+    row.access_changed_at = Set(Some(at));
+    let updated = row.update(&state.db).await?;
+    if let Some(access) = AccountAccess::of(&updated) {
+        state.access.record_account(updated.id, access);
+    }
+    Ok(updated)
+}
+
+/// Ends every session of the viewer, or (for an admin) of the named user.
+pub async fn revoke_all_sessions(
+    state: &AppState,
+    viewer: &Viewer,
+    username: Option<&str>,
+) -> Result<user::Model> {
+    let user = target(&state.db, viewer, username).await?;
+    viewer.authorize(&Capability::on_user(Action::SessionRevoke, user.id))?;
+    let epoch = user.session_epoch + 1;
+    let user = change_access(state, user, |row| row.session_epoch = Set(epoch)).await?;
+    tracing::info!(user_id = user.id, "every session ended");
+    Ok(user)
+}
+
+/// Bans a user: their tokens stop working and their content disappears. Admins only.
+pub async fn ban(state: &AppState, viewer: &Viewer, username: &str) -> Result<user::Model> {
+    let user = target(&state.db, viewer, Some(username)).await?;
+    let me = viewer.authorize(&Capability::administer(Action::UserBan, user.id))?;
+    if user.id == me {
+        return Err(Error::invalid_field("username", "you cannot ban yourself"));
+    }
+    let (epoch, at) = (user.session_epoch + 1, now());
+    let user = change_access(state, user, |row| {
+        row.banned_at = Set(Some(at));
+        row.session_epoch = Set(epoch);
+    })
+    .await?;
+    tracing::info!(user_id = user.id, by = me, "user banned");
+    Ok(user)
+}
+
+/// Lifts a ban. Admins only.
+pub async fn unban(state: &AppState, viewer: &Viewer, username: &str) -> Result<user::Model> {
+    let user = target(&state.db, viewer, Some(username)).await?;
+    let me = viewer.authorize(&Capability::administer(Action::UserBan, user.id))?;
+    let user = change_access(state, user, |row| row.banned_at = Set(None)).await?;
+    tracing::info!(user_id = user.id, by = me, "ban lifted");
+    Ok(user)
+}
+
+/// Gives a user a role; takes effect at once, even for tokens minted before. Admins only.
+pub async fn grant_role(
+    state: &AppState,
+    viewer: &Viewer,
+    username: &str,
+    role: Role,
+) -> Result<user::Model> {
+    let user = target(&state.db, viewer, Some(username)).await?;
+    let me = viewer.authorize(&Capability::administer(Action::UserGrantRole, user.id))?;
+    if user.id == me && role != Role::Admin {
+        return Err(Error::invalid_field(
+            "role",
+            "an admin cannot demote themselves",
+        ));
+    }
+    let user = change_access(state, user, |row| row.role = Set(role.as_str().to_owned())).await?;
+    tracing::info!(
+        user_id = user.id,
+        by = me,
+        role = role.as_str(),
+        "role granted"
+    );
+    Ok(user)
+}
+
+/// Creates an admin account, or makes an existing account an admin. For `conduit admin create`.
+pub async fn bootstrap_admin(
+    state: &AppState,
+    username: &str,
+    email: &str,
+    password: &str,
+) -> Result<user::Model> {
+    let user = match users::find_by_username(&state.db, username).await? {
+        Some(user) => user,
+        None => {
+            let registration = users::Registration {
+                username: username.to_owned(),
+                email: email.to_owned(),
+                password: password.to_owned(),
+            };
+            users::register(state, registration).await?.user
+        }
+    };
+    change_access(state, user, |row| {
+        row.role = Set(Role::Admin.as_str().to_owned())
+    })
+    .await
+}
