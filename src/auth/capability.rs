@@ -14,11 +14,13 @@
 //! | `resource($kind, $id)` | the object acted on: `"user"`, `"article"` or `"comment"` and its database id |
 //! | `owner($user_id)` | the user whose data is read or written (an article's author, a comment's author, the follower of a follow); absent for bans and role grants |
 //! | `granted_role($role)` | the role the server grants the holder now: `"user"`, `"moderator"` or `"admin"` |
+//! | `visibility("public")` | present when the object is readable by anyone (a published article) |
 //!
 //! and these policies:
 //!
 //! ```text
 //! allow if user($u), owner($u);
+//! allow if operation("read"), visibility("public");
 //! allow if granted_role($r), ["moderator", "admin"].contains($r),
 //!          action($a), ["article.unpublish", "article.delete", "comment.delete"].contains($a);
 //! allow if granted_role("admin"),
@@ -39,8 +41,9 @@ use super::token::Session;
 use crate::error::{Error, Result};
 
 /// The server-side policies every decision runs, in order.
-pub const POLICIES: [&str; 3] = [
+pub const POLICIES: [&str; 4] = [
     "allow if user($u), owner($u)",
+    r#"allow if operation("read"), visibility("public")"#,
     r#"allow if granted_role($r), ["moderator", "admin"].contains($r), action($a), ["article.unpublish", "article.delete", "comment.delete"].contains($a)"#,
     r#"allow if granted_role("admin"), action($a), ["user.ban", "user.grant_role", "session.revoke"].contains($a)"#,
 ];
@@ -101,6 +104,10 @@ pub enum Action {
     UserGrantRole,
     /// `token.attenuate`: derive a narrower token from the presented one.
     TokenAttenuate,
+    /// `article.subscribe`: receive an article as it is published.
+    ArticleSubscribe,
+    /// `comment.subscribe`: receive comments on an article as they are added.
+    CommentSubscribe,
 }
 
 impl Action {
@@ -124,11 +131,13 @@ impl Action {
             Action::UserBan => "user.ban",
             Action::UserGrantRole => "user.grant_role",
             Action::TokenAttenuate => "token.attenuate",
+            Action::ArticleSubscribe => "article.subscribe",
+            Action::CommentSubscribe => "comment.subscribe",
         }
     }
 
     /// Every action, for documentation and validation.
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 19] = [
         Action::UserReadPrivate,
         Action::UserUpdate,
         Action::FeedRead,
@@ -146,6 +155,8 @@ impl Action {
         Action::UserBan,
         Action::UserGrantRole,
         Action::TokenAttenuate,
+        Action::ArticleSubscribe,
+        Action::CommentSubscribe,
     ];
 
     /// The action with this `action` fact value.
@@ -156,10 +167,25 @@ impl Action {
     /// Whether the action reads or writes.
     pub fn operation(self) -> Operation {
         match self {
-            Action::UserReadPrivate | Action::FeedRead | Action::ArticleReadDraft => {
-                Operation::Read
-            }
-            _ => Operation::Write,
+            Action::UserReadPrivate
+            | Action::FeedRead
+            | Action::ArticleReadDraft
+            | Action::TokenAttenuate
+            | Action::ArticleSubscribe
+            | Action::CommentSubscribe => Operation::Read,
+            Action::UserUpdate
+            | Action::UserFollow
+            | Action::ArticleCreate
+            | Action::ArticleUpdate
+            | Action::ArticlePublish
+            | Action::ArticleUnpublish
+            | Action::ArticleDelete
+            | Action::ArticleFavorite
+            | Action::CommentCreate
+            | Action::CommentDelete
+            | Action::SessionRevoke
+            | Action::UserBan
+            | Action::UserGrantRole => Operation::Write,
         }
     }
 }
@@ -198,6 +224,8 @@ pub struct Capability {
     /// The user whose data is read or written; `None` for actions on accounts
     /// that nobody owns in this sense (bans, role grants).
     pub owner: Option<i64>,
+    /// Whether the object is readable by anyone.
+    pub public: bool,
 }
 
 impl Capability {
@@ -208,6 +236,16 @@ impl Capability {
             kind,
             id,
             owner: Some(owner),
+            public: false,
+        }
+    }
+
+    /// Reading an article (published or not), for subscriptions: a published
+    /// article is public, a draft its author's.
+    pub fn read_article(action: Action, article_id: i64, author: i64, published: bool) -> Self {
+        Self {
+            public: published,
+            ..Self::new(action, ResourceKind::Article, article_id, author)
         }
     }
 
@@ -219,6 +257,7 @@ impl Capability {
             kind: ResourceKind::User,
             id: user_id,
             owner: None,
+            public: false,
         }
     }
 
@@ -248,6 +287,12 @@ impl Capability {
         ];
         if let Some(owner) = self.owner {
             facts.push(Fact::new("owner".into(), vec![Term::Integer(owner)]));
+        }
+        if self.public {
+            facts.push(Fact::new(
+                "visibility".into(),
+                vec![Term::Str("public".into())],
+            ));
         }
         facts
     }

@@ -53,6 +53,15 @@ impl Viewer {
         }
     }
 
+    /// Checks a read of public data: anonymous callers need no token, while a
+    /// token must allow it, so a narrowed token is honoured.
+    pub fn permits(&self, capability: &Capability) -> Result<()> {
+        match self {
+            Viewer::Anonymous => Ok(()),
+            Viewer::Signed(session) => session.authorize(capability),
+        }
+    }
+
     /// Whether `capability` would be allowed, without an error. For filtering.
     pub fn may(&self, capability: &Capability) -> bool {
         self.authorize(capability).is_ok()

@@ -8,7 +8,7 @@ use super::articles::Article;
 use super::comments::Comment;
 use super::context::ContextExt;
 use super::loaders::ArticleSet;
-use crate::auth::Viewer;
+use crate::auth::{Action, Capability, Viewer};
 use crate::pubsub::Event;
 use crate::service::{articles, comments};
 use crate::state::AppState;
@@ -30,6 +30,13 @@ impl SubscriptionRoot {
         let state = ctx.state()?.clone();
         let viewer = ctx.viewer()?.clone();
         let article = articles::find_by_slug(&state.db, &viewer, &article_slug).await?;
+        let watching = Capability::read_article(
+            Action::CommentSubscribe,
+            article.id,
+            article.author_id,
+            article.is_published(),
+        );
+        viewer.permits(&watching)?;
         let watched = article.id;
         Ok(state.pubsub.subscribe().filter_map(move |event| {
             let (state, viewer) = (state.clone(), viewer.clone());
@@ -41,7 +48,8 @@ impl SubscriptionRoot {
                 else {
                     return None;
                 };
-                if article_id != watched {
+                // Re-checked per event: a narrowed token may have expired meanwhile.
+                if article_id != watched || viewer.permits(&watching).is_err() {
                     return None;
                 }
                 visible_comment(&state, &viewer, comment_id).await
@@ -69,7 +77,13 @@ impl SubscriptionRoot {
                     .await
                     .ok()?
                     .remove(&article_id)?;
-                if !articles::is_visible(&viewer, &article) {
+                let reading = Capability::read_article(
+                    Action::ArticleSubscribe,
+                    article.id,
+                    article.author_id,
+                    article.is_published(),
+                );
+                if !articles::is_visible(&viewer, &article) || viewer.permits(&reading).is_err() {
                     return None;
                 }
                 let wanted = articles::matches_subscription(

@@ -303,8 +303,14 @@ impl WsClient {
         }
     }
 
-    /// Whether a message arrives within `wait`.
+    /// Whether no message arrives within `wait`; prints one that does.
     pub async fn quiet_for(&mut self, wait: Duration) -> bool {
-        tokio::time::timeout(wait, self.next()).await.is_err()
+        match tokio::time::timeout(wait, self.next()).await {
+            Err(_) => true,
+            Ok(message) => {
+                eprintln!("unexpected message: {message:?}");
+                false
+            }
+        }
     }
 }

@@ -147,3 +147,69 @@ async fn a_bad_token_in_connection_init_closes_the_socket() {
         "{answer}"
     );
 }
+
+#[tokio::test]
+async fn an_open_subscription_is_closed_when_its_sessions_are_ended() {
+    let app = TestApp::spawn().await;
+    let jake = app.register("jake").await;
+    let mut client = WsClient::connect(&app, "graphql-transport-ws").await;
+    init(&mut client, Some(&jake.token)).await;
+    client
+        .send(json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { articlePublished { slug } }" } }))
+        .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.graphql_as(
+        &jake.token,
+        "mutation { revokeAllSessions { user { username } } }",
+        json!({}),
+    )
+    .await;
+    let answer = client.next().await.expect("a close frame");
+    assert_eq!(answer["close"], 4403, "{answer}");
+}
+
+#[tokio::test]
+async fn a_token_narrowed_to_one_article_watches_only_that_article() {
+    let app = TestApp::spawn().await;
+    let jake = app.register("jake").await;
+    let mine = app.create_article(&jake, "Mine", &[], false).await;
+    let other = app.create_article(&jake, "Other", &[], false).await;
+    let narrowed = app
+        .graphql_as(
+            &jake.token,
+            "mutation($s: String!) { attenuateToken(input: { articleSlugs: [$s] }) { token } }",
+            json!({ "s": mine }),
+        )
+        .await;
+    let narrowed = narrowed["data"]["attenuateToken"]["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+
+    let mut client = WsClient::connect(&app, "graphql-transport-ws").await;
+    init(&mut client, Some(&narrowed)).await;
+    client
+        .send(json!({ "id": "other", "type": "subscribe", "payload": {
+            "query": "subscription($s: String!) { commentAdded(articleSlug: $s) { body } }", "variables": { "s": other } } }))
+        .await;
+    let refused = client.next().await.expect("an answer");
+    assert_eq!(
+        refused["payload"]["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{refused}"
+    );
+    let done = client
+        .next()
+        .await
+        .expect("the refused subscription completes");
+    assert_eq!(done, json!({ "id": "other", "type": "complete" }));
+
+    client
+        .send(json!({ "id": "pub", "type": "subscribe", "payload": { "query": "subscription { articlePublished { slug } }" } }))
+        .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.create_article(&jake, "Outside", &[], false).await;
+    assert!(
+        client.quiet_for(Duration::from_millis(400)).await,
+        "an article outside the token's scope was delivered"
+    );
+}

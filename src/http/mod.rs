@@ -4,11 +4,11 @@
 //! Each request's token is verified once here into a [`Viewer`], which the
 //! resolvers read from the GraphQL context.
 
-use std::time::Duration;
+pub mod websocket;
 
-use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
+use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource, WebSocketProtocols};
 use async_graphql::{Data, ServerError};
-use async_graphql_axum::{GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
+use async_graphql_axum::GraphQLResponse;
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequestParts, Request, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderName, StatusCode, header};
@@ -141,9 +141,17 @@ async fn graphql_get(State(state): State<HttpState>, request: Request) -> Respon
         .into_response();
     }
     let (mut parts, _) = request.into_parts();
-    let protocol = match GraphQLProtocol::from_request_parts(&mut parts, &state).await {
-        Ok(protocol) => protocol,
-        Err(rejection) => return rejection.into_response(),
+    let protocol = parts
+        .headers
+        .get(header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|list| {
+            list.split(',')
+                .find_map(|p| p.trim().parse::<WebSocketProtocols>().ok())
+        });
+    let Some(protocol) = protocol else {
+        let message = "use the graphql-transport-ws or graphql-ws subprotocol";
+        return (StatusCode::BAD_REQUEST, message).into_response();
     };
     let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
         Ok(upgrade) => upgrade,
@@ -157,38 +165,8 @@ async fn graphql_get(State(state): State<HttpState>, request: Request) -> Respon
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| {
-            let app = state.app.clone();
-            GraphQLWebSocket::new(socket, state.schema.clone(), protocol)
-                .on_connection_init(move |payload| async move {
-                    let authorization = init_authorization(&payload).or(header_token);
-                    let viewer = Viewer::from_authorization(
-                        &app.tokens,
-                        &app.access,
-                        authorization.as_deref(),
-                    )?;
-                    Ok(viewer_data(viewer))
-                })
-                .keepalive_timeout(Duration::from_secs(30))
-                .serve()
+            websocket::serve(socket, state.app, state.schema, protocol, header_token)
         })
-}
-
-/// The token a `connection_init` payload carries: `Authorization` (any case),
-/// `authToken` or `token`; a bare token gets the `Bearer` scheme.
-fn init_authorization(payload: &serde_json::Value) -> Option<String> {
-    let object = payload.as_object()?;
-    let value = object
-        .iter()
-        .find(|(key, _)| key.eq_ignore_ascii_case("authorization"))
-        .map(|(_, v)| v)
-        .or_else(|| object.get("authToken"))
-        .or_else(|| object.get("token"))?
-        .as_str()?;
-    if value.contains(' ') {
-        Some(value.to_owned())
-    } else {
-        Some(format!("Bearer {value}"))
-    }
 }
 
 /// GET /healthz: the process is up.
@@ -204,29 +182,5 @@ async fn readyz(State(state): State<HttpState>) -> Response {
             tracing::warn!(error = %Error::from(err), "readiness check failed");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn init_payloads_name_tokens_in_several_ways() {
-        let bearer = Some("Bearer abc".to_owned());
-        assert_eq!(
-            init_authorization(&serde_json::json!({"Authorization": "Bearer abc"})),
-            bearer
-        );
-        assert_eq!(
-            init_authorization(&serde_json::json!({"authorization": "Bearer abc"})),
-            bearer
-        );
-        assert_eq!(
-            init_authorization(&serde_json::json!({"authToken": "abc"})),
-            bearer
-        );
-        assert_eq!(init_authorization(&serde_json::json!({})), None);
-        assert_eq!(init_authorization(&serde_json::Value::Null), None);
     }
 }
