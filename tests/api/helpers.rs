@@ -68,12 +68,20 @@ async fn database_url(dir: &tempfile::TempDir) -> String {
 impl TestApp {
     /// Starts a server with a fresh database and fresh token keys.
     pub async fn spawn() -> Self {
+        Self::spawn_with_keys(TokenKeys::generate(
+            Duration::from_secs(3600),
+            Default::default(),
+        ))
+        .await
+    }
+
+    /// Starts a server with a fresh database that signs and verifies with `tokens`.
+    pub async fn spawn_with_keys(tokens: TokenKeys) -> Self {
         if std::env::var_os("TEST_LOG").is_some() {
             conduit::telemetry::init(conduit::config::LogFormat::Pretty);
         }
         let dir = tempfile::tempdir().expect("temp dir");
         let url = database_url(&dir).await;
-        let tokens = TokenKeys::generate(Duration::from_secs(3600), Default::default());
         Self::start(url, tokens, std::sync::Arc::new(dir)).await
     }
 

@@ -9,6 +9,8 @@ mod cli;
 mod comments;
 mod drafts;
 mod http;
+mod leaks;
+mod matrix;
 mod pagination;
 mod profiles;
 mod roles;
