@@ -34,6 +34,9 @@ pub struct TokenKeys {
     keyring: Keyring,
     ttl: Duration,
     limits: AuthorizerLimits,
+    /// Answer every token with this session, unverified (`bench-stubs` builds only).
+    #[cfg(feature = "bench-stubs")]
+    stub: Option<Session>,
 }
 
 impl std::fmt::Debug for TokenKeys {
@@ -75,9 +78,20 @@ pub struct Session {
     pub revocation_ids: Vec<String>,
     pub(crate) token: Arc<Biscuit>,
     pub(crate) limits: AuthorizerLimits,
+    /// Skip the authorizer: only the `bench-stubs` feature can set this, to
+    /// measure what authorization costs.
+    pub(crate) unchecked: bool,
 }
 
 impl Session {
+    /// The same session with every authorization check skipped. Exists only in
+    /// builds with the `bench-stubs` feature, for the authorization benchmark.
+    #[cfg(feature = "bench-stubs")]
+    pub fn into_unchecked(mut self) -> Self {
+        self.unchecked = true;
+        self
+    }
+
     /// The revocation id of the token's last block: revoking it ends this token
     /// and every token derived from it, but not the token it was derived from.
     pub fn own_revocation_id(&self) -> &str {
@@ -135,7 +149,17 @@ impl TokenKeys {
             keyring,
             ttl,
             limits,
+            #[cfg(feature = "bench-stubs")]
+            stub: None,
         }
+    }
+
+    /// Keys that skip verification and answer every token with `session`, whose
+    /// checks are skipped too: authorization stubbed out, for the benchmark only.
+    #[cfg(feature = "bench-stubs")]
+    pub fn stubbed(mut self, session: Session) -> Self {
+        self.stub = Some(session.into_unchecked());
+        self
     }
 
     /// Fresh random keys; tokens die with them. For tests and throwaway servers.
@@ -194,6 +218,10 @@ impl TokenKeys {
     /// failure is [`Error::Unauthenticated`]: a bad token is never anonymous.
     /// Revocation and the account's state are checked by `AccessList::admit`.
     pub fn verify(&self, token: &str) -> Result<Session> {
+        #[cfg(feature = "bench-stubs")]
+        if let Some(session) = &self.stub {
+            return Ok(session.clone());
+        }
         let keyring = &self.keyring;
         let biscuit = Biscuit::from_base64(token.trim(), |id: Option<u32>| keyring.public_key(id))
             .map_err(|_| {
@@ -234,6 +262,7 @@ impl TokenKeys {
                 .collect(),
             token: Arc::new(biscuit),
             limits: self.limits.clone(),
+            unchecked: false,
         })
     }
 }

@@ -1,0 +1,111 @@
+//! What authorization costs on the home page query with a viewer token.
+//!
+//! Two servers share one seeded SQLite database: one verifies the token and
+//! runs the authorizer as in production, the other has authorization stubbed
+//! out (`bench-stubs`). Each serves the same query from 16 concurrent clients;
+//! rounds alternate between them and the best round of each is compared.
+//!
+//!     cargo bench --features bench-stubs --bench authorization
+
+use std::time::{Duration, Instant};
+
+use conduit::app::Application;
+use conduit::auth::TokenKeys;
+use conduit::auth::token::authorizer_limits;
+use conduit::config::Config;
+use conduit::seed::{SeedPlan, run as seed};
+use sea_orm::EntityTrait;
+
+const HOME: &str = r#"{"query":"{ articles(first: 20) { edges { node { slug title description createdAt tags favoritesCount viewerHasFavorited commentCount author { username image } } } } }"}"#;
+const CLIENTS: usize = 16;
+const REQUESTS_PER_ROUND: usize = 4000;
+const ROUNDS: usize = 5;
+
+async fn start(config: Config, tokens: TokenKeys) -> (Application, String) {
+    let app = Application::build_with_tokens(config, tokens)
+        .await
+        .expect("server starts");
+    let address = format!("http://{}/graphql", app.local_addr().expect("addr"));
+    (app, address)
+}
+
+/// Requests per second over one round of `REQUESTS_PER_ROUND` requests.
+async fn round(client: &reqwest::Client, address: &str, token: &str) -> f64 {
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..CLIENTS {
+        let (client, address, token) = (client.clone(), address.to_owned(), token.to_owned());
+        workers.push(tokio::spawn(async move {
+            for _ in 0..REQUESTS_PER_ROUND / CLIENTS {
+                let response = client
+                    .post(&address)
+                    .header("content-type", "application/json")
+                    .header("authorization", format!("Bearer {token}"))
+                    .body(HOME)
+                    .send()
+                    .await
+                    .expect("request");
+                let body = response.bytes().await.expect("body");
+                assert!(
+                    !body.windows(8).any(|w| w == b"\"errors\""),
+                    "{}",
+                    String::from_utf8_lossy(&body)
+                );
+            }
+        }));
+    }
+    for worker in workers {
+        worker.await.expect("worker");
+    }
+    REQUESTS_PER_ROUND as f64 / started.elapsed().as_secs_f64()
+}
+
+#[tokio::main]
+async fn main() {
+    let dir = tempfile::tempdir().expect("dir");
+    let config = Config {
+        database_url: Some(format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("bench.db").display()
+        )),
+        bind: "127.0.0.1:0".parse().expect("addr"),
+        data_dir: dir.path().to_owned(),
+        ..Config::default()
+    };
+    let tokens = TokenKeys::generate(Duration::from_secs(3600), authorizer_limits(&config));
+    let (real, real_address) = start(config.clone(), tokens.clone()).await;
+    let plan = SeedPlan {
+        users: 200,
+        articles: 2000,
+        comments_per_article: 3,
+        password: "password123".into(),
+    };
+    seed(&real.state().db, &plan).await.expect("seed");
+    let state = real.state().clone();
+    let user = entity::user::Entity::find()
+        .one(&state.db)
+        .await
+        .expect("query")
+        .expect("a seeded user");
+    let token = conduit::service::users::mint_for(&state, &user).expect("token");
+    let session = tokens.verify(&token).expect("session");
+    let (stubbed, stub_address) = start(config, tokens.clone().stubbed(session)).await;
+    tokio::spawn(real.run_until(std::future::pending()));
+    tokio::spawn(stubbed.run_until(std::future::pending()));
+
+    let client = reqwest::Client::new();
+    round(&client, &real_address, &token).await;
+    round(&client, &stub_address, &token).await;
+    let (mut best_real, mut best_stub) = (0f64, 0f64);
+    for _ in 0..ROUNDS {
+        best_real = best_real.max(round(&client, &real_address, &token).await);
+        best_stub = best_stub.max(round(&client, &stub_address, &token).await);
+    }
+    let overhead = (best_stub / best_real - 1.0) * 100.0;
+    println!(
+        "home page, viewer token, {CLIENTS} clients, best of {ROUNDS} rounds of {REQUESTS_PER_ROUND} requests"
+    );
+    println!("  with authorization:     {best_real:>8.0} req/s");
+    println!("  authorization stubbed:  {best_stub:>8.0} req/s");
+    println!("  overhead:               {overhead:>7.1} %");
+}
