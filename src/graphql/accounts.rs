@@ -50,6 +50,20 @@ pub struct LogoutPayload {
     pub revoked: bool,
 }
 
+/// Input of `revokeToken`.
+#[derive(InputObject)]
+pub struct RevokeTokenInput {
+    /// The token to revoke: one of your own, or anyone's for an admin.
+    pub token: String,
+}
+
+/// Result of `revokeToken`.
+#[derive(SimpleObject)]
+pub struct RevokeTokenPayload {
+    /// Always true: the token, and every token derived from it, no longer work.
+    pub revoked: bool,
+}
+
 /// Input of `revokeAllSessions`.
 #[derive(InputObject, Default)]
 pub struct RevokeAllSessionsInput {
@@ -128,6 +142,17 @@ impl AccountMutation {
     async fn logout(&self, ctx: &Context<'_>) -> Result<LogoutPayload> {
         accounts::logout(ctx.state()?, ctx.viewer()?).await?;
         Ok(LogoutPayload { revoked: true })
+    }
+
+    /// Revokes a given token and every token derived from it: one of your own
+    /// sessions, or (for an admin) anyone's.
+    async fn revoke_token(
+        &self,
+        ctx: &Context<'_>,
+        input: RevokeTokenInput,
+    ) -> Result<RevokeTokenPayload> {
+        accounts::revoke_token(ctx.state()?, ctx.viewer()?, &input.token).await?;
+        Ok(RevokeTokenPayload { revoked: true })
     }
 
     /// Ends every session of the viewer (or, for an admin, of another user): all

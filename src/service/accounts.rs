@@ -38,6 +38,39 @@ pub async fn logout(state: &AppState, viewer: &Viewer) -> Result<()> {
     Ok(())
 }
 
+/// Revokes `token` and every token derived from it: the holder of a token of
+/// the same account may, and so may an admin for anyone's token.
+pub async fn revoke_token(state: &AppState, viewer: &Viewer, token: &str) -> Result<()> {
+    viewer.require_user()?;
+    let target = state
+        .tokens
+        .verify(token)
+        .map_err(|_| Error::invalid_field("token", "is not a valid token of this server"))?;
+    viewer.authorize(&Capability::on_user(Action::SessionRevoke, target.user_id))?;
+    store_revocation(state, &target).await
+}
+
+async fn store_revocation(state: &AppState, session: &crate::auth::Session) -> Result<()> {
+    let id = session.own_revocation_id().to_owned();
+    let row = revoked_token::ActiveModel {
+        revocation_id: Set(id.clone()),
+        user_id: Set(session.user_id),
+        revoked_at: Set(now()),
+        expires_at: Set(session.expires_at),
+    };
+    match revoked_token::Entity::insert(row)
+        .exec_without_returning(&state.db)
+        .await
+    {
+        Ok(_) => {}
+        Err(err) if super::is_unique_violation(&err) => {}
+        Err(err) => return Err(err.into()),
+    }
+    state.access.record_revocation(id, session.expires_at);
+    tracing::info!(user_id = session.user_id, "token revoked");
+    Ok(())
+}
+
 /// The named user, or the viewer when no name is given.
 async fn target(
     db: &DatabaseConnection,

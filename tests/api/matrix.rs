@@ -80,6 +80,7 @@ const TABLE: &[Row] = &[
     row("deleteComment", /*        */ [U, F, D, D, D, U, F, F]),
     row("logout", /*               */ [U, D, D, D, D, U, D, D]),
     row("revokeAllSessions", /*    */ [U, D, D, D, D, U, F, F]),
+    row("revokeToken", /*          */ [U, F, D, F, D, U, F, F]),
     row("banUser", /*              */ [U, F, F, F, D, U, F, F]),
     row("unbanUser", /*            */ [U, F, F, F, D, U, F, F]),
     row("grantRole", /*            */ [U, F, F, F, D, U, F, F]),
@@ -293,6 +294,10 @@ async fn operation(app: &TestApp, world: &mut World, name: &str) -> (String, Val
         "revokeAllSessions" => (
             "mutation { revokeAllSessions { user { username } } }",
             json!({}),
+        ),
+        "revokeToken" => (
+            "mutation($t: String!) { revokeToken(input: { token: $t }) { revoked } }",
+            json!({ "t": fresh_token(app, world.owner).await }),
         ),
         "banUser" => {
             register_target().await;

@@ -255,3 +255,48 @@ async fn a_role_change_on_one_instance_applies_on_another() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn revoke_token_ends_a_given_session_of_ones_own_or_anyones_for_an_admin() {
+    let app = TestApp::spawn().await;
+    let root = app.admin("root").await;
+    let jake = app.register("jake").await;
+    let anne = app.register("anne").await;
+    let jakes_other = login(&app, &jake, "jake").await;
+    const REVOKE: &str = "mutation($t: String!) { revokeToken(input: { token: $t }) { revoked } }";
+
+    assert_error(
+        &app.graphql_as(&anne.token, REVOKE, json!({ "t": jakes_other }))
+            .await,
+        "FORBIDDEN",
+    );
+    let own = app
+        .graphql_as(&jake.token, REVOKE, json!({ "t": jakes_other }))
+        .await;
+    assert_eq!(own["data"]["revokeToken"]["revoked"], true, "{own}");
+    assert_error(
+        &app.graphql_as(&jakes_other, VIEWER, json!({})).await,
+        "UNAUTHENTICATED",
+    );
+    assert_eq!(
+        username(&app.graphql_as(&jake.token, VIEWER, json!({})).await),
+        "jake"
+    );
+
+    let by_admin = app
+        .graphql_as(&root.token, REVOKE, json!({ "t": jake.token }))
+        .await;
+    assert_eq!(
+        by_admin["data"]["revokeToken"]["revoked"], true,
+        "{by_admin}"
+    );
+    assert_error(
+        &app.graphql_as(&jake.token, VIEWER, json!({})).await,
+        "UNAUTHENTICATED",
+    );
+    assert_error(
+        &app.graphql_as(&root.token, REVOKE, json!({ "t": "garbage" }))
+            .await,
+        "BAD_USER_INPUT",
+    );
+}

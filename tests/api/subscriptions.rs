@@ -213,3 +213,36 @@ async fn a_token_narrowed_to_one_article_watches_only_that_article() {
         "an article outside the token's scope was delivered"
     );
 }
+
+#[tokio::test]
+async fn an_open_subscription_is_closed_when_its_token_expires() {
+    use conduit::auth::{Claims, Role};
+    let app = TestApp::spawn().await;
+    let jake = app.register("jake").await;
+    let id = conduit::graphql::node::parse_global_id(&jake.id)
+        .expect("id")
+        .1;
+    let claims = Claims {
+        user_id: id,
+        role: Role::User,
+        session_epoch: 0,
+    };
+    let short = app
+        .tokens
+        .mint_until(claims, chrono::Utc::now() + chrono::Duration::seconds(2))
+        .expect("mint");
+    let mut client = WsClient::connect(&app, "graphql-transport-ws").await;
+    init(&mut client, Some(&short)).await;
+    client
+        .send(json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { articlePublished { slug } }" } }))
+        .await;
+    let answer = client.next().await.expect("a close frame");
+    assert_eq!(answer["close"], 4403, "{answer}");
+    assert!(
+        answer["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("expired"),
+        "{answer}"
+    );
+}
