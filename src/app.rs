@@ -11,10 +11,13 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use tokio::net::TcpListener;
 
 use crate::auth::{AccessList, Passwords, TokenKeys};
+use crate::cache::memory::MemoryStore;
+use crate::cache::redis::RedisStore;
+use crate::cache::{Cache, CacheStore};
 use crate::config::{Config, ConfigError};
 use crate::error::Error;
 use crate::graphql::build_schema;
-use crate::pubsub::InProcessPubSub;
+use crate::pubsub::{InProcessPubSub, PubSub, RedisPubSub};
 use crate::state::{AppState, StatementCounter};
 
 /// Why the server could not start.
@@ -95,10 +98,25 @@ impl Application {
         }
         let access = AccessList::load(&db).await.map_err(StartError::Other)?;
         access.spawn_sync(db.clone(), ACCESS_SYNC_INTERVAL);
+        let timeout = Duration::from_millis(config.cache_timeout_ms);
+        let (cache_store, pubsub): (Arc<dyn CacheStore>, Arc<dyn PubSub>) = match &config.redis_url
+        {
+            Some(url) => (
+                Arc::new(RedisStore::new(url.clone(), timeout)),
+                RedisPubSub::start(url, &config.redis_prefix, timeout),
+            ),
+            None => (
+                Arc::new(MemoryStore::new(100_000)),
+                InProcessPubSub::shared(1024),
+            ),
+        };
+        let cache = Arc::new(Cache::new(cache_store, &config.redis_prefix, timeout));
+        tracing::info!(store = cache.kind(), "cache ready");
         let state = AppState {
             access,
+            cache,
             db,
-            pubsub: InProcessPubSub::shared(1024),
+            pubsub,
             tokens,
             passwords: Passwords::new().await?,
             config: Arc::new(config),

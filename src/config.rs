@@ -24,6 +24,8 @@ pub const ENV_VARS: &[&str] = &[
     "LOG_FORMAT",
     "DB_MAX_CONNECTIONS",
     "AUTHORIZER_MAX_TIME_MS",
+    "REDIS_PREFIX",
+    "CACHE_TIMEOUT_MS",
 ];
 
 /// Everything the gateway can be told at start-up.
@@ -34,6 +36,10 @@ pub struct Config {
     pub database_url: Option<String>,
     /// Redis for the shared cache and pub/sub; unset means in-process only.
     pub redis_url: Option<String>,
+    /// Prefix of every Redis key and channel, so several deployments can share one Redis.
+    pub redis_prefix: String,
+    /// Longest a request waits on the cache store before reading the database, in milliseconds.
+    pub cache_timeout_ms: u64,
     /// Address the HTTP server listens on. Port 0 picks a free port.
     pub bind: SocketAddr,
     /// Directory for local state: the default SQLite file and the generated token key.
@@ -69,6 +75,8 @@ impl Default for Config {
         Self {
             database_url: None,
             redis_url: None,
+            redis_prefix: "conduit".into(),
+            cache_timeout_ms: 100,
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("data"),
             token_private_key: None,

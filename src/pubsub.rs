@@ -13,7 +13,7 @@ use tokio::sync::broadcast;
 use tokio_stream::wrappers::BroadcastStream;
 
 /// Something that happened which subscribers may want to hear about.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Event {
     /// A comment was added to an article.
     CommentAdded {
@@ -37,6 +37,22 @@ pub trait PubSub: Send + Sync + 'static {
 
     /// Every event published from now on.
     fn subscribe(&self) -> BoxStream<'static, Event>;
+}
+
+/// Events from a local broadcast channel as a stream, skipping what a slow
+/// subscriber missed.
+fn stream_of(receiver: broadcast::Receiver<Event>) -> BoxStream<'static, Event> {
+    BroadcastStream::new(receiver)
+        .filter_map(|item| async move {
+            match item {
+                Ok(event) => Some(event),
+                Err(lagged) => {
+                    tracing::warn!(%lagged, "a subscriber fell behind and skipped events");
+                    None
+                }
+            }
+        })
+        .boxed()
 }
 
 /// Pub/sub within one process, over a tokio broadcast channel.
@@ -66,17 +82,95 @@ impl PubSub for InProcessPubSub {
     }
 
     fn subscribe(&self) -> BoxStream<'static, Event> {
-        BroadcastStream::new(self.sender.subscribe())
-            .filter_map(|item| async move {
-                match item {
-                    Ok(event) => Some(event),
-                    Err(lagged) => {
-                        tracing::warn!(%lagged, "a subscriber fell behind and skipped events");
-                        None
+        stream_of(self.sender.subscribe())
+    }
+}
+
+/// Pub/sub across instances over one Redis channel. Each instance listens on
+/// the channel and hands events to its own subscribers; the listener
+/// reconnects when Redis comes back.
+pub struct RedisPubSub {
+    channel: String,
+    publisher: crate::cache::redis::RedisStore,
+    local: broadcast::Sender<Event>,
+}
+
+impl RedisPubSub {
+    /// Starts listening on `{prefix}:events` at `url`.
+    pub fn start(url: &str, prefix: &str, timeout: std::time::Duration) -> Arc<dyn PubSub> {
+        let channel = format!("{prefix}:events");
+        let (local, _) = broadcast::channel(1024);
+        let pubsub = Self {
+            channel: channel.clone(),
+            publisher: crate::cache::redis::RedisStore::new(url.to_owned(), timeout),
+            local: local.clone(),
+        };
+        let url = url.to_owned();
+        tokio::spawn(async move {
+            let mut logged = false;
+            loop {
+                match listen(&url, &channel, &local).await {
+                    Ok(()) => logged = false,
+                    Err(err) if !logged => {
+                        logged = true;
+                        tracing::error!(error = %err, "redis pub/sub listener lost; retrying every second");
                     }
+                    Err(_) => {}
                 }
-            })
-            .boxed()
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+        });
+        Arc::new(pubsub)
+    }
+}
+
+async fn listen(
+    url: &str,
+    channel: &str,
+    local: &broadcast::Sender<Event>,
+) -> redis::RedisResult<()> {
+    let client = redis::Client::open(url)?;
+    let mut pubsub = client.get_async_pubsub().await?;
+    pubsub.subscribe(channel).await?;
+    tracing::info!(channel, "listening for events on redis");
+    let mut messages = pubsub.on_message();
+    while let Some(message) = messages.next().await {
+        match serde_json::from_slice::<Event>(message.get_payload_bytes()) {
+            Ok(event) => {
+                let _ = local.send(event);
+            }
+            Err(err) => tracing::warn!(error = %err, "ignoring an event that does not decode"),
+        }
+    }
+    Ok(())
+}
+
+impl PubSub for RedisPubSub {
+    fn publish(&self, event: Event) {
+        let Ok(payload) = serde_json::to_vec(&event) else {
+            return;
+        };
+        let channel = self.channel.clone();
+        let connection = self.publisher.connection_handle();
+        tokio::spawn(async move {
+            let result = match connection {
+                Some(mut connection) => {
+                    redis::AsyncCommands::publish::<_, _, ()>(&mut connection, &channel, payload)
+                        .await
+                }
+                None => Err(redis::RedisError::from((
+                    redis::ErrorKind::Io,
+                    "not connected to redis yet",
+                ))),
+            };
+            if let Err(err) = result {
+                tracing::warn!(error = %err, ?event, "an event could not be published");
+            }
+        });
+    }
+
+    fn subscribe(&self) -> BoxStream<'static, Event> {
+        stream_of(self.local.subscribe())
     }
 }
 

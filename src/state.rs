@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use sea_orm::DatabaseConnection;
 
 use crate::auth::{AccessList, Passwords, TokenKeys};
+use crate::cache::Cache;
 use crate::config::Config;
 use crate::pubsub::PubSub;
 
@@ -14,6 +15,8 @@ use crate::pubsub::PubSub;
 pub struct AppState {
     /// The database connection pool.
     pub db: DatabaseConnection,
+    /// The hot-read cache (Redis when configured, in-process otherwise).
+    pub cache: Arc<Cache>,
     /// Where events for subscriptions go.
     pub pubsub: Arc<dyn PubSub>,
     /// The keys that sign and verify tokens.

@@ -122,7 +122,7 @@ pub async fn article_connection(
 ) -> Result<ArticleConnection> {
     let request = page_request(&args, order.direction)?;
     let viewer = ctx.viewer()?.clone();
-    let page = articles::list(&ctx.state()?.db, &viewer, &filter, &request).await?;
+    let page = articles::list(ctx.state()?, &viewer, &filter, &request).await?;
     let source = ListSource::Articles { viewer, filter };
     Ok(ArticleConnection::new(
         page,
@@ -269,7 +269,7 @@ impl ArticleQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The article's slug.")] slug: String,
     ) -> Result<Option<Article>> {
-        match articles::find_by_slug(&ctx.state()?.db, ctx.viewer()?, &slug).await {
+        match articles::find_by_slug_cached(ctx.state()?, ctx.viewer()?, &slug).await {
             Ok(article) => Ok(Some(ArticleSet::object(article))),
             Err(Error::NotFound(_)) => Ok(None),
             Err(err) => Err(err.into()),

@@ -52,10 +52,10 @@ fn page_info<R>(page: &Page<R>, cursors: &[String]) -> PageInfo {
 
 /// Counts every item of the list a connection pages through.
 async fn total_count(ctx: &Context<'_>, source: &ListSource) -> Result<u64> {
-    let db = &ctx.state()?.db;
+    let state = ctx.state()?;
     Ok(match source {
-        ListSource::Articles { viewer, filter } => articles::count(db, viewer, filter).await?,
-        ListSource::Comments { article_id } => comments::count(db, *article_id).await?,
+        ListSource::Articles { viewer, filter } => articles::count(state, viewer, filter).await?,
+        ListSource::Comments { article_id } => comments::count(&state.db, *article_id).await?,
     })
 }
 

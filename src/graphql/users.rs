@@ -203,7 +203,7 @@ impl UserQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The user's handle.")] username: String,
     ) -> Result<Option<User>> {
-        Ok(users::find_profile(&ctx.state()?.db, &username)
+        Ok(users::find_profile_cached(ctx.state()?, &username)
             .await?
             .map(UserSet::object))
     }

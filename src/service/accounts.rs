@@ -9,6 +9,7 @@ use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
 use super::{now, users};
 use crate::auth::access::AccountAccess;
 use crate::auth::{Action, Capability, Role, Viewer};
+use crate::cache::Generation;
 use crate::error::{Error, Result};
 use crate::state::AppState;
 
@@ -98,6 +99,10 @@ async fn change_access(
     if let Some(access) = AccountAccess::of(&updated) {
         state.access.record_account(updated.id, access);
     }
+    state
+        .cache
+        .invalidate(&[Generation::profile(&updated.username)])
+        .await;
     Ok(updated)
 }
 
@@ -128,6 +133,8 @@ pub async fn ban(state: &AppState, viewer: &Viewer, username: &str) -> Result<us
         row.session_epoch = Set(epoch);
     })
     .await?;
+    super::invalidation::user_content(state, user.id, &user.username).await?;
+    super::invalidation::user_content(state, user.id, &user.username).await?;
     tracing::info!(user_id = user.id, by = me, "user banned");
     Ok(user)
 }
@@ -137,6 +144,8 @@ pub async fn unban(state: &AppState, viewer: &Viewer, username: &str) -> Result<
     let user = target(&state.db, viewer, Some(username)).await?;
     let me = viewer.authorize(&Capability::administer(Action::UserBan, user.id))?;
     let user = change_access(state, user, |row| row.banned_at = Set(None)).await?;
+    super::invalidation::user_content(state, user.id, &user.username).await?;
+    super::invalidation::user_content(state, user.id, &user.username).await?;
     tracing::info!(user_id = user.id, by = me, "ban lifted");
     Ok(user)
 }

@@ -13,10 +13,12 @@ use sea_orm::{
 };
 
 use super::fields::{self, Validator};
+use super::invalidation::{self, ArticleFootprint};
 use super::pagination::{Cursor, Page, PageRequest, fetch_page};
 use super::{by_unbanned_author, is_unique_violation, now, tags};
 use crate::auth::capability::ResourceKind;
 use crate::auth::{Action, Capability, Viewer};
+use crate::cache::Generation;
 use crate::error::{Error, Result};
 use crate::pubsub::Event;
 use crate::state::AppState;
@@ -169,32 +171,80 @@ fn authorize_filter(viewer: &Viewer, filter: &ArticleFilter) -> Result<()> {
     Ok(())
 }
 
-/// One page of the articles `filter` selects. One statement.
+/// The cache key and generations of a list of published articles, when the
+/// filter names nothing viewer-specific; `None` for drafts, feeds and favorites.
+async fn list_cache(
+    state: &AppState,
+    filter: &ArticleFilter,
+) -> Result<Option<(String, Vec<Generation>)>> {
+    if filter.drafts || filter.followed_by.is_some() || filter.favorited_by.is_some() {
+        return Ok(None);
+    }
+    let mut key = String::from("articles");
+    let mut generations = vec![Generation::all_lists()];
+    if let Some(tag) = &filter.tag {
+        let tag = tag.trim();
+        if tag.len() > 64 {
+            return Ok(None);
+        }
+        key.push_str(&format!(":tag={tag}"));
+        generations.push(Generation::tag_lists(tag));
+    }
+    if let Some(author) = &filter.author {
+        let Some(user) = super::users::find_profile_cached(state, author).await? else {
+            return Ok(None);
+        };
+        key.push_str(&format!(":author={}", user.id));
+        generations.push(Generation::author_lists(user.id));
+    }
+    Ok(Some((key, generations)))
+}
+
+/// One page of the articles `filter` selects: one statement, or none when cached.
 pub async fn list(
-    db: &DatabaseConnection,
+    state: &AppState,
     viewer: &Viewer,
     filter: &ArticleFilter,
     page: &PageRequest,
 ) -> Result<Page<article::Model>> {
     authorize_filter(viewer, filter)?;
-    fetch_page(
-        db,
-        filtered(viewer, filter),
-        article::Column::CreatedAt,
-        article::Column::Id,
-        page,
-    )
-    .await
+    let select = filtered(viewer, filter);
+    let db = state.db.clone();
+    let request = *page;
+    let load = move || async move {
+        fetch_page(
+            &db,
+            select,
+            article::Column::CreatedAt,
+            article::Column::Id,
+            &request,
+        )
+        .await
+    };
+    match list_cache(state, filter).await? {
+        Some((key, generations)) => {
+            let key = format!("{key}:page={}", page.cache_key());
+            state.cache.get_or_load(&key, &generations, load).await
+        }
+        None => load().await,
+    }
 }
 
-/// How many articles `filter` selects. One statement.
-pub async fn count(
-    db: &DatabaseConnection,
-    viewer: &Viewer,
-    filter: &ArticleFilter,
-) -> Result<u64> {
+/// How many articles `filter` selects: one statement, or none when cached.
+pub async fn count(state: &AppState, viewer: &Viewer, filter: &ArticleFilter) -> Result<u64> {
     authorize_filter(viewer, filter)?;
-    Ok(filtered(viewer, filter).count(db).await?)
+    let select = filtered(viewer, filter);
+    let db = state.db.clone();
+    let load = move || async move { Ok(select.count(&db).await?) };
+    match list_cache(state, filter).await? {
+        Some((key, generations)) => {
+            state
+                .cache
+                .get_or_load(&format!("{key}:count"), &generations, load)
+                .await
+        }
+        None => load().await,
+    }
 }
 
 /// The article with this slug, if the viewer may see it; NOT_FOUND otherwise.
@@ -213,6 +263,38 @@ pub async fn find_by_slug(
         Ok(article)
     } else {
         Err(Error::NotFound("article"))
+    }
+}
+
+/// The article with this slug, if the viewer may see it, read through the cache.
+pub async fn find_by_slug_cached(
+    state: &AppState,
+    viewer: &Viewer,
+    slug: &str,
+) -> Result<article::Model> {
+    let slug = slug.trim().to_owned();
+    if slug.is_empty() || slug.len() > 255 {
+        return Err(Error::NotFound("article"));
+    }
+    let db = state.db.clone();
+    let lookup = slug.clone();
+    let row: Option<article::Model> = state
+        .cache
+        .get_or_load(
+            &format!("article:{slug}"),
+            &[Generation::article(&slug)],
+            move || async move {
+                Ok(article::Entity::find()
+                    .filter(article::Column::Slug.eq(lookup))
+                    .filter(by_unbanned_author(article::Column::AuthorId))
+                    .one(&db)
+                    .await?)
+            },
+        )
+        .await?;
+    match row {
+        Some(article) if is_visible(viewer, &article) => Ok(article),
+        _ => Err(Error::NotFound("article")),
     }
 }
 
@@ -283,6 +365,8 @@ pub async fn create(
             other => break other?,
         }
     };
+    let footprint = ArticleFootprint::of(&article, &tag_names);
+    state.cache.invalidate(&footprint.generations()).await;
     tracing::info!(
         article_id = article.id,
         draft = input.draft,
@@ -319,7 +403,9 @@ pub async fn update(
     else {
         return Err(v.into_error());
     };
-    state
+    let before = invalidation::footprint(state, &current).await?;
+    let new_tags = tag_names.clone();
+    let updated = state
         .db
         .transaction::<_, article::Model, Error>(|txn| {
             Box::pin(async move {
@@ -347,7 +433,13 @@ pub async fn update(
             })
         })
         .await
-        .map_err(Error::from)
+        .map_err(Error::from)?;
+    let after = ArticleFootprint::of(&updated, &new_tags.unwrap_or_default());
+    state
+        .cache
+        .invalidate(&before.merge(after).generations())
+        .await;
+    Ok(updated)
 }
 
 /// Publishes a draft; publishing a published article changes nothing.
@@ -362,6 +454,8 @@ pub async fn publish(state: &AppState, viewer: &Viewer, slug: &str) -> Result<ar
     row.published_at = Set(Some(at));
     row.updated_at = Set(at);
     let article = row.update(&state.db).await?;
+    let footprint = invalidation::footprint(state, &article).await?;
+    state.cache.invalidate(&footprint.generations()).await;
     tracing::info!(article_id = article.id, "article published");
     state.pubsub.publish(Event::ArticlePublished {
         article_id: article.id,
@@ -380,6 +474,8 @@ pub async fn unpublish(state: &AppState, viewer: &Viewer, slug: &str) -> Result<
     row.published_at = Set(None);
     row.updated_at = Set(now());
     let article = row.update(&state.db).await?;
+    let footprint = invalidation::footprint(state, &article).await?;
+    state.cache.invalidate(&footprint.generations()).await;
     tracing::info!(
         article_id = article.id,
         by = viewer.user_id(),
@@ -393,10 +489,14 @@ pub async fn delete(state: &AppState, viewer: &Viewer, slug: &str) -> Result<art
     let current = find_by_slug(&state.db, viewer, slug).await?;
     viewer.authorize(&owned(Action::ArticleDelete, &current))?;
     let id = current.id;
+    let footprint = invalidation::footprint(state, &current).await?;
     state
         .db
         .transaction::<_, (), Error>(|txn| Box::pin(async move { delete_rows(txn, id).await }))
         .await?;
+    let mut generations = footprint.generations();
+    generations.push(Generation::comments(id));
+    state.cache.invalidate(&generations).await;
     tracing::info!(article_id = id, "article deleted");
     Ok(current)
 }

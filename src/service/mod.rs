@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod articles;
 pub mod comments;
 pub mod fields;
+pub mod invalidation;
 pub mod pagination;
 pub mod profiles;
 pub mod tags;

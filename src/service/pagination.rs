@@ -141,6 +141,19 @@ impl PageRequest {
         })
     }
 
+    /// A string naming this page exactly, for cache keys.
+    pub fn cache_key(&self) -> String {
+        let cursor = |c: &Option<Cursor>| c.map_or_else(String::new, |c| c.encode());
+        format!(
+            "{}:{}:{}:{}:{:?}",
+            self.size,
+            cursor(&self.after),
+            cursor(&self.before),
+            self.backward,
+            self.direction
+        )
+    }
+
     /// The first page of `size` rows in `direction`.
     pub fn first(size: u64, direction: SortDirection) -> Self {
         Self {
@@ -154,7 +167,7 @@ impl PageRequest {
 }
 
 /// One page of rows in list order.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Page<T> {
     /// The rows.
     pub items: Vec<T>,

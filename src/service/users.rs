@@ -10,6 +10,7 @@ use sea_orm::{
 use super::fields::{self, Email, Password, Username, Validator};
 use super::{is_unique_violation, now};
 use crate::auth::{Action, Capability, Claims, Role, Viewer};
+use crate::cache::Generation;
 use crate::error::{Error, Result};
 use crate::state::AppState;
 
@@ -80,6 +81,10 @@ pub async fn register(state: &AppState, input: Registration) -> Result<SignedIn>
         }
         Err(err) => return Err(err.into()),
     };
+    state
+        .cache
+        .invalidate(&[Generation::profile(&user.username)])
+        .await;
     tracing::info!(user_id = user.id, "user registered");
     let token = mint_for(state, &user)?;
     Ok(SignedIn { user, token })
@@ -138,6 +143,7 @@ pub async fn update_profile(
     };
     ensure_unique(&state.db, Some(me), username.as_ref(), email.as_ref()).await?;
     let current = find(&state.db, me).await?;
+    let old_username = current.username.clone();
     let mut row: user::ActiveModel = current.into();
     if let Some(username) = &username {
         row.username = Set(username.as_str().to_owned());
@@ -157,7 +163,14 @@ pub async fn update_profile(
     }
     row.updated_at = Set(now());
     match row.update(&state.db).await {
-        Ok(user) => Ok(user),
+        Ok(user) => {
+            let generations = [
+                Generation::profile(&old_username),
+                Generation::profile(&user.username),
+            ];
+            state.cache.invalidate(&generations).await;
+            Ok(user)
+        }
         Err(err) if is_unique_violation(&err) => {
             ensure_unique(&state.db, Some(me), username.as_ref(), email.as_ref()).await?;
             Err(err.into())
@@ -240,6 +253,31 @@ pub fn authorize_private_read(viewer: &Viewer, user: &user::Model) -> Result<()>
     viewer
         .authorize(&Capability::on_user(Action::UserReadPrivate, user.id))
         .map(|_| ())
+}
+
+/// The public profile with this username, read through the cache. The cached
+/// row carries no password hash.
+pub async fn find_profile_cached(state: &AppState, username: &str) -> Result<Option<user::Model>> {
+    let username = username.trim().to_owned();
+    if username.is_empty() || username.len() > 64 {
+        return Ok(None);
+    }
+    let db = state.db.clone();
+    let lookup = username.clone();
+    state
+        .cache
+        .get_or_load(
+            &format!("profile:{username}"),
+            &[Generation::profile(&username)],
+            move || async move {
+                let row = find_profile(&db, &lookup).await?;
+                Ok(row.map(|u| user::Model {
+                    password_hash: String::new(),
+                    ..u
+                }))
+            },
+        )
+        .await
 }
 
 /// The public profile with this username: none for unknown or banned users.

@@ -1,0 +1,366 @@
+//! The hot-read cache: public data only, never stale after a write.
+//!
+//! Entries are tagged with *generation counters*: each cached read names the
+//! counters its data depends on (an article's slug, a tag's lists, …), and each
+//! write bumps the counters of what it changed, after its transaction commits.
+//! An entry whose tags no longer match the counters is a miss. A global epoch
+//! is part of every tag, so when invalidations could not be delivered (the
+//! store was down), the next successful contact bumps the epoch and every old
+//! entry dies. TTLs are only a safety net.
+//!
+//! [`CacheStore`] is the storage interface, with [`memory::MemoryStore`] (moka,
+//! one process) and [`redis::RedisStore`] (shared by every instance). Concurrent
+//! misses on one key load it once (single flight). A store that fails or takes
+//! longer than its timeout is skipped for a second at a time: requests fall
+//! through to the database instead of waiting.
+
+pub mod memory;
+pub mod redis;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::FutureExt;
+use futures_util::future::{BoxFuture, Shared};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// Bumped when the format of cached values changes, so a new deploy never
+/// reads entries written by an old one.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// How long entries live at most.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(300);
+
+/// How long a failing store is left alone before it is tried again.
+const BACKOFF: Duration = Duration::from_secs(1);
+
+const EPOCH: &str = "epoch";
+
+/// Why the store did not answer.
+#[derive(Debug, thiserror::Error)]
+#[error("cache store: {0}")]
+pub struct StoreError(pub String);
+
+/// Where cached bytes and counters live.
+#[async_trait::async_trait]
+pub trait CacheStore: Send + Sync + 'static {
+    /// The values of `keys`, `None` where absent.
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError>;
+    /// Stores a value for at most `ttl`.
+    async fn set(&self, key: &str, value: Vec<u8>, ttl: Duration) -> Result<(), StoreError>;
+    /// Adds one to a counter (absent counts as zero) and returns the new value.
+    async fn incr(&self, key: &str) -> Result<i64, StoreError>;
+    /// A name for logs.
+    fn kind(&self) -> &'static str;
+}
+
+/// A generation counter a cached value depends on.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Generation(String);
+
+impl Generation {
+    /// An article, by slug.
+    pub fn article(slug: &str) -> Self {
+        Self(format!("article:{slug}"))
+    }
+    /// A public profile, by username.
+    pub fn profile(username: &str) -> Self {
+        Self(format!("profile:{username}"))
+    }
+    /// The popular tags.
+    pub fn tags() -> Self {
+        Self("tags".into())
+    }
+    /// An article's comments.
+    pub fn comments(article_id: i64) -> Self {
+        Self(format!("comments:{article_id}"))
+    }
+    /// Every list of published articles.
+    pub fn all_lists() -> Self {
+        Self("lists".into())
+    }
+    /// Lists of articles with a tag.
+    pub fn tag_lists(tag: &str) -> Self {
+        Self(format!("lists:tag:{tag}"))
+    }
+    /// Lists of an author's articles.
+    pub fn author_lists(author_id: i64) -> Self {
+        Self(format!("lists:author:{author_id}"))
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Entry<T> {
+    tags: Vec<i64>,
+    value: T,
+}
+
+type Load = Shared<BoxFuture<'static, Result<Arc<Vec<u8>>>>>;
+
+/// Counts of what the cache did, for diagnostics and tests.
+#[derive(Debug, Default)]
+pub struct CacheStats {
+    /// Reads answered from the store.
+    pub hits: AtomicU64,
+    /// Reads that went to the database.
+    pub misses: AtomicU64,
+    /// Store operations that failed or timed out.
+    pub failures: AtomicU64,
+}
+
+/// The cache every service reads through.
+pub struct Cache {
+    store: Arc<dyn CacheStore>,
+    prefix: String,
+    timeout: Duration,
+    inflight: Mutex<HashMap<String, Load>>,
+    unavailable_until: Mutex<Option<Instant>>,
+    /// Invalidations may have been lost: bump the epoch at the next contact.
+    dirty: AtomicBool,
+    /// What the cache did.
+    pub stats: CacheStats,
+}
+
+impl Cache {
+    /// A cache over `store`, with keys under `prefix` and operations cut off after `timeout`.
+    pub fn new(store: Arc<dyn CacheStore>, prefix: &str, timeout: Duration) -> Self {
+        Self {
+            store,
+            prefix: format!("{prefix}:v{SCHEMA_VERSION}:"),
+            timeout,
+            inflight: Mutex::new(HashMap::new()),
+            unavailable_until: Mutex::new(None),
+            dirty: AtomicBool::new(false),
+            stats: CacheStats::default(),
+        }
+    }
+
+    /// The store's kind, for logs.
+    pub fn kind(&self) -> &'static str {
+        self.store.kind()
+    }
+
+    fn key(&self, name: &str) -> String {
+        format!("{}{name}", self.prefix)
+    }
+
+    fn gen_key(&self, generation: &Generation) -> String {
+        format!("{}gen:{}", self.prefix, generation.0)
+    }
+
+    fn available(&self) -> bool {
+        let until = *self
+            .unavailable_until
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        until.is_none_or(|until| Instant::now() >= until)
+    }
+
+    /// Runs a store operation with the timeout, recording failures.
+    async fn guarded<T>(&self, op: impl Future<Output = Result<T, StoreError>>) -> Option<T> {
+        if !self.available() {
+            return None;
+        }
+        let result = match tokio::time::timeout(self.timeout, op).await {
+            Ok(result) => result,
+            Err(_) => Err(StoreError(format!("no answer within {:?}", self.timeout))),
+        };
+        let mut until = self
+            .unavailable_until
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match result {
+            Ok(value) => {
+                if until.take().is_some() {
+                    tracing::info!(store = self.kind(), "cache store answers again");
+                }
+                Some(value)
+            }
+            Err(err) => {
+                self.stats.failures.fetch_add(1, Ordering::Relaxed);
+                if until.is_none() {
+                    tracing::error!(store = self.kind(), error = %err, "cache store failed; reading from the database");
+                }
+                *until = Some(Instant::now() + BACKOFF);
+                None
+            }
+        }
+    }
+
+    /// Bumps the epoch if invalidations were lost while the store was away.
+    async fn heal(&self) -> bool {
+        if !self.dirty.load(Ordering::Acquire) {
+            return true;
+        }
+        let epoch = self.key(EPOCH);
+        if self.guarded(self.store.incr(&epoch)).await.is_some() {
+            self.dirty.store(false, Ordering::Release);
+            tracing::info!("cache epoch bumped after lost invalidations");
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The value cached under `name` if its generations are current, else what
+    /// `load` returns, stored for the next reader. Concurrent misses load once.
+    pub async fn get_or_load<T, F, Fut>(
+        &self,
+        name: &str,
+        generations: &[Generation],
+        load: F,
+    ) -> Result<T>
+    where
+        T: Serialize + DeserializeOwned + Send + 'static,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T>> + Send + 'static,
+    {
+        if !self.heal().await {
+            return load().await;
+        }
+        let key = self.key(name);
+        let mut keys = vec![key.clone(), self.key(EPOCH)];
+        keys.extend(generations.iter().map(|g| self.gen_key(g)));
+        let Some(values) = self.guarded(self.store.get_many(&keys)).await else {
+            self.stats.misses.fetch_add(1, Ordering::Relaxed);
+            return load().await;
+        };
+        let tags: Vec<i64> = values[1..]
+            .iter()
+            .map(|v| {
+                v.as_deref()
+                    .and_then(|b| std::str::from_utf8(b).ok()?.parse().ok())
+                    .unwrap_or(0)
+            })
+            .collect();
+        if let Some(bytes) = &values[0]
+            && let Ok(entry) = serde_json::from_slice::<Entry<T>>(bytes)
+            && entry.tags == tags
+        {
+            self.stats.hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(entry.value);
+        }
+        self.stats.misses.fetch_add(1, Ordering::Relaxed);
+        let bytes = self.load_once(&key, tags, load).await?;
+        serde_json::from_slice::<Entry<T>>(&bytes)
+            .map(|entry| entry.value)
+            .map_err(|e| Error::Internal(format!("cached value does not decode: {e}")))
+    }
+
+    async fn load_once<T, F, Fut>(&self, key: &str, tags: Vec<i64>, load: F) -> Result<Arc<Vec<u8>>>
+    where
+        T: Serialize + Send + 'static,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T>> + Send + 'static,
+    {
+        let shared = {
+            let mut inflight = self
+                .inflight
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(running) = inflight.get(key) {
+                running.clone()
+            } else {
+                let fut = load();
+                let running: Load = async move {
+                    let value = fut.await?;
+                    let bytes = serde_json::to_vec(&Entry { tags, value })
+                        .map_err(|e| Error::Internal(format!("value does not encode: {e}")))?;
+                    Ok(Arc::new(bytes))
+                }
+                .boxed()
+                .shared();
+                inflight.insert(key.to_owned(), running.clone());
+                running
+            }
+        };
+        let result = shared.await;
+        let first = self
+            .inflight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(key)
+            .is_some();
+        if first && let Ok(bytes) = &result {
+            self.guarded(self.store.set(key, bytes.to_vec(), DEFAULT_TTL))
+                .await;
+        }
+        result
+    }
+
+    /// Bumps `generations` after a write commits: every entry tagged with them
+    /// is a miss from now on, on every instance.
+    pub async fn invalidate(&self, generations: &[Generation]) {
+        for generation in generations {
+            let key = self.gen_key(generation);
+            if self.guarded(self.store.incr(&key)).await.is_none() {
+                // Lost: whatever it guarded may be stale, so drop everything later.
+                self.dirty.store(true, Ordering::Release);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    fn cache() -> Cache {
+        Cache::new(
+            Arc::new(memory::MemoryStore::new(1000)),
+            "test",
+            Duration::from_millis(100),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_value_is_served_until_its_generation_is_bumped() {
+        let cache = cache();
+        let slug = Generation::article("a");
+        let first: String = cache
+            .get_or_load("k", std::slice::from_ref(&slug), || async { Ok("one".to_owned()) })
+            .await
+            .expect("load");
+        let cached: String = cache
+            .get_or_load("k", std::slice::from_ref(&slug), || async { Ok("two".to_owned()) })
+            .await
+            .expect("hit");
+        assert_eq!((first.as_str(), cached.as_str()), ("one", "one"));
+        cache.invalidate(std::slice::from_ref(&slug)).await;
+        let fresh: String = cache
+            .get_or_load("k", &[slug], || async { Ok("three".to_owned()) })
+            .await
+            .expect("reload");
+        assert_eq!(fresh, "three");
+    }
+
+    #[tokio::test]
+    async fn concurrent_misses_load_once() {
+        let cache = Arc::new(cache());
+        let loads = Arc::new(AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..20 {
+            let (cache, loads) = (cache.clone(), loads.clone());
+            tasks.push(tokio::spawn(async move {
+                cache
+                    .get_or_load::<u32, _, _>("same", &[], move || async move {
+                        loads.fetch_add(1, Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        Ok(7)
+                    })
+                    .await
+            }));
+        }
+        for task in tasks {
+            assert_eq!(task.await.expect("task").expect("value"), 7);
+        }
+        assert_eq!(loads.load(Ordering::SeqCst), 1);
+    }
+}
