@@ -110,7 +110,7 @@ impl Application {
                 InProcessPubSub::shared(1024),
             ),
         };
-        let cache = Arc::new(Cache::new(cache_store, &config.redis_prefix, timeout));
+        let cache = Cache::start(cache_store, &config.redis_prefix, timeout);
         tracing::info!(store = cache.kind(), "cache ready");
         let state = AppState {
             access,

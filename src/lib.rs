@@ -15,7 +15,8 @@
 //!    creates them.
 //!
 //! Shared machinery used from `graphql` down: [`auth`] (passwords, tokens, the
-//! capability check), [`pubsub`] (subscription events), [`error`] (one error type,
+//! capability check), [`cache`] (hot reads, exact invalidation), [`pubsub`]
+//! (subscription events), [`error`] (one error type,
 //! one mapping to GraphQL codes), [`config`], [`telemetry`] and [`state`]. [`app`]
 //! wires them together at start-up; [`cli`] and [`seed`] serve the binary.
 

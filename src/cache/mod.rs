@@ -42,6 +42,9 @@ const BACKOFF: Duration = Duration::from_secs(1);
 
 const EPOCH: &str = "epoch";
 
+/// How often a cache that saw the store fail tries to bump the epoch.
+const HEAL_INTERVAL: Duration = Duration::from_millis(200);
+
 /// Why the store did not answer.
 #[derive(Debug, thiserror::Error)]
 #[error("cache store: {0}")]
@@ -128,6 +131,24 @@ pub struct Cache {
 }
 
 impl Cache {
+    /// A shared cache over `store`, with a background task that bumps the epoch
+    /// as soon as the store answers again after a failure.
+    pub fn start(store: Arc<dyn CacheStore>, prefix: &str, timeout: Duration) -> Arc<Self> {
+        let cache = Arc::new(Self::new(store, prefix, timeout));
+        let weak = Arc::downgrade(&cache);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(HEAL_INTERVAL);
+            loop {
+                tick.tick().await;
+                let Some(cache) = weak.upgrade() else { return };
+                if cache.dirty.load(Ordering::Acquire) {
+                    cache.heal_now().await;
+                }
+            }
+        });
+        cache
+    }
+
     /// A cache over `store`, with keys under `prefix` and operations cut off after `timeout`.
     pub fn new(store: Arc<dyn CacheStore>, prefix: &str, timeout: Duration) -> Self {
         Self {
@@ -177,13 +198,13 @@ impl Cache {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         match result {
             Ok(value) => {
-                if until.take().is_some() {
-                    tracing::info!(store = self.kind(), "cache store answers again");
-                }
+                until.take();
                 Some(value)
             }
             Err(err) => {
                 self.stats.failures.fetch_add(1, Ordering::Relaxed);
+                // Whatever was written meanwhile may not have been invalidated.
+                self.dirty.store(true, Ordering::Release);
                 if until.is_none() {
                     tracing::error!(store = self.kind(), error = %err, "cache store failed; reading from the database");
                 }
@@ -193,15 +214,28 @@ impl Cache {
         }
     }
 
-    /// Bumps the epoch if invalidations were lost while the store was away.
+    /// Before reading: if the store failed since the last contact, bump the
+    /// epoch first, so entries written before the failure are never served.
     async fn heal(&self) -> bool {
         if !self.dirty.load(Ordering::Acquire) {
             return true;
         }
+        self.available() && self.heal_now().await
+    }
+
+    async fn heal_now(&self) -> bool {
         let epoch = self.key(EPOCH);
-        if self.guarded(self.store.incr(&epoch)).await.is_some() {
+        let bumped = tokio::time::timeout(self.timeout, self.store.incr(&epoch)).await;
+        if let Ok(Ok(_)) = bumped {
             self.dirty.store(false, Ordering::Release);
-            tracing::info!("cache epoch bumped after lost invalidations");
+            *self
+                .unavailable_until
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+            tracing::info!(
+                store = self.kind(),
+                "cache store answers again; epoch bumped, older entries dropped"
+            );
             true
         } else {
             false
@@ -295,13 +329,14 @@ impl Cache {
     }
 
     /// Bumps `generations` after a write commits: every entry tagged with them
-    /// is a miss from now on, on every instance.
+    /// is a miss from now on, on every instance. One that cannot be delivered
+    /// marks the cache dirty, and the epoch is bumped when the store returns.
     pub async fn invalidate(&self, generations: &[Generation]) {
         for generation in generations {
             let key = self.gen_key(generation);
             if self.guarded(self.store.incr(&key)).await.is_none() {
-                // Lost: whatever it guarded may be stale, so drop everything later.
                 self.dirty.store(true, Ordering::Release);
+                return;
             }
         }
     }
@@ -325,11 +360,15 @@ mod tests {
         let cache = cache();
         let slug = Generation::article("a");
         let first: String = cache
-            .get_or_load("k", std::slice::from_ref(&slug), || async { Ok("one".to_owned()) })
+            .get_or_load("k", std::slice::from_ref(&slug), || async {
+                Ok("one".to_owned())
+            })
             .await
             .expect("load");
         let cached: String = cache
-            .get_or_load("k", std::slice::from_ref(&slug), || async { Ok("two".to_owned()) })
+            .get_or_load("k", std::slice::from_ref(&slug), || async {
+                Ok("two".to_owned())
+            })
             .await
             .expect("hit");
         assert_eq!((first.as_str(), cached.as_str()), ("one", "one"));

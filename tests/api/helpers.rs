@@ -27,7 +27,116 @@ pub struct TestApp {
     pub tokens: TokenKeys,
     client: reqwest::Client,
     database_url: String,
+    redis: Option<(String, String)>,
     _dir: std::sync::Arc<tempfile::TempDir>,
+}
+
+fn unique_prefix() -> String {
+    format!("t{}", uuid::Uuid::new_v4().simple())
+}
+
+/// A private `redis-server` on a free port, stopped when dropped, for tests
+/// that stop or freeze Redis.
+pub struct TestRedis {
+    /// `redis://127.0.0.1:<port>`.
+    pub url: String,
+    port: u16,
+    child: std::process::Child,
+}
+
+impl TestRedis {
+    /// Starts one and waits until it answers.
+    pub async fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .expect("free port")
+            .local_addr()
+            .expect("addr")
+            .port();
+        let child = Self::spawn(port);
+        let redis = Self {
+            url: format!("redis://127.0.0.1:{port}"),
+            port,
+            child,
+        };
+        redis.wait_until_up().await;
+        redis
+    }
+
+    fn spawn(port: u16) -> std::process::Child {
+        std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (apt-get install redis-server)")
+    }
+
+    async fn wait_until_up(&self) {
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+                .await
+                .is_ok()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("redis-server did not start on port {}", self.port);
+    }
+
+    fn signal(&self, signal: &str) {
+        let status = std::process::Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    }
+
+    /// Freezes the server (SIGSTOP): connections hang without an answer.
+    pub fn freeze(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a frozen server go on (SIGCONT).
+    pub fn thaw(&self) {
+        self.signal("-CONT");
+    }
+
+    /// Kills the server.
+    pub fn stop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+
+    /// Starts it again on the same port, empty.
+    pub async fn restart(&mut self) {
+        self.stop();
+        self.child = Self::spawn(self.port);
+        self.wait_until_up().await;
+    }
+}
+
+impl Drop for TestRedis {
+    fn drop(&mut self) {
+        self.thaw_quietly();
+        self.stop();
+    }
+}
+
+impl TestRedis {
+    fn thaw_quietly(&self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-CONT", &self.child.id().to_string()])
+            .status();
+    }
 }
 
 /// A registered user and their token.
@@ -88,22 +197,51 @@ impl TestApp {
     /// A second server on the same database with the same keys, as another
     /// instance behind a load balancer.
     pub async fn spawn_peer(&self) -> Self {
-        Self::start(
+        Self::start_with(
             self.database_url.clone(),
             self.tokens.clone(),
             self._dir.clone(),
+            self.redis.clone(),
         )
         .await
     }
 
+    /// A server on its own database that uses the Redis at `redis_url`, under
+    /// a key prefix of its own.
+    pub async fn spawn_with_redis(redis_url: &str) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = database_url(&dir).await;
+        let tokens = TokenKeys::generate(Duration::from_secs(3600), Default::default());
+        let redis = Some((redis_url.to_owned(), unique_prefix()));
+        Self::start_with(url, tokens, std::sync::Arc::new(dir), redis).await
+    }
+
     async fn start(url: String, tokens: TokenKeys, dir: std::sync::Arc<tempfile::TempDir>) -> Self {
-        let config = Config {
+        // With TEST_REDIS_URL set, every test runs on Redis under its own prefix.
+        let redis = std::env::var("TEST_REDIS_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+            .map(|u| (u, unique_prefix()));
+        Self::start_with(url, tokens, dir, redis).await
+    }
+
+    async fn start_with(
+        url: String,
+        tokens: TokenKeys,
+        dir: std::sync::Arc<tempfile::TempDir>,
+        redis: Option<(String, String)>,
+    ) -> Self {
+        let mut config = Config {
             database_url: Some(url.clone()),
             bind: "127.0.0.1:0".parse().expect("addr"),
             data_dir: dir.path().to_owned(),
             db_max_connections: 5,
             ..Config::default()
         };
+        if let Some((redis_url, prefix)) = &redis {
+            config.redis_url = Some(redis_url.clone());
+            config.redis_prefix = prefix.clone();
+        }
         let tokens = TokenKeys::new(
             tokens.keyring().clone(),
             Duration::from_secs(3600),
@@ -121,6 +259,7 @@ impl TestApp {
             tokens,
             client: reqwest::Client::new(),
             database_url: url,
+            redis,
             _dir: dir,
         }
     }

@@ -5,6 +5,7 @@ mod helpers;
 
 mod articles;
 mod auth;
+mod cache;
 mod cli;
 mod comments;
 mod drafts;
