@@ -72,6 +72,10 @@ impl Generation {
     pub fn article(slug: &str) -> Self {
         Self(format!("article:{slug}"))
     }
+    /// An article, by id.
+    pub fn article_id(id: i64) -> Self {
+        Self(format!("article-id:{id}"))
+    }
     /// A public profile, by username.
     pub fn profile(username: &str) -> Self {
         Self(format!("profile:{username}"))

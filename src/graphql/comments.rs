@@ -69,7 +69,7 @@ pub async fn comment_connection(
     order: CommentOrder,
 ) -> Result<CommentConnection> {
     let request = page_request(&args, order.direction)?;
-    let page = comments::list(&ctx.state()?.db, article_id, &request).await?;
+    let page = comments::list(ctx.state()?, article_id, &request).await?;
     let source = ListSource::Comments { article_id };
     Ok(CommentConnection::new(
         page,

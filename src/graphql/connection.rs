@@ -55,7 +55,7 @@ async fn total_count(ctx: &Context<'_>, source: &ListSource) -> Result<u64> {
     let state = ctx.state()?;
     Ok(match source {
         ListSource::Articles { viewer, filter } => articles::count(state, viewer, filter).await?,
-        ListSource::Comments { article_id } => comments::count(&state.db, *article_id).await?,
+        ListSource::Comments { article_id } => comments::count(state, *article_id).await?,
     })
 }
 

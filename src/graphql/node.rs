@@ -116,10 +116,8 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
             .remove(&raw)
             .filter(|u| u.banned_at.is_none())
             .map(|u| Node::User(UserSet::object(u))),
-        NodeKind::Article => articles::by_ids(db, &[raw])
+        NodeKind::Article => articles::find_by_id_cached(ctx.state()?, viewer, raw)
             .await?
-            .remove(&raw)
-            .filter(|a| articles::is_visible(viewer, a))
             .map(|a| Node::Article(ArticleSet::object(a))),
         NodeKind::Comment => comments::find_visible(db, viewer, raw)
             .await?

@@ -298,6 +298,24 @@ pub async fn find_by_slug_cached(
     }
 }
 
+/// The article with this id, if the viewer may see it, read through the cache.
+pub async fn find_by_id_cached(
+    state: &AppState,
+    viewer: &Viewer,
+    id: i64,
+) -> Result<Option<article::Model>> {
+    let db = state.db.clone();
+    let row: Option<article::Model> = state
+        .cache
+        .get_or_load(
+            &format!("article-id:{id}"),
+            &[Generation::article_id(id)],
+            move || async move { Ok(by_ids(&db, &[id]).await?.remove(&id)) },
+        )
+        .await?;
+    Ok(row.filter(|article| is_visible(viewer, article)))
+}
+
 /// Articles by id, for loaders; drafts are the caller's to check, banned
 /// authors' articles are left out. One statement.
 pub async fn by_ids(db: &DatabaseConnection, ids: &[i64]) -> Result<HashMap<i64, article::Model>> {

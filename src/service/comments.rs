@@ -12,6 +12,7 @@ use super::pagination::{Cursor, Page, PageRequest, fetch_page};
 use super::{articles, by_unbanned_author, fields, now};
 use crate::auth::capability::ResourceKind;
 use crate::auth::{Action, Capability, Viewer};
+use crate::cache::Generation;
 use crate::error::{Error, Result};
 use crate::pubsub::Event;
 use crate::state::AppState;
@@ -24,32 +25,54 @@ pub fn cursor(comment: &comment::Model) -> Cursor {
     }
 }
 
-/// One page of an article's comments. One statement.
+/// One page of an article's comments: one statement, or none when cached.
 pub async fn list(
-    db: &DatabaseConnection,
+    state: &AppState,
     article_id: i64,
     page: &PageRequest,
 ) -> Result<Page<comment::Model>> {
-    let select = comment::Entity::find()
-        .filter(comment::Column::ArticleId.eq(article_id))
-        .filter(by_unbanned_author(comment::Column::AuthorId));
-    fetch_page(
-        db,
-        select,
-        comment::Column::CreatedAt,
-        comment::Column::Id,
-        page,
-    )
-    .await
+    let db = state.db.clone();
+    let request = *page;
+    let key = format!("comments:{article_id}:page={}", page.cache_key());
+    state
+        .cache
+        .get_or_load(
+            &key,
+            &[Generation::comments(article_id)],
+            move || async move {
+                let select = comment::Entity::find()
+                    .filter(comment::Column::ArticleId.eq(article_id))
+                    .filter(by_unbanned_author(comment::Column::AuthorId));
+                fetch_page(
+                    &db,
+                    select,
+                    comment::Column::CreatedAt,
+                    comment::Column::Id,
+                    &request,
+                )
+                .await
+            },
+        )
+        .await
 }
 
-/// How many comments an article has. One statement.
-pub async fn count(db: &DatabaseConnection, article_id: i64) -> Result<u64> {
-    Ok(comment::Entity::find()
-        .filter(comment::Column::ArticleId.eq(article_id))
-        .filter(by_unbanned_author(comment::Column::AuthorId))
-        .count(db)
-        .await?)
+/// How many comments an article has: one statement, or none when cached.
+pub async fn count(state: &AppState, article_id: i64) -> Result<u64> {
+    let db = state.db.clone();
+    state
+        .cache
+        .get_or_load(
+            &format!("comments:{article_id}:count"),
+            &[Generation::comments(article_id)],
+            move || async move {
+                Ok(comment::Entity::find()
+                    .filter(comment::Column::ArticleId.eq(article_id))
+                    .filter(by_unbanned_author(comment::Column::AuthorId))
+                    .count(&db)
+                    .await?)
+            },
+        )
+        .await
 }
 
 /// How many comments each of `ids` has. One statement.
@@ -115,6 +138,10 @@ pub async fn add(
     }
     .insert(&state.db)
     .await?;
+    state
+        .cache
+        .invalidate(&[Generation::comments(article.id)])
+        .await;
     state.pubsub.publish(Event::CommentAdded {
         article_id: article.id,
         comment_id: comment.id,
@@ -137,5 +164,9 @@ pub async fn delete(state: &AppState, viewer: &Viewer, id: i64) -> Result<commen
     comment::Entity::delete_by_id(comment.id)
         .exec(&state.db)
         .await?;
+    state
+        .cache
+        .invalidate(&[Generation::comments(comment.article_id)])
+        .await;
     Ok(comment)
 }

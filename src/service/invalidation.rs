@@ -15,6 +15,8 @@ use crate::state::AppState;
 pub struct ArticleFootprint {
     /// Slugs it is (or was) found under.
     pub slugs: BTreeSet<String>,
+    /// Its id.
+    pub id: i64,
     /// Its author.
     pub author_id: i64,
     /// Tags it carries (or carried).
@@ -26,6 +28,7 @@ impl ArticleFootprint {
     pub fn of(article: &article::Model, tags: &[String]) -> Self {
         Self {
             slugs: BTreeSet::from([article.slug.clone()]),
+            id: article.id,
             author_id: article.author_id,
             tags: tags.iter().cloned().collect(),
         }
@@ -42,6 +45,7 @@ impl ArticleFootprint {
     /// appears in, and the popular tags.
     pub fn generations(&self) -> Vec<Generation> {
         let mut out: Vec<Generation> = self.slugs.iter().map(|s| Generation::article(s)).collect();
+        out.push(Generation::article_id(self.id));
         out.extend(self.tags.iter().map(|t| Generation::tag_lists(t)));
         out.push(Generation::author_lists(self.author_id));
         out.push(Generation::all_lists());
