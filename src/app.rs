@@ -111,6 +111,7 @@ impl Application {
             ),
         };
         let cache = Cache::start(cache_store, &config.redis_prefix, timeout);
+        access.sync_on_announcements(db.clone(), pubsub.as_ref());
         tracing::info!(store = cache.kind(), "cache ready");
         let state = AppState {
             access,

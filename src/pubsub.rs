@@ -27,6 +27,9 @@ pub enum Event {
         /// The article.
         article_id: i64,
     },
+    /// A token was revoked or an account's role, sessions or ban changed: every
+    /// instance re-reads its access list now instead of at its next poll.
+    AccessChanged,
 }
 
 /// Publishes events and hands out streams of them.

@@ -135,6 +135,26 @@ impl AccessList {
         })
     }
 
+    /// Syncs whenever another instance announces a change on `pubsub`.
+    pub fn sync_on_announcements(
+        &self,
+        db: DatabaseConnection,
+        pubsub: &dyn crate::pubsub::PubSub,
+    ) {
+        let list = self.clone();
+        let mut events = pubsub.subscribe();
+        tokio::spawn(async move {
+            use futures_util::StreamExt;
+            while let Some(event) = events.next().await {
+                if event == crate::pubsub::Event::AccessChanged
+                    && let Err(err) = list.sync(&db).await
+                {
+                    tracing::warn!(error = %err, "access list sync after an announcement failed");
+                }
+            }
+        });
+    }
+
     /// Records an account change made by this instance.
     pub fn record_account(&self, user_id: i64, access: AccountAccess) {
         self.write().accounts.insert(user_id, access);

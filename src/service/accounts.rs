@@ -11,6 +11,7 @@ use crate::auth::access::AccountAccess;
 use crate::auth::{Action, Capability, Role, Viewer};
 use crate::cache::Generation;
 use crate::error::{Error, Result};
+use crate::pubsub::Event;
 use crate::state::AppState;
 
 /// Revokes the presented token and every token derived from it. Needs no
@@ -35,6 +36,7 @@ pub async fn logout(state: &AppState, viewer: &Viewer) -> Result<()> {
         Err(err) => return Err(err.into()),
     }
     state.access.record_revocation(id, session.expires_at);
+    state.pubsub.publish(Event::AccessChanged);
     tracing::info!(user_id = session.user_id, "token revoked");
     Ok(())
 }
@@ -68,6 +70,7 @@ async fn store_revocation(state: &AppState, session: &crate::auth::Session) -> R
         Err(err) => return Err(err.into()),
     }
     state.access.record_revocation(id, session.expires_at);
+    state.pubsub.publish(Event::AccessChanged);
     tracing::info!(user_id = session.user_id, "token revoked");
     Ok(())
 }
@@ -99,6 +102,7 @@ async fn change_access(
     if let Some(access) = AccountAccess::of(&updated) {
         state.access.record_account(updated.id, access);
     }
+    state.pubsub.publish(Event::AccessChanged);
     state
         .cache
         .invalidate(&[Generation::profile(&updated.username)])

@@ -213,3 +213,35 @@ async fn subscriptions_resume_when_redis_returns() {
         "{event}"
     );
 }
+
+#[tokio::test]
+async fn a_revocation_announced_over_redis_reaches_another_instance_within_a_second() {
+    let redis = TestRedis::start().await;
+    let a = TestApp::spawn_with_redis(&redis.url).await;
+    let b = a.spawn_peer().await;
+    let jake = a.register("jake").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    const VIEWER: &str = "{ viewer { username } }";
+    assert_eq!(
+        b.graphql_as(&jake.token, VIEWER, json!({})).await["data"]["viewer"]["username"],
+        "jake"
+    );
+    a.graphql_as(
+        &jake.token,
+        "mutation { revokeAllSessions { user { username } } }",
+        json!({}),
+    )
+    .await;
+    let started = Instant::now();
+    loop {
+        let body = b.graphql_as(&jake.token, VIEWER, json!({})).await;
+        if body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED" {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "instance B still accepts the token: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
