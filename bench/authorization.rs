@@ -7,7 +7,9 @@
 //!
 //!     cargo bench --features bench-stubs --bench authorization
 
-use std::time::{Duration, Instant};
+mod support;
+
+use std::time::Duration;
 
 use conduit::app::Application;
 use conduit::auth::TokenKeys;
@@ -27,37 +29,6 @@ async fn start(config: Config, tokens: TokenKeys) -> (Application, String) {
         .expect("server starts");
     let address = format!("http://{}/graphql", app.local_addr().expect("addr"));
     (app, address)
-}
-
-/// Requests per second over one round of `REQUESTS_PER_ROUND` requests.
-async fn round(client: &reqwest::Client, address: &str, token: &str) -> f64 {
-    let started = Instant::now();
-    let mut workers = Vec::new();
-    for _ in 0..CLIENTS {
-        let (client, address, token) = (client.clone(), address.to_owned(), token.to_owned());
-        workers.push(tokio::spawn(async move {
-            for _ in 0..REQUESTS_PER_ROUND / CLIENTS {
-                let response = client
-                    .post(&address)
-                    .header("content-type", "application/json")
-                    .header("authorization", format!("Bearer {token}"))
-                    .body(HOME)
-                    .send()
-                    .await
-                    .expect("request");
-                let body = response.bytes().await.expect("body");
-                assert!(
-                    !body.windows(8).any(|w| w == b"\"errors\""),
-                    "{}",
-                    String::from_utf8_lossy(&body)
-                );
-            }
-        }));
-    }
-    for worker in workers {
-        worker.await.expect("worker");
-    }
-    REQUESTS_PER_ROUND as f64 / started.elapsed().as_secs_f64()
 }
 
 #[tokio::main]
@@ -93,19 +64,36 @@ async fn main() {
     tokio::spawn(real.run_until(std::future::pending()));
     tokio::spawn(stubbed.run_until(std::future::pending()));
 
-    let client = reqwest::Client::new();
-    round(&client, &real_address, &token).await;
-    round(&client, &stub_address, &token).await;
-    let (mut best_real, mut best_stub) = (0f64, 0f64);
+    let round = |address: String| {
+        let token = token.clone();
+        async move { support::load(&address, HOME, Some(&token), CLIENTS, REQUESTS_PER_ROUND).await }
+    };
+    round(real_address.clone()).await;
+    round(stub_address.clone()).await;
+    let mut best: [Option<support::Measured>; 2] = [None, None];
     for _ in 0..ROUNDS {
-        best_real = best_real.max(round(&client, &real_address, &token).await);
-        best_stub = best_stub.max(round(&client, &stub_address, &token).await);
+        for (slot, address) in best.iter_mut().zip([&real_address, &stub_address]) {
+            let measured = round(address.clone()).await;
+            if slot.is_none_or(|b| measured.rps > b.rps) {
+                *slot = Some(measured);
+            }
+        }
     }
+    let [Some(real), Some(stub)] = best else {
+        unreachable!("at least one round ran")
+    };
+    let (best_real, best_stub) = (real.rps, stub.rps);
     let overhead = (best_stub / best_real - 1.0) * 100.0;
     println!(
         "home page, viewer token, {CLIENTS} clients, best of {ROUNDS} rounds of {REQUESTS_PER_ROUND} requests"
     );
-    println!("  with authorization:     {best_real:>8.0} req/s");
-    println!("  authorization stubbed:  {best_stub:>8.0} req/s");
+    println!(
+        "  with authorization:     {best_real:>8.0} req/s  p50 {:>8.2?}  p99 {:>8.2?}",
+        real.p50, real.p99
+    );
+    println!(
+        "  authorization stubbed:  {best_stub:>8.0} req/s  p50 {:>8.2?}  p99 {:>8.2?}",
+        stub.p50, stub.p99
+    );
     println!("  overhead:               {overhead:>7.1} %");
 }

@@ -11,7 +11,7 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use tokio::net::TcpListener;
 
 use crate::auth::{AccessList, Passwords, TokenKeys};
-use crate::cache::memory::MemoryStore;
+use crate::cache::memory::{MemoryStore, NoStore};
 use crate::cache::redis::RedisStore;
 use crate::cache::{Cache, CacheStore};
 use crate::config::{Config, ConfigError};
@@ -109,6 +109,11 @@ impl Application {
                 Arc::new(MemoryStore::new(100_000)),
                 InProcessPubSub::shared(1024),
             ),
+        };
+        let cache_store: Arc<dyn CacheStore> = if config.cache_enabled {
+            cache_store
+        } else {
+            Arc::new(NoStore)
         };
         let cache = Cache::start(cache_store, &config.redis_prefix, timeout);
         access.sync_on_announcements(db.clone(), pubsub.as_ref());

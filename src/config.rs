@@ -26,6 +26,7 @@ pub const ENV_VARS: &[&str] = &[
     "AUTHORIZER_MAX_TIME_MS",
     "REDIS_PREFIX",
     "CACHE_TIMEOUT_MS",
+    "CACHE_ENABLED",
 ];
 
 /// Everything the gateway can be told at start-up.
@@ -40,6 +41,8 @@ pub struct Config {
     pub redis_prefix: String,
     /// Longest a request waits on the cache store before reading the database, in milliseconds.
     pub cache_timeout_ms: u64,
+    /// Whether hot reads go through the cache at all (off: every read hits the database).
+    pub cache_enabled: bool,
     /// Address the HTTP server listens on. Port 0 picks a free port.
     pub bind: SocketAddr,
     /// Directory for local state: the default SQLite file and the generated token key.
@@ -77,6 +80,7 @@ impl Default for Config {
             redis_url: None,
             redis_prefix: "conduit".into(),
             cache_timeout_ms: 100,
+            cache_enabled: true,
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("data"),
             token_private_key: None,

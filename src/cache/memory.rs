@@ -63,3 +63,25 @@ impl CacheStore for MemoryStore {
         "memory"
     }
 }
+
+/// A store that keeps nothing: every read is a miss. For `CACHE_ENABLED=false`.
+pub struct NoStore;
+
+#[async_trait::async_trait]
+impl CacheStore for NoStore {
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        Ok(vec![None; keys.len()])
+    }
+
+    async fn set(&self, _key: &str, _value: Vec<u8>, _ttl: Duration) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    async fn incr(&self, _key: &str) -> Result<i64, StoreError> {
+        Ok(0)
+    }
+
+    fn kind(&self) -> &'static str {
+        "none"
+    }
+}
