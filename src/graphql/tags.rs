@@ -33,7 +33,7 @@ impl TagQuery {
             .ok_or_else(|| {
                 Error::invalid_field("first", format!("must be between 1 and 100, got {first}"))
             })?;
-        let popular = tags::popular(&ctx.state()?.db, limit).await?;
+        let popular = tags::popular_cached(ctx.state()?, limit).await?;
         Ok(popular
             .into_iter()
             .map(|t| Tag {

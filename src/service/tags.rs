@@ -10,10 +10,12 @@ use sea_orm::{
 };
 
 use super::is_unique_violation;
+use crate::cache::Generation;
 use crate::error::Result;
+use crate::state::AppState;
 
 /// A tag and how many published articles carry it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TagCount {
     /// The tag.
     pub name: String,
@@ -99,6 +101,19 @@ pub async fn for_articles(
         out.entry(article_id).or_default().push(name);
     }
     Ok(out)
+}
+
+/// The popular tags, read through the cache.
+pub async fn popular_cached(state: &AppState, limit: u64) -> Result<Vec<TagCount>> {
+    let db = state.db.clone();
+    state
+        .cache
+        .get_or_load(
+            &format!("tags:{limit}"),
+            &[Generation::tags()],
+            move || async move { popular(&db, limit).await },
+        )
+        .await
 }
 
 /// The `limit` tags on the most published articles, most used first. One statement.

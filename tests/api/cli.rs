@@ -106,9 +106,19 @@ fn migrate_up_status_down_and_fresh() {
 
 /// Starts `conduit serve` on a free port; returns the child and its address.
 fn serve(dir: &tempfile::TempDir, url: &str) -> (std::process::Child, String) {
+    serve_with(dir, url, &[])
+}
+
+/// Like [`serve`] with extra environment variables.
+fn serve_with(
+    dir: &tempfile::TempDir,
+    url: &str,
+    env: &[(&str, &str)],
+) -> (std::process::Child, String) {
     let mut child = Command::new(BINARY)
         .current_dir(dir.path())
         .arg("serve")
+        .envs(env.iter().copied())
         .env("DATABASE_URL", url)
         .env("DATA_DIR", dir.path())
         .env("BIND", "127.0.0.1:0")
@@ -317,4 +327,82 @@ fn admin_create_makes_an_admin_who_can_sign_in() {
     child.kill().ok();
     child.wait().ok();
     assert_eq!(body["data"]["login"]["user"]["role"], "ADMIN", "{body}");
+}
+
+#[tokio::test]
+async fn two_server_processes_share_events_and_cache_through_redis() {
+    use crate::helpers::{TestRedis, WsClient};
+    let redis = TestRedis::start().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let url = sqlite_url(&dir);
+    let prefix = format!("t{}", uuid::Uuid::new_v4().simple());
+    let env = [
+        ("REDIS_URL", redis.url.as_str()),
+        ("REDIS_PREFIX", prefix.as_str()),
+    ];
+    let (mut first, a) = serve_with(&dir, &url, &env);
+    let (mut second, b) = serve_with(&dir, &url, &env);
+    let post = |address: String, body: serde_json::Value, token: Option<String>| async move {
+        let mut request = reqwest::Client::new()
+            .post(format!("{address}/graphql"))
+            .json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request
+            .send()
+            .await
+            .expect("request")
+            .json::<serde_json::Value>()
+            .await
+            .expect("json")
+    };
+    let registered = post(
+        a.clone(),
+        serde_json::json!({ "query": "mutation { register(input: { username: \"jake\", email: \"jake@example.org\", password: \"long password\" }) { token } }" }),
+        None,
+    )
+    .await;
+    let token = registered["data"]["register"]["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let ws_b = format!("{}/graphql", b.replacen("http", "ws", 1));
+    let mut client = WsClient::connect_url(&ws_b, "graphql-transport-ws").await;
+    client
+        .send(serde_json::json!({ "type": "connection_init", "payload": {} }))
+        .await;
+    assert_eq!(client.next().await.expect("ack")["type"], "connection_ack");
+    client
+        .send(serde_json::json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { articlePublished { title } }" } }))
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let read = serde_json::json!({ "query": "{ articles { totalCount } }" });
+    assert_eq!(
+        post(b.clone(), read.clone(), None).await["data"]["articles"]["totalCount"],
+        0
+    );
+    post(
+        a.clone(),
+        serde_json::json!({ "query": "mutation { createArticle(input: { title: \"Across\", description: \"d\", body: \"b\" }) { article { slug } } }" }),
+        Some(token),
+    )
+    .await;
+    assert_eq!(
+        post(b.clone(), read, None).await["data"]["articles"]["totalCount"],
+        1,
+        "B served a stale count"
+    );
+    let event = client.next().await.expect("an event");
+    assert_eq!(
+        event["payload"]["data"]["articlePublished"]["title"], "Across",
+        "{event}"
+    );
+    for child in [&mut first, &mut second] {
+        child.kill().ok();
+        child.wait().ok();
+    }
 }

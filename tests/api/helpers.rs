@@ -407,7 +407,12 @@ pub struct WsClient {
 impl WsClient {
     /// Connects with `protocol` (`graphql-transport-ws` or `graphql-ws`).
     pub async fn connect(app: &TestApp, protocol: &str) -> Self {
-        let mut request = app.ws_url().into_client_request().expect("ws request");
+        Self::connect_url(&app.ws_url(), protocol).await
+    }
+
+    /// Connects to a WebSocket URL with `protocol`.
+    pub async fn connect_url(url: &str, protocol: &str) -> Self {
+        let mut request = url.into_client_request().expect("ws request");
         request
             .headers_mut()
             .insert("sec-websocket-protocol", protocol.parse().expect("header"));
