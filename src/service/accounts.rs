@@ -20,25 +20,7 @@ pub async fn logout(state: &AppState, viewer: &Viewer) -> Result<()> {
     let session = viewer
         .session()
         .ok_or_else(|| Error::Unauthenticated("sign in to do this".into()))?;
-    let id = session.own_revocation_id().to_owned();
-    let row = revoked_token::ActiveModel {
-        revocation_id: Set(id.clone()),
-        user_id: Set(session.user_id),
-        revoked_at: Set(now()),
-        expires_at: Set(session.expires_at),
-    };
-    match revoked_token::Entity::insert(row)
-        .exec_without_returning(&state.db)
-        .await
-    {
-        Ok(_) => {}
-        Err(err) if super::is_unique_violation(&err) => {}
-        Err(err) => return Err(err.into()),
-    }
-    state.access.record_revocation(id, session.expires_at);
-    state.pubsub.publish(Event::AccessChanged);
-    tracing::info!(user_id = session.user_id, "token revoked");
-    Ok(())
+    store_revocation(state, session).await
 }
 
 /// Revokes `token` and every token derived from it: the holder of a token of
@@ -53,6 +35,7 @@ pub async fn revoke_token(state: &AppState, viewer: &Viewer, token: &str) -> Res
     store_revocation(state, &target).await
 }
 
+/// Records the revocation of `session`'s last block, here and for every instance.
 async fn store_revocation(state: &AppState, session: &crate::auth::Session) -> Result<()> {
     let id = session.own_revocation_id().to_owned();
     let row = revoked_token::ActiveModel {
