@@ -96,6 +96,8 @@ pub struct RedisPubSub {
     channel: String,
     publisher: crate::cache::redis::RedisStore,
     local: broadcast::Sender<Event>,
+    /// Whether the last publish failed, so a failure streak is logged once.
+    failing: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl RedisPubSub {
@@ -107,6 +109,7 @@ impl RedisPubSub {
             channel: channel.clone(),
             publisher: crate::cache::redis::RedisStore::new(url.to_owned(), timeout),
             local: local.clone(),
+            failing: Arc::default(),
         };
         let url = url.to_owned();
         tokio::spawn(async move {
@@ -155,6 +158,7 @@ impl PubSub for RedisPubSub {
         };
         let channel = self.channel.clone();
         let connection = self.publisher.connection_handle();
+        let failing = self.failing.clone();
         tokio::spawn(async move {
             let result = match connection {
                 Some(mut connection) => {
@@ -166,8 +170,16 @@ impl PubSub for RedisPubSub {
                     "not connected to redis yet",
                 ))),
             };
-            if let Err(err) = result {
-                tracing::warn!(error = %err, ?event, "an event could not be published");
+            use std::sync::atomic::Ordering;
+            match result {
+                Ok(()) if failing.swap(false, Ordering::Relaxed) => {
+                    tracing::info!("events are published to redis again");
+                }
+                Ok(()) => {}
+                Err(err) if !failing.swap(true, Ordering::Relaxed) => {
+                    tracing::error!(error = %err, ?event, "events cannot be published to redis; subscribers elsewhere miss them");
+                }
+                Err(_) => {}
             }
         });
     }
