@@ -60,6 +60,22 @@ pub async fn connect(
     config: &Config,
     counter: StatementCounter,
 ) -> Result<DatabaseConnection, StartError> {
+    let mut db = connect_pool(config, config.db_max_connections).await?;
+    db.set_metric_callback(move |_| counter.record());
+    Ok(db)
+}
+
+/// A small pool for background work (the access list sync), apart from the
+/// pool that serves requests, so background statements never queue behind
+/// requests nor count as theirs.
+pub async fn connect_background(config: &Config) -> Result<DatabaseConnection, StartError> {
+    connect_pool(config, 2).await
+}
+
+async fn connect_pool(
+    config: &Config,
+    max_connections: u32,
+) -> Result<DatabaseConnection, StartError> {
     let url = config.database_url();
     if config.database_url.is_none() {
         std::fs::create_dir_all(&config.data_dir).map_err(|source| ConfigError::File {
@@ -69,7 +85,7 @@ pub async fn connect(
     }
     let mut options = ConnectOptions::new(url);
     options
-        .max_connections(config.db_max_connections)
+        .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|opts| {
@@ -77,9 +93,7 @@ pub async fn connect(
                 .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .foreign_keys(true)
         });
-    let mut db = Database::connect(options).await?;
-    db.set_metric_callback(move |_| counter.record());
-    Ok(db)
+    Ok(Database::connect(options).await?)
 }
 
 impl Application {
@@ -97,7 +111,8 @@ impl Application {
             Migrator::up(&db, None).await?;
         }
         let access = AccessList::load(&db).await.map_err(StartError::Other)?;
-        access.spawn_sync(db.clone(), ACCESS_SYNC_INTERVAL);
+        let background = connect_background(&config).await?;
+        access.spawn_sync(background.clone(), ACCESS_SYNC_INTERVAL);
         let timeout = Duration::from_millis(config.cache_timeout_ms);
         let (cache_store, pubsub): (Arc<dyn CacheStore>, Arc<dyn PubSub>) = match &config.redis_url
         {
@@ -116,7 +131,7 @@ impl Application {
             Arc::new(NoStore)
         };
         let cache = Cache::start(cache_store, &config.redis_prefix, timeout);
-        access.sync_on_announcements(db.clone(), pubsub.as_ref());
+        access.sync_on_announcements(background, pubsub.as_ref());
         tracing::info!(store = cache.kind(), "cache ready");
         let state = AppState {
             access,
