@@ -53,6 +53,13 @@ impl Attenuation {
             ));
         }
         if let Some(at) = self.expires_at {
+            // Token dates are whole seconds: round up, so that the token lives
+            // at least as long as asked.
+            let at = if at.timestamp_subsec_nanos() > 0 {
+                at + chrono::Duration::seconds(1)
+            } else {
+                at
+            };
             lines.push(format!(
                 "check if time($now), $now < {};",
                 at.to_rfc3339_opts(SecondsFormat::Secs, true)
