@@ -121,7 +121,6 @@ pub async fn ban(state: &AppState, viewer: &Viewer, username: &str) -> Result<us
     })
     .await?;
     super::invalidation::user_content(state, user.id, &user.username).await?;
-    super::invalidation::user_content(state, user.id, &user.username).await?;
     tracing::info!(user_id = user.id, by = me, "user banned");
     Ok(user)
 }
@@ -131,7 +130,6 @@ pub async fn unban(state: &AppState, viewer: &Viewer, username: &str) -> Result<
     let user = target(&state.db, viewer, Some(username)).await?;
     let me = viewer.authorize(&Capability::administer(Action::UserBan, user.id))?;
     let user = change_access(state, user, |row| row.banned_at = Set(None)).await?;
-    super::invalidation::user_content(state, user.id, &user.username).await?;
     super::invalidation::user_content(state, user.id, &user.username).await?;
     tracing::info!(user_id = user.id, by = me, "ban lifted");
     Ok(user)
