@@ -29,6 +29,8 @@ impl SubscriptionRoot {
     ) -> Result<impl Stream<Item = Comment> + use<>> {
         let state = ctx.state()?.clone();
         let viewer = ctx.viewer()?.clone();
+        // Listen first, so no comment added while the article is looked up is missed.
+        let events = state.pubsub.subscribe();
         let article = articles::find_by_slug(&state.db, &viewer, &article_slug).await?;
         let watching = Capability::read_article(
             Action::CommentSubscribe,
@@ -38,7 +40,7 @@ impl SubscriptionRoot {
         );
         viewer.permits(&watching)?;
         let watched = article.id;
-        Ok(state.pubsub.subscribe().filter_map(move |event| {
+        Ok(events.filter_map(move |event| {
             let (state, viewer) = (state.clone(), viewer.clone());
             async move {
                 let Event::CommentAdded {

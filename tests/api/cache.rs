@@ -110,7 +110,7 @@ async fn an_event_on_one_instance_reaches_subscribers_on_another() {
     client
         .send(json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { articlePublished { title } }" } }))
         .await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
     a.create_article(&jake, "From A", &[], false).await;
     let event = client.next().await.expect("an event");
     assert_eq!(

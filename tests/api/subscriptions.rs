@@ -35,7 +35,7 @@ async fn comment_added_delivers_new_comments_on_the_watched_article_only() {
             "variables": { "s": watched } } }))
         .await;
     // Give the server a moment to register the subscription.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
 
     app.graphql_as(&jake.token, ADD, json!({ "s": other, "b": "elsewhere" }))
         .await;
@@ -67,7 +67,7 @@ async fn article_published_never_reveals_drafts_and_filters_by_tag() {
         .send(json!({ "id": "pub", "type": "subscribe", "payload": {
             "query": "subscription { articlePublished(tag: \"rust\") { slug status } }" } }))
         .await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
 
     let draft = app.create_article(&jake, "Draft", &["rust"], true).await;
     app.create_article(&jake, "Untagged", &["go"], false).await;
@@ -100,7 +100,7 @@ async fn the_legacy_graphql_ws_protocol_works_too() {
         .send(json!({ "id": "7", "type": "start", "payload": {
             "query": "subscription { articlePublished(author: \"jake\") { title author { username } } }" } }))
         .await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
     app.create_article(&jake, "Hello", &[], false).await;
     let event = client.next().await.expect("an event");
     assert_eq!(event["type"], "data", "{event}");
@@ -157,7 +157,7 @@ async fn an_open_subscription_is_closed_when_its_sessions_are_ended() {
     client
         .send(json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { articlePublished { slug } }" } }))
         .await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
     app.graphql_as(
         &jake.token,
         "mutation { revokeAllSessions { user { username } } }",
@@ -206,7 +206,7 @@ async fn a_token_narrowed_to_one_article_watches_only_that_article() {
     client
         .send(json!({ "id": "pub", "type": "subscribe", "payload": { "query": "subscription { articlePublished { slug } }" } }))
         .await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
     app.create_article(&jake, "Outside", &[], false).await;
     assert!(
         client.quiet_for(Duration::from_millis(400)).await,
