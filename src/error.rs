@@ -12,6 +12,13 @@
 //! | `BAD_USER_INPUT` | input that fails validation; `extensions.fields` lists every offending field |
 //! | `CONFLICT` | a unique value (username, email) is taken |
 //! | `INTERNAL` | a fault on our side; logged with the request id, which `extensions.requestId` repeats |
+//! | `BAD_REQUEST` | the HTTP request itself is refused: method, content type, `Accept`, CSRF, batching |
+//! | `LIMIT_EXCEEDED` | a document, body or header over a configured limit; `extensions.limit`, `max` and `actual` say which |
+//! | `RATE_LIMITED` | the caller's points are spent; `extensions.retryAfter` says for how many seconds |
+//! | `TIMEOUT` | the request ran longer than the request timeout and was cancelled |
+//! | `PERSISTED_QUERY_NOT_FOUND` | a persisted-query hash the server does not know yet; send the document with it |
+//! | `PERSISTED_QUERY_NOT_SUPPORTED` | persisted queries are switched off |
+//! | `DOCUMENT_NOT_TRUSTED` | only trusted documents run, and this one is not in the manifest |
 
 use std::sync::Arc;
 
@@ -60,6 +67,43 @@ pub enum Error {
     /// Any other fault on our side. Never shown to clients.
     #[error("internal error: {0}")]
     Internal(String),
+    /// The HTTP request itself is not acceptable.
+    #[error("{0}")]
+    BadRequest(String),
+    /// Something in the request is over a configured limit.
+    #[error("{limit} is {actual}, over the limit of {max}")]
+    LimitExceeded {
+        /// Which limit, e.g. `depth`, `cost`, `aliases`.
+        limit: &'static str,
+        /// The configured limit.
+        max: u64,
+        /// What the request has.
+        actual: u64,
+    },
+    /// The caller has spent their points for this window.
+    #[error(
+        "rate limit exceeded: {cost} points asked, {remaining} left; try again in {retry_after_secs} s"
+    )]
+    RateLimited {
+        /// What the refused request would have cost.
+        cost: u64,
+        /// Points left in the window.
+        remaining: u64,
+        /// Seconds until the window resets.
+        retry_after_secs: u64,
+    },
+    /// The request ran longer than the request timeout.
+    #[error("the request took longer than {0} ms and was cancelled")]
+    Timeout(u64),
+    /// An automatic persisted query whose document the server does not have.
+    #[error("PersistedQueryNotFound")]
+    PersistedQueryNotFound,
+    /// Automatic persisted queries are switched off.
+    #[error("PersistedQueryNotSupported")]
+    PersistedQueryNotSupported,
+    /// Only trusted documents run, and this one is not one of them.
+    #[error("only trusted documents may run, and this document is not in the manifest")]
+    DocumentNotTrusted,
 }
 
 /// The documented set of error codes.
@@ -77,6 +121,20 @@ pub enum ErrorCode {
     Conflict,
     /// See [`Error::Internal`] and [`Error::Database`].
     Internal,
+    /// See [`Error::BadRequest`].
+    BadRequest,
+    /// See [`Error::LimitExceeded`].
+    LimitExceeded,
+    /// See [`Error::RateLimited`].
+    RateLimited,
+    /// See [`Error::Timeout`].
+    Timeout,
+    /// See [`Error::PersistedQueryNotFound`].
+    PersistedQueryNotFound,
+    /// See [`Error::PersistedQueryNotSupported`].
+    PersistedQueryNotSupported,
+    /// See [`Error::DocumentNotTrusted`].
+    DocumentNotTrusted,
 }
 
 impl ErrorCode {
@@ -89,6 +147,13 @@ impl ErrorCode {
             ErrorCode::BadUserInput => "BAD_USER_INPUT",
             ErrorCode::Conflict => "CONFLICT",
             ErrorCode::Internal => "INTERNAL",
+            ErrorCode::BadRequest => "BAD_REQUEST",
+            ErrorCode::LimitExceeded => "LIMIT_EXCEEDED",
+            ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::Timeout => "TIMEOUT",
+            ErrorCode::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
+            ErrorCode::PersistedQueryNotSupported => "PERSISTED_QUERY_NOT_SUPPORTED",
+            ErrorCode::DocumentNotTrusted => "DOCUMENT_NOT_TRUSTED",
         }
     }
 }
@@ -111,6 +176,13 @@ impl Error {
             Error::InvalidInput(_) => ErrorCode::BadUserInput,
             Error::Conflict { .. } => ErrorCode::Conflict,
             Error::Database(_) | Error::Internal(_) => ErrorCode::Internal,
+            Error::BadRequest(_) => ErrorCode::BadRequest,
+            Error::LimitExceeded { .. } => ErrorCode::LimitExceeded,
+            Error::RateLimited { .. } => ErrorCode::RateLimited,
+            Error::Timeout(_) => ErrorCode::Timeout,
+            Error::PersistedQueryNotFound => ErrorCode::PersistedQueryNotFound,
+            Error::PersistedQueryNotSupported => ErrorCode::PersistedQueryNotSupported,
+            Error::DocumentNotTrusted => ErrorCode::DocumentNotTrusted,
         }
     }
 
@@ -167,6 +239,21 @@ impl From<Error> for async_graphql::Error {
             }
             if let Error::Conflict { field, .. } = &err {
                 ext.set("field", *field);
+            }
+            if let Error::LimitExceeded { limit, max, actual } = &err {
+                ext.set("limit", *limit);
+                ext.set("max", *max);
+                ext.set("actual", *actual);
+            }
+            if let Error::RateLimited {
+                cost,
+                remaining,
+                retry_after_secs,
+            } = &err
+            {
+                ext.set("cost", *cost);
+                ext.set("remaining", *remaining);
+                ext.set("retryAfter", *retry_after_secs);
             }
         })
     }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use conduit::app::Application;
 use conduit::auth::TokenKeys;
 use conduit::auth::token::authorizer_limits;
-use conduit::config::Config;
+use conduit::config::{Config, Environment};
 use conduit::state::AppState;
 use futures_util::{SinkExt, StreamExt};
 use sea_orm::{ConnectionTrait, Database};
@@ -29,6 +29,14 @@ pub struct TestApp {
     database_url: String,
     redis: Option<(String, String)>,
     _dir: std::sync::Arc<tempfile::TempDir>,
+}
+
+/// With TEST_REDIS_URL set, every test runs on Redis under its own prefix.
+fn test_redis() -> Option<(String, String)> {
+    std::env::var("TEST_REDIS_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .map(|u| (u, unique_prefix()))
 }
 
 fn unique_prefix() -> String {
@@ -184,6 +192,16 @@ impl TestApp {
         .await
     }
 
+    /// Starts a server with a fresh database and settings changed by `configure`
+    /// (after the test defaults: development mode, a generous sign-in limit).
+    pub async fn spawn_configured(configure: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = database_url(&dir).await;
+        let tokens = TokenKeys::generate(Duration::from_secs(3600), Default::default());
+        let redis = test_redis();
+        Self::start_configured(url, tokens, std::sync::Arc::new(dir), redis, configure).await
+    }
+
     /// Starts a server with a fresh database that signs and verifies with `tokens`.
     pub async fn spawn_with_keys(tokens: TokenKeys) -> Self {
         if std::env::var_os("TEST_LOG").is_some() {
@@ -217,12 +235,7 @@ impl TestApp {
     }
 
     async fn start(url: String, tokens: TokenKeys, dir: std::sync::Arc<tempfile::TempDir>) -> Self {
-        // With TEST_REDIS_URL set, every test runs on Redis under its own prefix.
-        let redis = std::env::var("TEST_REDIS_URL")
-            .ok()
-            .filter(|u| !u.is_empty())
-            .map(|u| (u, unique_prefix()));
-        Self::start_with(url, tokens, dir, redis).await
+        Self::start_with(url, tokens, dir, test_redis()).await
     }
 
     async fn start_with(
@@ -231,17 +244,31 @@ impl TestApp {
         dir: std::sync::Arc<tempfile::TempDir>,
         redis: Option<(String, String)>,
     ) -> Self {
+        Self::start_configured(url, tokens, dir, redis, |_| {}).await
+    }
+
+    async fn start_configured(
+        url: String,
+        tokens: TokenKeys,
+        dir: std::sync::Arc<tempfile::TempDir>,
+        redis: Option<(String, String)>,
+        configure: impl FnOnce(&mut Config),
+    ) -> Self {
         let mut config = Config {
             database_url: Some(url.clone()),
             bind: "127.0.0.1:0".parse().expect("addr"),
             data_dir: dir.path().to_owned(),
             db_max_connections: 5,
+            environment: Environment::Development,
             ..Config::default()
         };
+        // Tests sign many users in from one address.
+        config.protection.auth_rate_limit_attempts = 100_000;
         if let Some((redis_url, prefix)) = &redis {
             config.redis_url = Some(redis_url.clone());
             config.redis_prefix = prefix.clone();
         }
+        configure(&mut config);
         let tokens = TokenKeys::new(
             tokens.keyring().clone(),
             Duration::from_secs(3600),

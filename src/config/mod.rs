@@ -2,7 +2,12 @@
 //! from environment variables, which win.
 //!
 //! Every setting has a working default for local development, so `conduit serve`
-//! runs on a fresh machine with nothing set.
+//! runs on a fresh machine with nothing set. [`Protection`] holds the limits
+//! that keep a public endpoint safe.
+
+mod protection;
+
+pub use protection::{PROTECTION_ENV_VARS, Protection};
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -27,6 +32,7 @@ pub const ENV_VARS: &[&str] = &[
     "REDIS_PREFIX",
     "CACHE_TIMEOUT_MS",
     "CACHE_ENABLED",
+    "ENVIRONMENT",
 ];
 
 /// Everything the gateway can be told at start-up.
@@ -61,6 +67,23 @@ pub struct Config {
     pub db_max_connections: u32,
     /// Most time one authorization decision may take, in milliseconds.
     pub authorizer_max_time_ms: u64,
+    /// `production` (the default) or `development`, which turns on GraphiQL,
+    /// introspection and field suggestions.
+    pub environment: Environment,
+    /// Limits, CSRF and CORS, rate limits and trusted documents.
+    #[serde(flatten)]
+    pub protection: Protection,
+}
+
+/// Where the server runs, which decides the defaults of the developer conveniences.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    /// Safe defaults: no introspection, no field suggestions, no GraphiQL unless switched on.
+    #[default]
+    Production,
+    /// GraphiQL, introspection and field suggestions on.
+    Development,
 }
 
 /// How log lines are written.
@@ -89,6 +112,8 @@ impl Default for Config {
             log_format: LogFormat::Pretty,
             db_max_connections: 16,
             authorizer_max_time_ms: 20,
+            environment: Environment::Production,
+            protection: Protection::default(),
         }
     }
 }
@@ -123,7 +148,7 @@ impl Config {
             .merge(Toml::file(&file))
             .merge(
                 Env::raw()
-                    .only(ENV_VARS)
+                    .only(&[ENV_VARS, PROTECTION_ENV_VARS].concat())
                     .map(|key| key.as_str().to_ascii_lowercase().into()),
             )
             .extract::<Config>()
@@ -174,6 +199,20 @@ impl Config {
         self.data_dir.join("token_keys.json")
     }
 
+    /// Whether GraphiQL is served.
+    pub fn graphiql_enabled(&self) -> bool {
+        self.protection
+            .graphiql
+            .unwrap_or(self.environment == Environment::Development)
+    }
+
+    /// Whether introspection and field suggestions are on.
+    pub fn introspection_enabled(&self) -> bool {
+        self.protection
+            .introspection
+            .unwrap_or(self.environment == Environment::Development)
+    }
+
     /// Lifetime of a freshly minted token.
     pub fn token_ttl(&self) -> Duration {
         Duration::from_secs(self.token_ttl_secs)
@@ -207,6 +246,14 @@ mod tests {
             let config = Config::load().expect("valid");
             assert_eq!(config.bind.port(), 9000);
             assert!(!config.run_migrations);
+            assert_eq!(config.environment, Environment::Production);
+            assert!(!config.graphiql_enabled());
+
+            jail.set_env("MAX_DEPTH", "7");
+            jail.set_env("ENVIRONMENT", "development");
+            let config = Config::load().expect("valid");
+            assert_eq!(config.protection.max_depth, 7);
+            assert!(config.graphiql_enabled() && config.introspection_enabled());
 
             jail.set_env("BIND", "not-an-address");
             let err = Config::load().expect_err("invalid bind");
