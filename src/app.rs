@@ -178,7 +178,10 @@ impl Application {
             shutdown.await;
             let _ = stopping.send(true);
         };
-        let serve = axum::serve(self.listener, self.router).with_graceful_shutdown(signal);
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let serve = axum::serve(self.listener, service).with_graceful_shutdown(signal);
         let grace = async move {
             if stopped.wait_for(|stopping| *stopping).await.is_ok() {
                 tokio::time::sleep(SHUTDOWN_GRACE).await;

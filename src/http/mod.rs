@@ -6,11 +6,13 @@
 
 pub mod websocket;
 
-use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource, WebSocketProtocols};
+use async_graphql::http::GraphiQLSource;
 use async_graphql::{Data, ServerError};
 use async_graphql_axum::GraphQLResponse;
+use std::net::SocketAddr;
+
 use axum::body::{Body, Bytes};
-use axum::extract::{FromRequestParts, Request, State, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderName, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -34,6 +36,8 @@ pub struct HttpState {
     pub app: AppState,
     /// The executable schema.
     pub schema: ConduitSchema,
+    /// The open WebSocket connections, counted per client address.
+    pub websockets: websocket::Registry,
 }
 
 /// Every route, with request ids and request tracing.
@@ -42,7 +46,11 @@ pub fn router(app: AppState, schema: ConduitSchema) -> Router {
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .with_state(HttpState { app, schema })
+        .with_state(HttpState {
+            app,
+            schema,
+            websockets: websocket::Registry::default(),
+        })
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<Body>| {
                 let request_id = request
@@ -129,8 +137,16 @@ fn label_error(error: &mut ServerError, request_id: &str) {
 }
 
 /// GET /graphql: a WebSocket upgrade for subscriptions, or GraphiQL for browsers.
-async fn graphql_get(State(state): State<HttpState>, request: Request) -> Response {
+async fn graphql_get(
+    State(state): State<HttpState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    request: Request,
+) -> Response {
     if !request.headers().contains_key(header::UPGRADE) {
+        if !state.app.config.graphiql_enabled() {
+            let message = "GraphiQL is switched off; send GraphQL requests with POST";
+            return (StatusCode::NOT_FOUND, message).into_response();
+        }
         return Html(
             GraphiQLSource::build()
                 .endpoint("/graphql")
@@ -140,33 +156,7 @@ async fn graphql_get(State(state): State<HttpState>, request: Request) -> Respon
         )
         .into_response();
     }
-    let (mut parts, _) = request.into_parts();
-    let protocol = parts
-        .headers
-        .get(header::SEC_WEBSOCKET_PROTOCOL)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|list| {
-            list.split(',')
-                .find_map(|p| p.trim().parse::<WebSocketProtocols>().ok())
-        });
-    let Some(protocol) = protocol else {
-        let message = "use the graphql-transport-ws or graphql-ws subprotocol";
-        return (StatusCode::BAD_REQUEST, message).into_response();
-    };
-    let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
-        Ok(upgrade) => upgrade,
-        Err(rejection) => return rejection.into_response(),
-    };
-    let header_token = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    upgrade
-        .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| {
-            websocket::serve(socket, state.app, state.schema, protocol, header_token)
-        })
+    websocket::upgrade(state, request, client.ip()).await
 }
 
 /// GET /healthz: the process is up.

@@ -6,15 +6,23 @@
 //! token that expires, is revoked, or whose account is banned while the socket
 //! is open, within a second.
 
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_graphql::Data;
-use async_graphql::http::{WebSocket as GraphQLStream, WebSocketProtocols, WsMessage};
+use async_graphql::http::{
+    ALL_WEBSOCKET_PROTOCOLS, WebSocket as GraphQLStream, WebSocketProtocols, WsMessage,
+};
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use axum::extract::{FromRequestParts, Request, WebSocketUpgrade};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use futures_util::{SinkExt, StreamExt};
 
+use super::HttpState;
 use crate::auth::{Session, Viewer};
 use crate::graphql::ConduitSchema;
 use crate::state::AppState;
@@ -41,6 +49,43 @@ pub fn init_authorization(payload: &serde_json::Value) -> Option<String> {
     } else {
         Some(format!("Bearer {value}"))
     }
+}
+
+/// The open connections, counted per client address.
+#[derive(Clone, Default)]
+pub struct Registry {
+    #[allow(dead_code)] // counted once the per-client cap is enforced
+    per_client: Arc<Mutex<HashMap<IpAddr, usize>>>,
+}
+
+/// Upgrades a `GET /graphql` that asks for a WebSocket with one of the GraphQL
+/// subprotocols, and serves it.
+pub async fn upgrade(state: HttpState, request: Request, _client: IpAddr) -> Response {
+    let (mut parts, _) = request.into_parts();
+    let protocol = parts
+        .headers
+        .get(header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|list| {
+            list.split(',')
+                .find_map(|p| p.trim().parse::<WebSocketProtocols>().ok())
+        });
+    let Some(protocol) = protocol else {
+        let message = "use the graphql-transport-ws or graphql-ws subprotocol";
+        return (StatusCode::BAD_REQUEST, message).into_response();
+    };
+    let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
+        Ok(upgrade) => upgrade,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let header_token = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| serve(socket, state.app, state.schema, protocol, header_token))
 }
 
 /// What the connection learned at `connection_init`.
