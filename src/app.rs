@@ -93,7 +93,31 @@ async fn connect_pool(
                 .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .foreign_keys(true)
         });
+    if let Some(limit) = config.protection.db_statement_timeout() {
+        options
+            .statement_timeout(limit)
+            .map_sqlx_mysql_pool_opts(move |pool| {
+                pool.after_connect(move |connection, _| {
+                    Box::pin(async move { limit_mysql_statements(connection, limit).await })
+                })
+            });
+    }
     Ok(Database::connect(options).await?)
+}
+
+/// Sets the statement time limit of a new MySQL or MariaDB connection: MariaDB
+/// calls it `max_statement_time` (seconds), MySQL `max_execution_time` (ms).
+async fn limit_mysql_statements(
+    connection: &mut sea_orm::sqlx::MySqlConnection,
+    limit: Duration,
+) -> Result<(), sea_orm::sqlx::Error> {
+    use sea_orm::sqlx::{AssertSqlSafe, Executor};
+    let mariadb = format!("SET SESSION max_statement_time = {}", limit.as_secs_f64());
+    if connection.execute(AssertSqlSafe(mariadb)).await.is_ok() {
+        return Ok(());
+    }
+    let mysql = format!("SET SESSION max_execution_time = {}", limit.as_millis());
+    connection.execute(AssertSqlSafe(mysql)).await.map(|_| ())
 }
 
 impl Application {

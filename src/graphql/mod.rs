@@ -9,6 +9,7 @@ pub mod articles;
 pub mod comments;
 pub mod connection;
 pub mod context;
+pub mod introspection;
 pub mod loaders;
 pub mod node;
 pub mod subscriptions;
@@ -53,7 +54,14 @@ pub fn schema_builder()
 
 /// The schema wired to the application's state.
 pub fn build_schema(state: AppState) -> ConduitSchema {
-    schema_builder().data(state).finish()
+    let mut builder = schema_builder();
+    if !state.config.introspection_enabled() {
+        builder = builder
+            .disable_introspection()
+            .disable_suggestions()
+            .extension(introspection::IntrospectionGuard);
+    }
+    builder.data(state).finish()
 }
 
 /// The SDL clients generate code from; `schema.graphql` must equal it.

@@ -1,31 +1,31 @@
 //! HTTP routes: GraphQL over HTTP and WebSocket on `/graphql`, GraphiQL, and
-//! health probes.
+//! health probes, behind CORS, header limits, request ids and request tracing.
 //!
-//! Each request's token is verified once here into a [`Viewer`], which the
-//! resolvers read from the GraphQL context.
+//! Each request's token is verified once here into a [`Viewer`](crate::auth::Viewer),
+//! which the resolvers read from the GraphQL context.
 
+pub mod csrf;
+pub mod graphql;
+pub mod limits;
+pub mod negotiation;
+pub mod params;
 pub mod websocket;
 
-use async_graphql::http::GraphiQLSource;
-use async_graphql::{Data, ServerError};
-use async_graphql_axum::GraphQLResponse;
-use std::net::SocketAddr;
-
-use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderMap, HeaderName, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
-use tower_http::request_id::{
-    MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
-};
+use axum::{Router, middleware};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::auth::Viewer;
-use crate::error::{Error, ErrorCode};
+use crate::config::Protection;
+use crate::error::Error;
 use crate::graphql::ConduitSchema;
 use crate::state::AppState;
+use limits::HeaderLimits;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -40,17 +40,25 @@ pub struct HttpState {
     pub websockets: websocket::Registry,
 }
 
-/// Every route, with request ids and request tracing.
+/// Every route, with CORS, header limits, request ids and request tracing.
 pub fn router(app: AppState, schema: ConduitSchema) -> Router {
+    let cors = cors_layer(&app.config.protection);
+    let header_limits = app.config.clone();
+    let state = HttpState {
+        app,
+        schema,
+        websockets: websocket::Registry::default(),
+    };
     Router::new()
-        .route("/graphql", get(graphql_get).post(graphql_post))
+        .route(
+            "/graphql",
+            get(graphql::graphql_get).post(graphql::graphql_post),
+        )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .with_state(HttpState {
-            app,
-            schema,
-            websockets: websocket::Registry::default(),
-        })
+        .layer(cors)
+        .layer(middleware::map_response(limits::credentials_for_allowed_origins_only))
+        .with_state(state)
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<Body>| {
                 let request_id = request
@@ -63,100 +71,45 @@ pub fn router(app: AppState, schema: ConduitSchema) -> Router {
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(middleware::from_fn_with_state(
+            HeaderLimits::from(&*header_limits),
+            limits::limit_headers,
+        ))
 }
 
-/// The request data a viewer brings.
-fn viewer_data(viewer: Viewer) -> Data {
-    let mut data = Data::default();
-    data.insert(viewer);
-    data
-}
-
-fn error_body(code: ErrorCode, message: &str) -> serde_json::Value {
-    serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] })
-}
-
-/// POST /graphql: one GraphQL request as JSON.
-async fn graphql_post(
-    State(state): State<HttpState>,
-    headers: HeaderMap,
-    request_id: Option<axum::Extension<RequestId>>,
-    body: Bytes,
-) -> Response {
-    let request_id = request_id
-        .and_then(|id| id.header_value().to_str().ok().map(str::to_owned))
-        .unwrap_or_default();
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    let viewer =
-        match Viewer::from_authorization(&state.app.tokens, &state.app.access, authorization) {
-            Ok(viewer) => viewer,
-            Err(err) => {
-                return (
-                    StatusCode::OK,
-                    Json(error_body(err.code(), &err.to_string())),
-                )
-                    .into_response();
-            }
-        };
-    let request: async_graphql::Request = match serde_json::from_slice(&body) {
-        Ok(request) => request,
-        Err(err) => {
-            let message = format!("the body is not a GraphQL request in JSON: {err}");
-            return (
-                StatusCode::BAD_REQUEST,
-                Json(error_body(ErrorCode::BadUserInput, &message)),
-            )
-                .into_response();
-        }
-    };
-    let mut request = request;
-    request.data = viewer_data(viewer);
-    let mut response = state.schema.execute(request).await;
-    for error in &mut response.errors {
-        label_error(error, &request_id);
+/// CORS for the configured origins: credentials (the Authorization header) only
+/// for listed origins; `*` lets any origin in without credentials.
+fn cors_layer(protection: &Protection) -> CorsLayer {
+    let origins = protection.allowed_origins();
+    let layer = CorsLayer::new()
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            REQUEST_ID,
+            HeaderName::from_static("apollo-require-preflight"),
+            HeaderName::from_static("x-apollo-operation-name"),
+        ])
+        .expose_headers([
+            REQUEST_ID,
+            HeaderName::from_static("x-ratelimit-limit"),
+            HeaderName::from_static("x-ratelimit-remaining"),
+            HeaderName::from_static("x-ratelimit-used"),
+            HeaderName::from_static("x-ratelimit-reset"),
+            header::RETRY_AFTER,
+        ])
+        .max_age(std::time::Duration::from_secs(600));
+    if origins.iter().any(|origin| origin == "*") {
+        return layer.allow_origin(AllowOrigin::any());
     }
-    GraphQLResponse::from(response).into_response()
-}
-
-/// Gives errors that have no code (parse and validation errors) BAD_USER_INPUT,
-/// and adds the request id to internal errors so they can be found in the logs.
-fn label_error(error: &mut ServerError, request_id: &str) {
-    let extensions = error.extensions.get_or_insert_with(Default::default);
-    let code = match extensions.get("code") {
-        Some(async_graphql::Value::String(code)) => code.clone(),
-        _ => {
-            extensions.set("code", ErrorCode::BadUserInput.as_str());
-            return;
-        }
-    };
-    if code == ErrorCode::Internal.as_str() {
-        extensions.set("requestId", request_id);
-    }
-}
-
-/// GET /graphql: a WebSocket upgrade for subscriptions, or GraphiQL for browsers.
-async fn graphql_get(
-    State(state): State<HttpState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
-    request: Request,
-) -> Response {
-    if !request.headers().contains_key(header::UPGRADE) {
-        if !state.app.config.graphiql_enabled() {
-            let message = "GraphiQL is switched off; send GraphQL requests with POST";
-            return (StatusCode::NOT_FOUND, message).into_response();
-        }
-        return Html(
-            GraphiQLSource::build()
-                .endpoint("/graphql")
-                .subscription_endpoint("/graphql")
-                .title("Conduit Gateway")
-                .finish(),
-        )
-        .into_response();
-    }
-    websocket::upgrade(state, request, client.ip()).await
+    let listed: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|origin| HeaderValue::from_str(origin).ok())
+        .collect();
+    layer
+        .allow_origin(AllowOrigin::list(listed))
+        .allow_credentials(true)
 }
 
 /// GET /healthz: the process is up.

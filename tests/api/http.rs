@@ -37,7 +37,10 @@ async fn a_document_that_does_not_parse_or_validate_has_a_code() {
 #[tokio::test]
 async fn get_graphql_serves_graphiql() {
     let app = TestApp::spawn().await;
-    let response = reqwest::get(format!("{}/graphql", app.address))
+    let response = reqwest::Client::new()
+        .get(format!("{}/graphql", app.address))
+        .header("accept", "text/html,application/xhtml+xml")
+        .send()
         .await
         .expect("get");
     assert_eq!(response.status(), 200);

@@ -1,0 +1,410 @@
+//! GraphQL over HTTP (<https://graphql.github.io/graphql-over-http/>): POST with
+//! a JSON body, GET with a query string (queries only), content negotiation,
+//! CSRF prevention, body limits, batching and the request timeout.
+
+use std::net::SocketAddr;
+
+use async_graphql::ServerError;
+use async_graphql::parser::types::OperationType;
+use axum::body::to_bytes;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde_json::Value;
+
+use super::HttpState;
+use super::csrf;
+use super::negotiation::{ContentTypeError, ResponseType, check_json_content_type, negotiate};
+use super::params::GraphQLParams;
+use crate::auth::Viewer;
+use crate::error::{Error, ErrorCode};
+
+/// How a response is written: its media type and the request id for errors.
+#[derive(Clone)]
+struct Reply {
+    response_type: ResponseType,
+    request_id: String,
+}
+
+impl Reply {
+    /// An error response outside GraphQL execution.
+    fn error(&self, status: StatusCode, error: Error) -> Response {
+        self.json(status, &error_json(error, &self.request_id))
+    }
+
+    /// A refused token: 401 with a `WWW-Authenticate` challenge.
+    fn unauthorized(&self, error: Error) -> Response {
+        let mut response = self.error(StatusCode::UNAUTHORIZED, error);
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer error=\"invalid_token\""),
+        );
+        response
+    }
+
+    fn json(&self, status: StatusCode, body: &Value) -> Response {
+        let mut response = (status, body.to_string()).into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, self.response_type.content_type());
+        response
+    }
+}
+
+fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// POST /graphql: one request, or a batch when batching is on, as JSON.
+pub async fn graphql_post(
+    State(state): State<HttpState>,
+    ConnectInfo(_client): ConnectInfo<SocketAddr>,
+    request: Request,
+) -> Response {
+    let headers = request.headers().clone();
+    let request_id = request_id(&headers);
+    let Some(response_type) = negotiate(&headers) else {
+        return not_acceptable(request_id);
+    };
+    let reply = Reply {
+        response_type,
+        request_id,
+    };
+    if let Err(err) = check_json_content_type(&headers) {
+        let message = match err {
+            ContentTypeError::Missing => "a POST needs Content-Type: application/json".to_owned(),
+            ContentTypeError::Unsupported(given) => {
+                format!("Content-Type {given} is not supported; send application/json")
+            }
+        };
+        return reply.error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Error::BadRequest(message),
+        );
+    }
+    let limits = &state.app.config.protection;
+    let body = match to_bytes(request.into_body(), limits.max_body_bytes).await {
+        Ok(body) => body,
+        Err(_) => {
+            let error = Error::LimitExceeded {
+                limit: "bodyBytes",
+                max: limits.max_body_bytes as u64,
+                actual: limits.max_body_bytes as u64 + 1,
+            };
+            return reply.error(StatusCode::PAYLOAD_TOO_LARGE, error);
+        }
+    };
+    let json: Value = match serde_json::from_slice(&body) {
+        Ok(json) => json,
+        Err(err) => {
+            let message = format!("the body is not a GraphQL request in JSON: {err}");
+            return reply.error(
+                StatusCode::BAD_REQUEST,
+                Error::invalid_field("body", message),
+            );
+        }
+    };
+    let viewer = match verify(&state, &headers) {
+        Ok(viewer) => viewer,
+        Err(err) => return reply.unauthorized(err),
+    };
+    match json {
+        Value::Array(items) => run_batch(&state, viewer, items, &reply).await,
+        single => match GraphQLParams::from_json(single) {
+            Ok(params) => run_one(&state, viewer, params, Method::POST, &reply).await,
+            Err(err) => reply.error(StatusCode::BAD_REQUEST, Error::invalid_field("body", err.0)),
+        },
+    }
+}
+
+/// GET /graphql: a WebSocket upgrade, a query in the query string, or GraphiQL.
+pub async fn graphql_get(
+    State(state): State<HttpState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    request: Request,
+) -> Response {
+    if request.headers().contains_key(header::UPGRADE) {
+        return super::websocket::upgrade(state, request, client.ip()).await;
+    }
+    let headers = request.headers().clone();
+    let query_string = request.uri().query().unwrap_or_default().to_owned();
+    let carries_request = serde_urlencoded::from_str::<Vec<(String, String)>>(&query_string)
+        .map(|pairs| {
+            pairs
+                .iter()
+                .any(|(name, _)| name == "query" || name == "extensions")
+        })
+        .unwrap_or(true);
+    if !carries_request && state.app.config.graphiql_enabled() && accepts_html(&headers) {
+        return graphiql();
+    }
+    let request_id = request_id(&headers);
+    let Some(response_type) = negotiate(&headers) else {
+        return not_acceptable(request_id);
+    };
+    let reply = Reply {
+        response_type,
+        request_id,
+    };
+    if !carries_request {
+        let message = if state.app.config.graphiql_enabled() {
+            "a GET needs a `query` parameter (browsers asking for HTML get GraphiQL)"
+        } else {
+            "a GET needs a `query` parameter; GraphiQL is switched off"
+        };
+        return reply.error(StatusCode::BAD_REQUEST, Error::BadRequest(message.into()));
+    }
+    if state.app.config.protection.csrf_prevention && !csrf::is_preflighted(&headers) {
+        return reply.error(
+            StatusCode::BAD_REQUEST,
+            Error::BadRequest(csrf::REFUSAL.into()),
+        );
+    }
+    let params = match GraphQLParams::from_query_string(&query_string) {
+        Ok(params) => params,
+        Err(err) => {
+            return reply.error(
+                StatusCode::BAD_REQUEST,
+                Error::invalid_field("query string", err.0),
+            );
+        }
+    };
+    let viewer = match verify(&state, &headers) {
+        Ok(viewer) => viewer,
+        Err(err) => return reply.unauthorized(err),
+    };
+    run_one(&state, viewer, params, Method::GET, &reply).await
+}
+
+fn accepts_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
+fn graphiql() -> Response {
+    Html(
+        async_graphql::http::GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql")
+            .title("Conduit Gateway")
+            .finish(),
+    )
+    .into_response()
+}
+
+fn not_acceptable(request_id: String) -> Response {
+    let reply = Reply {
+        response_type: ResponseType::Json,
+        request_id,
+    };
+    let message =
+        "the Accept header allows neither application/graphql-response+json nor application/json";
+    reply.error(
+        StatusCode::NOT_ACCEPTABLE,
+        Error::BadRequest(message.into()),
+    )
+}
+
+fn verify(state: &HttpState, headers: &HeaderMap) -> Result<Viewer, Error> {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    Viewer::from_authorization(&state.app.tokens, &state.app.access, authorization)
+}
+
+/// Runs one request and writes its response, with the status its outcome calls for.
+async fn run_one(
+    state: &HttpState,
+    viewer: Viewer,
+    params: GraphQLParams,
+    method: Method,
+    reply: &Reply,
+) -> Response {
+    let response = match execute(state, viewer, params, &method).await {
+        Ok(response) => response,
+        Err(Refusal { status, error }) => {
+            let mut response = reply.error(status, error);
+            if status == StatusCode::METHOD_NOT_ALLOWED {
+                response
+                    .headers_mut()
+                    .insert(header::ALLOW, HeaderValue::from_static("POST"));
+            }
+            return response;
+        }
+    };
+    graphql_response(reply, response)
+}
+
+/// A request refused before execution, with its HTTP status.
+struct Refusal {
+    status: StatusCode,
+    error: Error,
+}
+
+async fn execute(
+    state: &HttpState,
+    viewer: Viewer,
+    params: GraphQLParams,
+    method: &Method,
+) -> Result<async_graphql::Response, Refusal> {
+    let Some(query) = params.query.clone() else {
+        return Err(Refusal {
+            status: StatusCode::BAD_REQUEST,
+            error: Error::invalid_field("query", "a GraphQL request needs a `query`"),
+        });
+    };
+    if *method == Method::GET
+        && operation_type(&query, params.operation_name.as_deref()) == Some(OperationType::Mutation)
+    {
+        return Err(Refusal {
+            status: StatusCode::METHOD_NOT_ALLOWED,
+            error: Error::BadRequest("mutations must be sent with POST".into()),
+        });
+    }
+    let mut request = params.into_request(query);
+    request.data.insert(viewer);
+    let limit = state.app.config.protection.request_timeout();
+    match tokio::time::timeout(limit, state.schema.execute(request)).await {
+        Ok(response) => Ok(response),
+        Err(_) => Err(Refusal {
+            status: StatusCode::GATEWAY_TIMEOUT,
+            error: Error::Timeout(limit.as_millis() as u64),
+        }),
+    }
+}
+
+/// The type of the operation a request would run, if the document parses and names one.
+fn operation_type(query: &str, operation_name: Option<&str>) -> Option<OperationType> {
+    let document = async_graphql::parser::parse_query(query).ok()?;
+    match (&document.operations, operation_name) {
+        (async_graphql::parser::types::DocumentOperations::Single(op), _) => Some(op.node.ty),
+        (async_graphql::parser::types::DocumentOperations::Multiple(ops), Some(name)) => {
+            ops.get(name).map(|op| op.node.ty)
+        }
+        (async_graphql::parser::types::DocumentOperations::Multiple(ops), None) => {
+            (ops.len() == 1).then(|| ops.values().next().map(|op| op.node.ty))?
+        }
+    }
+}
+
+/// Runs a batch, when batching is on and the batch is within its limit.
+async fn run_batch(
+    state: &HttpState,
+    viewer: Viewer,
+    items: Vec<Value>,
+    reply: &Reply,
+) -> Response {
+    let max = state.app.config.protection.max_batch_size;
+    if max == 0 {
+        return reply.error(
+            StatusCode::BAD_REQUEST,
+            Error::BadRequest(
+                "batched requests are switched off; send one request per POST".into(),
+            ),
+        );
+    }
+    if items.len() > max {
+        let error = Error::LimitExceeded {
+            limit: "batchSize",
+            max: max as u64,
+            actual: items.len() as u64,
+        };
+        return reply.error(StatusCode::BAD_REQUEST, error);
+    }
+    let mut bodies = Vec::with_capacity(items.len());
+    for item in items {
+        let body = match GraphQLParams::from_json(item) {
+            Ok(params) => match execute(state, viewer.clone(), params, &Method::POST).await {
+                Ok(response) => response_body(&reply.request_id, response).0,
+                Err(refusal) => error_json(refusal.error, &reply.request_id),
+            },
+            Err(err) => error_json(Error::invalid_field("body", err.0), &reply.request_id),
+        };
+        bodies.push(body);
+    }
+    reply.json(StatusCode::OK, &Value::Array(bodies))
+}
+
+/// The body of a response that carries only `error`.
+fn error_json(error: Error, request_id: &str) -> Value {
+    let mut server_error = async_graphql::Error::from(error).into_server_error(Default::default());
+    server_error.locations.clear();
+    label_error(&mut server_error, request_id);
+    serde_json::json!({ "errors": [server_error] })
+}
+
+/// Writes an executed request's response. Request errors (the document did not
+/// parse or validate, variables did not coerce, a limit refused it) leave out
+/// `data` and, in `application/graphql-response+json`, answer 400.
+fn graphql_response(reply: &Reply, response: async_graphql::Response) -> Response {
+    let rate_limited = response.errors.iter().find_map(rate_limit_retry_after);
+    let (body, request_error) = response_body(&reply.request_id, response);
+    let status = if rate_limited.is_some() {
+        StatusCode::TOO_MANY_REQUESTS
+    } else if request_error && reply.response_type == ResponseType::GraphQLResponseJson {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let mut http = reply.json(status, &body);
+    if let Some(seconds) = rate_limited
+        && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
+    {
+        http.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    http
+}
+
+fn rate_limit_retry_after(error: &ServerError) -> Option<u64> {
+    let extensions = error.extensions.as_ref()?;
+    match (extensions.get("code"), extensions.get("retryAfter")) {
+        (Some(async_graphql::Value::String(code)), Some(async_graphql::Value::Number(n)))
+            if code == ErrorCode::RateLimited.as_str() =>
+        {
+            n.as_u64()
+        }
+        _ => None,
+    }
+}
+
+/// The JSON of a response, and whether it failed as a whole before execution.
+fn response_body(request_id: &str, mut response: async_graphql::Response) -> (Value, bool) {
+    for error in &mut response.errors {
+        label_error(error, request_id);
+    }
+    let request_error = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    let mut body = serde_json::to_value(&response).unwrap_or_else(|_| {
+        error_json(
+            Error::Internal("the response could not be serialised".into()),
+            request_id,
+        )
+    });
+    if request_error && let Value::Object(map) = &mut body {
+        map.remove("data");
+    }
+    (body, request_error)
+}
+
+/// Gives errors that have no code (parse and validation errors) BAD_USER_INPUT,
+/// and adds the request id to internal errors so they can be found in the logs.
+fn label_error(error: &mut ServerError, request_id: &str) {
+    let extensions = error.extensions.get_or_insert_with(Default::default);
+    let code = match extensions.get("code") {
+        Some(async_graphql::Value::String(code)) => code.clone(),
+        _ => {
+            extensions.set("code", ErrorCode::BadUserInput.as_str());
+            return;
+        }
+    };
+    if code == ErrorCode::Internal.as_str() {
+        extensions.set("requestId", request_id);
+    }
+}
