@@ -1,0 +1,295 @@
+//! Measuring a parsed document: depth, cost, aliases, root fields and directives.
+//!
+//! Fragments are measured once each and reused, so documents whose fragments
+//! spread each other many times over are measured in linear time, and a
+//! fragment cycle (which validation refuses later) counts as empty instead of
+//! looping. All arithmetic saturates.
+
+use std::collections::HashMap;
+
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, OperationDefinition, Selection, SelectionSet,
+};
+use async_graphql::{Value, Variables};
+
+/// Page size assumed for a connection whose `first`/`last` is not given.
+pub const DEFAULT_PAGE_SIZE: u64 = 20;
+
+/// What a document asks for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Measurements {
+    /// Deepest nesting of selections in the operation (`{ a { b } }` is 2).
+    pub depth: usize,
+    /// Every field costs 1; a field with `first`/`last` (or a connection, with
+    /// `edges` or `nodes`, without them: 20) multiplies its children's cost.
+    pub cost: u64,
+    /// Aliased fields in the whole document.
+    pub aliases: usize,
+    /// Fields at the root of the operation.
+    pub root_fields: usize,
+    /// Directive uses in the whole document.
+    pub directives: usize,
+}
+
+/// Measures the operation named `operation_name` (or the only one; with
+/// several and no name, the largest of each measure).
+pub fn measure(
+    document: &ExecutableDocument,
+    operation_name: Option<&str>,
+    variables: &Variables,
+) -> Measurements {
+    let (aliases, directives) = count_aliases_and_directives(document);
+    let mut walker = Walker {
+        document,
+        variables,
+        fragments: HashMap::new(),
+    };
+    let operations: Vec<&OperationDefinition> = match (&document.operations, operation_name) {
+        (DocumentOperations::Single(op), _) => vec![&op.node],
+        (DocumentOperations::Multiple(ops), Some(name)) => match ops.get(name) {
+            Some(op) => vec![&op.node],
+            None => ops.values().map(|op| &op.node).collect(),
+        },
+        (DocumentOperations::Multiple(ops), None) => ops.values().map(|op| &op.node).collect(),
+    };
+    let mut measured = Measurements {
+        aliases,
+        directives,
+        ..Measurements::default()
+    };
+    for operation in operations {
+        let set = walker.selection_set(&operation.selection_set.node);
+        measured.depth = measured.depth.max(set.depth);
+        measured.cost = measured.cost.max(set.cost);
+        measured.root_fields = measured.root_fields.max(set.fields);
+    }
+    measured
+}
+
+/// Depth, cost and number of fields of one selection set, fragments expanded.
+#[derive(Clone, Copy, Default)]
+struct SetSize {
+    depth: usize,
+    cost: u64,
+    fields: usize,
+}
+
+impl SetSize {
+    fn add(&mut self, other: SetSize) {
+        self.depth = self.depth.max(other.depth);
+        self.cost = self.cost.saturating_add(other.cost);
+        self.fields = self.fields.saturating_add(other.fields);
+    }
+}
+
+enum FragmentState {
+    Measuring,
+    Measured(SetSize),
+}
+
+struct Walker<'d> {
+    document: &'d ExecutableDocument,
+    variables: &'d Variables,
+    fragments: HashMap<&'d str, FragmentState>,
+}
+
+impl<'d> Walker<'d> {
+    fn selection_set(&mut self, set: &'d SelectionSet) -> SetSize {
+        let mut size = SetSize::default();
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(field) => {
+                    let field = &field.node;
+                    let children = self.selection_set(&field.selection_set.node);
+                    let multiplier = self.page_size(field, &field.selection_set.node);
+                    size.add(SetSize {
+                        depth: children.depth.saturating_add(1),
+                        cost: multiplier.saturating_mul(children.cost).saturating_add(1),
+                        fields: 1,
+                    });
+                }
+                Selection::InlineFragment(fragment) => {
+                    let inner = self.selection_set(&fragment.node.selection_set.node);
+                    size.add(inner);
+                }
+                Selection::FragmentSpread(spread) => {
+                    let inner = self.fragment(spread.node.fragment_name.node.as_str());
+                    size.add(inner);
+                }
+            }
+        }
+        size
+    }
+
+    fn fragment(&mut self, name: &'d str) -> SetSize {
+        match self.fragments.get(name) {
+            Some(FragmentState::Measured(size)) => return *size,
+            // A cycle: validation refuses the document; count nothing here.
+            Some(FragmentState::Measuring) => return SetSize::default(),
+            None => {}
+        }
+        let Some((key, definition)) = self.document.fragments.get_key_value(name) else {
+            return SetSize::default();
+        };
+        self.fragments
+            .insert(key.as_str(), FragmentState::Measuring);
+        let size = self.selection_set(&definition.node.selection_set.node);
+        self.fragments
+            .insert(key.as_str(), FragmentState::Measured(size));
+        size
+    }
+
+    /// How many times a field's children are fetched: its `first`/`last`,
+    /// 20 for a connection without them, otherwise 1.
+    fn page_size(
+        &self,
+        field: &async_graphql::parser::types::Field,
+        children: &SelectionSet,
+    ) -> u64 {
+        let given = field
+            .arguments
+            .iter()
+            .filter(|(name, _)| matches!(name.node.as_str(), "first" | "last"))
+            .filter_map(|(_, value)| {
+                // Variables take their values from the request; a missing one
+                // counts as the default page size.
+                let resolved = value.node.clone().into_const_with(|name| {
+                    Ok::<_, std::convert::Infallible>(
+                        self.variables.get(&name).cloned().unwrap_or(Value::Null),
+                    )
+                });
+                match resolved {
+                    Ok(Value::Number(n)) => n.as_u64(),
+                    Ok(Value::Null) => Some(DEFAULT_PAGE_SIZE),
+                    _ => None,
+                }
+            })
+            .max();
+        if let Some(size) = given {
+            return size.max(1);
+        }
+        let is_connection = children.items.iter().any(|item| match &item.node {
+            Selection::Field(child) => matches!(child.node.name.node.as_str(), "edges" | "nodes"),
+            _ => false,
+        });
+        if is_connection { DEFAULT_PAGE_SIZE } else { 1 }
+    }
+}
+
+/// Aliases and directives written in the document, fragments counted once.
+fn count_aliases_and_directives(document: &ExecutableDocument) -> (usize, usize) {
+    let mut aliases = 0;
+    let mut directives = 0;
+    let mut sets: Vec<&SelectionSet> = Vec::new();
+    for (_, operation) in document.operations.iter() {
+        directives += operation.node.directives.len();
+        directives += operation
+            .node
+            .variable_definitions
+            .iter()
+            .map(|v| v.node.directives.len())
+            .sum::<usize>();
+        sets.push(&operation.node.selection_set.node);
+    }
+    for fragment in document.fragments.values() {
+        directives += fragment.node.directives.len();
+        sets.push(&fragment.node.selection_set.node);
+    }
+    while let Some(set) = sets.pop() {
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(field) => {
+                    aliases += usize::from(field.node.alias.is_some());
+                    directives += field.node.directives.len();
+                    sets.push(&field.node.selection_set.node);
+                }
+                Selection::InlineFragment(fragment) => {
+                    directives += fragment.node.directives.len();
+                    sets.push(&fragment.node.selection_set.node);
+                }
+                Selection::FragmentSpread(spread) => directives += spread.node.directives.len(),
+            }
+        }
+    }
+    (aliases, directives)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn measured(query: &str) -> Measurements {
+        let document = async_graphql::parser::parse_query(query).expect("parses");
+        measure(&document, None, &Variables::default())
+    }
+
+    #[test]
+    fn depth_counts_nested_selections_through_fragments() {
+        assert_eq!(measured("{ a }").depth, 1);
+        assert_eq!(measured("{ a { b { c } } d }").depth, 3);
+        assert_eq!(
+            measured("{ a { ...F } } fragment F on A { b { c } }").depth,
+            3
+        );
+        assert_eq!(measured("{ a { ... on A { b } } }").depth, 2);
+    }
+
+    #[test]
+    fn connections_multiply_the_cost_of_their_children() {
+        // 1 + 10 * (1 + 1)
+        assert_eq!(measured("{ tags(first: 10) { name count } }").cost, 21);
+        // articles: 1 + 5 * edges; edges = 1 + node; node = 1 + slug + comments;
+        // comments = 1 + 3 * (1 + body) = 7; node = 9, edges = 10: 51.
+        assert_eq!(
+            measured("{ articles(last: 5) { edges { node { slug comments(first: 3) { nodes { body } } } } } }").cost,
+            1 + 5 * (1 + (1 + 1 + (1 + 3 * (1 + 1))))
+        );
+        // A connection without first or last counts 20 items.
+        assert_eq!(measured("{ articles { nodes { slug } } }").cost, 1 + 20 * 2);
+        let document =
+            async_graphql::parser::parse_query("query($n: Int) { tags(first: $n) { name } }")
+                .expect("parses");
+        let variables = Variables::from_json(serde_json::json!({ "n": 50 }));
+        assert_eq!(measure(&document, None, &variables).cost, 51);
+    }
+
+    #[test]
+    fn aliases_root_fields_and_directives_are_counted() {
+        let m = measured(
+            "query Q @a { x: tags { name } y: tags { n: name @include(if: true) } ...R }
+             fragment R on Query @b { z: viewer { id } ... @skip(if: false) { w } }",
+        );
+        assert_eq!(m.aliases, 4);
+        assert_eq!(m.root_fields, 4);
+        assert_eq!(m.directives, 4);
+    }
+
+    #[test]
+    fn the_named_operation_is_measured() {
+        let document =
+            async_graphql::parser::parse_query("query Small { a } query Big { a { b { c } } x y }")
+                .expect("parses");
+        let small = measure(&document, Some("Small"), &Variables::default());
+        assert_eq!((small.depth, small.root_fields), (1, 1));
+        let either = measure(&document, None, &Variables::default());
+        assert_eq!((either.depth, either.root_fields), (3, 3));
+    }
+
+    #[test]
+    fn cycles_and_fragment_explosions_end_quickly() {
+        let cycle = measured("{ ...A } fragment A on Q { a ...B } fragment B on Q { b ...A }");
+        assert_eq!(cycle.root_fields, 2);
+        // Each fragment spreads the next one ten times: 10^30 fields expanded.
+        let mut query = String::from("{ ...F0 }");
+        for i in 0..30 {
+            let spreads = format!("...F{} ", i + 1).repeat(10);
+            query.push_str(&format!(" fragment F{i} on Q {{ a {{ {spreads} }} }}"));
+        }
+        query.push_str(" fragment F30 on Q { leaf }");
+        let started = std::time::Instant::now();
+        let exploded = measured(&query);
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        assert_eq!(exploded.cost, u64::MAX, "saturates");
+        assert_eq!(exploded.depth, 31);
+    }
+}
