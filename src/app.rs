@@ -15,9 +15,11 @@ use crate::cache::memory::{MemoryStore, NoStore};
 use crate::cache::redis::RedisStore;
 use crate::cache::{Cache, CacheStore};
 use crate::config::{Config, ConfigError};
+use crate::documents::TrustedDocuments;
 use crate::error::Error;
 use crate::graphql::build_schema;
 use crate::pubsub::{InProcessPubSub, PubSub, RedisPubSub};
+use crate::ratelimit::{MemoryRateLimits, RateLimitStore, RateLimiter, RedisRateLimits};
 use crate::state::{AppState, StatementCounter};
 
 /// Why the server could not start.
@@ -105,6 +107,26 @@ async fn connect_pool(
     Ok(Database::connect(options).await?)
 }
 
+/// The manifest of trusted documents the configuration names, if any.
+fn trusted_documents(config: &Config) -> Result<TrustedDocuments, ConfigError> {
+    let only = config.protection.trusted_documents_only;
+    match &config.protection.trusted_documents {
+        Some(path) => {
+            let documents = TrustedDocuments::load(path, only)?;
+            tracing::info!(
+                documents = documents.len(),
+                only,
+                "trusted documents loaded"
+            );
+            Ok(documents)
+        }
+        None if only => Err(ConfigError::Invalid(
+            "TRUSTED_DOCUMENTS_ONLY needs a manifest in TRUSTED_DOCUMENTS".into(),
+        )),
+        None => Ok(TrustedDocuments::default()),
+    }
+}
+
 /// Sets the statement time limit of a new MySQL or MariaDB connection: MariaDB
 /// calls it `max_statement_time` (seconds), MySQL `max_execution_time` (ms).
 async fn limit_mysql_statements(
@@ -155,6 +177,15 @@ impl Application {
             Arc::new(NoStore)
         };
         let cache = Cache::start(cache_store, &config.redis_prefix, timeout);
+        let rate_limit_store: Arc<dyn RateLimitStore> = match &config.redis_url {
+            Some(url) => Arc::new(RedisRateLimits::new(url.clone(), timeout)),
+            None => Arc::new(MemoryRateLimits::default()),
+        };
+        let rate_limits = Arc::new(RateLimiter::new(
+            rate_limit_store,
+            &config.redis_prefix,
+            timeout,
+        ));
         access.sync_on_announcements(background, pubsub.as_ref());
         tracing::info!(store = cache.kind(), "cache ready");
         let state = AppState {
@@ -164,6 +195,8 @@ impl Application {
             pubsub,
             tokens,
             passwords: Passwords::new().await?,
+            rate_limits,
+            trusted_documents: Arc::new(trusted_documents(&config)?),
             config: Arc::new(config),
             statements,
         };

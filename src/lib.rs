@@ -16,7 +16,8 @@
 //!
 //! Shared machinery used from `graphql` down: [`auth`] (passwords, tokens, the
 //! capability check), [`cache`] (hot reads, exact invalidation), [`pubsub`]
-//! (subscription events), [`error`] (one error type,
+//! (subscription events), [`ratelimit`] (points per window), [`documents`]
+//! (persisted and trusted documents), [`error`] (one error type,
 //! one mapping to GraphQL codes), [`config`], [`telemetry`] and [`state`]. [`app`]
 //! wires them together at start-up; [`cli`] and [`seed`] serve the binary.
 
@@ -26,10 +27,12 @@ pub mod cache;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod documents;
 pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod pubsub;
+pub mod ratelimit;
 pub mod seed;
 pub mod service;
 pub mod state;

@@ -8,7 +8,9 @@ use sea_orm::DatabaseConnection;
 use crate::auth::{AccessList, Passwords, TokenKeys};
 use crate::cache::Cache;
 use crate::config::Config;
+use crate::documents::TrustedDocuments;
 use crate::pubsub::PubSub;
+use crate::ratelimit::RateLimiter;
 
 /// Shared state, cloned cheaply into every request.
 #[derive(Clone)]
@@ -25,6 +27,10 @@ pub struct AppState {
     pub access: AccessList,
     /// Password hashing, with the decoy hash for unknown users.
     pub passwords: Passwords,
+    /// Points per window for every caller.
+    pub rate_limits: Arc<RateLimiter>,
+    /// The manifest of trusted documents (empty when none is configured).
+    pub trusted_documents: Arc<TrustedDocuments>,
     /// The configuration the server started with.
     pub config: Arc<Config>,
     /// SQL statements run since start; read by tests and diagnostics.

@@ -246,6 +246,21 @@ impl Cache {
         }
     }
 
+    /// A value stored under `name` without generations (persisted documents):
+    /// `None` when absent or when the store does not answer.
+    pub async fn get_plain(&self, name: &str) -> Option<Vec<u8>> {
+        let key = self.key(name);
+        self.guarded(self.store.get_many(std::slice::from_ref(&key)))
+            .await
+            .and_then(|mut values| values.pop().flatten())
+    }
+
+    /// Stores `value` under `name` for at most `ttl`, without generations.
+    pub async fn set_plain(&self, name: &str, value: Vec<u8>, ttl: Duration) {
+        let key = self.key(name);
+        self.guarded(self.store.set(&key, value, ttl)).await;
+    }
+
     /// The value cached under `name` if its generations are current, else what
     /// `load` returns, stored for the next reader. Concurrent misses load once.
     pub async fn get_or_load<T, F, Fut>(

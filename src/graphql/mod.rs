@@ -10,8 +10,10 @@ pub mod comments;
 pub mod connection;
 pub mod context;
 pub mod introspection;
+pub mod limits;
 pub mod loaders;
 pub mod node;
+pub mod rate_limit;
 pub mod subscriptions;
 pub mod tags;
 pub mod users;
@@ -27,6 +29,7 @@ pub struct QueryRoot(
     articles::ArticleQuery,
     tags::TagQuery,
     node::NodeQuery,
+    rate_limit::RateLimitQuery,
 );
 
 /// Every mutation.
@@ -61,6 +64,17 @@ pub fn build_schema(state: AppState) -> ConduitSchema {
             .disable_suggestions()
             .extension(introspection::IntrospectionGuard);
     }
+    if state.config.protection.rate_limit_enabled {
+        // Registered first, so it wraps the document limits: a document over
+        // them is refused before it is charged.
+        builder = builder.extension(rate_limit::RateLimiting::new(
+            state.rate_limits.clone(),
+            &state.config.protection,
+        ));
+    }
+    builder = builder.extension(limits::DocumentLimits::from_protection(
+        &state.config.protection,
+    ));
     builder.data(state).finish()
 }
 

@@ -2,14 +2,14 @@
 //! a JSON body, GET with a query string (queries only), content negotiation,
 //! CSRF prevention, body limits, batching and the request timeout.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use async_graphql::ServerError;
 use async_graphql::parser::types::OperationType;
 use axum::body::to_bytes;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use super::HttpState;
@@ -17,13 +17,17 @@ use super::csrf;
 use super::negotiation::{ContentTypeError, ResponseType, check_json_content_type, negotiate};
 use super::params::GraphQLParams;
 use crate::auth::Viewer;
+use crate::documents::{DocumentResolver, requested_hash};
 use crate::error::{Error, ErrorCode};
+use crate::graphql::rate_limit::RateLimitTicket;
+use crate::ratelimit::Charge;
 
 /// How a response is written: its media type and the request id for errors.
 #[derive(Clone)]
 struct Reply {
     response_type: ResponseType,
     request_id: String,
+    client: IpAddr,
 }
 
 impl Reply {
@@ -62,7 +66,7 @@ fn request_id(headers: &HeaderMap) -> String {
 /// POST /graphql: one request, or a batch when batching is on, as JSON.
 pub async fn graphql_post(
     State(state): State<HttpState>,
-    ConnectInfo(_client): ConnectInfo<SocketAddr>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     request: Request,
 ) -> Response {
     let headers = request.headers().clone();
@@ -73,6 +77,7 @@ pub async fn graphql_post(
     let reply = Reply {
         response_type,
         request_id,
+        client: client.ip(),
     };
     if let Err(err) = check_json_content_type(&headers) {
         let message = match err {
@@ -140,7 +145,7 @@ pub async fn graphql_get(
         })
         .unwrap_or(true);
     if !carries_request && state.app.config.graphiql_enabled() && accepts_html(&headers) {
-        return graphiql();
+        return super::graphiql::page();
     }
     let request_id = request_id(&headers);
     let Some(response_type) = negotiate(&headers) else {
@@ -149,6 +154,7 @@ pub async fn graphql_get(
     let reply = Reply {
         response_type,
         request_id,
+        client: client.ip(),
     };
     if !carries_request {
         let message = if state.app.config.graphiql_enabled() {
@@ -187,21 +193,11 @@ fn accepts_html(headers: &HeaderMap) -> bool {
         .is_some_and(|accept| accept.contains("text/html"))
 }
 
-fn graphiql() -> Response {
-    Html(
-        async_graphql::http::GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql")
-            .title("Conduit Gateway")
-            .finish(),
-    )
-    .into_response()
-}
-
 fn not_acceptable(request_id: String) -> Response {
     let reply = Reply {
         response_type: ResponseType::Json,
         request_id,
+        client: IpAddr::from([0, 0, 0, 0]),
     };
     let message =
         "the Accept header allows neither application/graphql-response+json nor application/json";
@@ -226,7 +222,8 @@ async fn run_one(
     method: Method,
     reply: &Reply,
 ) -> Response {
-    let response = match execute(state, viewer, params, &method).await {
+    let ticket = rate_limit_ticket(state, &viewer, reply.client);
+    let response = match execute(state, viewer, params, &method, ticket.clone()).await {
         Ok(response) => response,
         Err(Refusal { status, error }) => {
             let mut response = reply.error(status, error);
@@ -238,7 +235,42 @@ async fn run_one(
             return response;
         }
     };
-    graphql_response(reply, response)
+    let mut http = graphql_response(reply, response);
+    if let Some(charge) = ticket.and_then(|t| t.charge()) {
+        add_rate_limit_headers(&mut http, &charge);
+    }
+    http
+}
+
+/// Who the request is charged to, when rate limiting is on.
+fn rate_limit_ticket(
+    state: &HttpState,
+    viewer: &Viewer,
+    client: IpAddr,
+) -> Option<RateLimitTicket> {
+    if !state.app.config.protection.rate_limit_enabled {
+        return None;
+    }
+    let subject = match viewer.user_id() {
+        Some(id) => format!("user:{id}"),
+        None => format!("ip:{client}"),
+    };
+    Some(RateLimitTicket::new(subject, client))
+}
+
+/// `x-ratelimit-limit`, `-remaining`, `-used` and `-reset` (Unix seconds), as GitHub sends them.
+fn add_rate_limit_headers(response: &mut Response, charge: &Charge) {
+    let values = [
+        ("x-ratelimit-limit", charge.limit.to_string()),
+        ("x-ratelimit-remaining", charge.remaining().to_string()),
+        ("x-ratelimit-used", charge.used.to_string()),
+        ("x-ratelimit-reset", charge.reset_at.timestamp().to_string()),
+    ];
+    for (name, value) in values {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response.headers_mut().insert(name, value);
+        }
+    }
 }
 
 /// A request refused before execution, with its HTTP status.
@@ -252,13 +284,18 @@ async fn execute(
     viewer: Viewer,
     params: GraphQLParams,
     method: &Method,
+    ticket: Option<RateLimitTicket>,
 ) -> Result<async_graphql::Response, Refusal> {
-    let Some(query) = params.query.clone() else {
-        return Err(Refusal {
-            status: StatusCode::BAD_REQUEST,
-            error: Error::invalid_field("query", "a GraphQL request needs a `query`"),
-        });
-    };
+    let query = resolve_document(state, &params)
+        .await
+        .map_err(|error| Refusal {
+            // Apollo's clients expect the persisted-query answers with 200.
+            status: match error {
+                Error::PersistedQueryNotFound | Error::PersistedQueryNotSupported => StatusCode::OK,
+                _ => StatusCode::BAD_REQUEST,
+            },
+            error,
+        })?;
     if *method == Method::GET
         && operation_type(&query, params.operation_name.as_deref()) == Some(OperationType::Mutation)
     {
@@ -269,6 +306,9 @@ async fn execute(
     }
     let mut request = params.into_request(query);
     request.data.insert(viewer);
+    if let Some(ticket) = ticket {
+        request.data.insert(ticket);
+    }
     let limit = state.app.config.protection.request_timeout();
     match tokio::time::timeout(limit, state.schema.execute(request)).await {
         Ok(response) => Ok(response),
@@ -277,6 +317,18 @@ async fn execute(
             error: Error::Timeout(limit.as_millis() as u64),
         }),
     }
+}
+
+/// The text of the document a request runs: its `query`, or the persisted or
+/// trusted document its hash names.
+async fn resolve_document(state: &HttpState, params: &GraphQLParams) -> Result<String, Error> {
+    let hash = requested_hash(params.document_id.as_deref(), &params.extensions)?;
+    let resolver = DocumentResolver {
+        trusted: &state.app.trusted_documents,
+        cache: &state.app.cache,
+        persisted_queries: state.app.config.protection.persisted_queries,
+    };
+    resolver.resolve(params.query.clone(), hash).await
 }
 
 /// The type of the operation a request would run, if the document parses and names one.
@@ -320,10 +372,13 @@ async fn run_batch(
     let mut bodies = Vec::with_capacity(items.len());
     for item in items {
         let body = match GraphQLParams::from_json(item) {
-            Ok(params) => match execute(state, viewer.clone(), params, &Method::POST).await {
-                Ok(response) => response_body(&reply.request_id, response).0,
-                Err(refusal) => error_json(refusal.error, &reply.request_id),
-            },
+            Ok(params) => {
+                let ticket = rate_limit_ticket(state, &viewer, reply.client);
+                match execute(state, viewer.clone(), params, &Method::POST, ticket).await {
+                    Ok(response) => response_body(&reply.request_id, response).0,
+                    Err(refusal) => error_json(refusal.error, &reply.request_id),
+                }
+            }
             Err(err) => error_json(Error::invalid_field("body", err.0), &reply.request_id),
         };
         bodies.push(body);

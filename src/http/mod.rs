@@ -5,6 +5,7 @@
 //! which the resolvers read from the GraphQL context.
 
 pub mod csrf;
+pub mod graphiql;
 pub mod graphql;
 pub mod limits;
 pub mod negotiation;

@@ -14,6 +14,8 @@ pub struct GraphQLParams {
     pub variables: Map<String, Value>,
     /// Protocol extensions, e.g. `persistedQuery`.
     pub extensions: Map<String, Value>,
+    /// The hash of a persisted or trusted document, instead of `query`.
+    pub document_id: Option<String>,
 }
 
 /// Why the parameters are unusable.
@@ -39,6 +41,11 @@ impl GraphQLParams {
             Some(Value::String(name)) => Some(name),
             Some(_) => return Err(ParamsError("`operationName` must be a string".into())),
         };
+        let document_id = match object.remove("documentId") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(id)) => Some(id),
+            Some(_) => return Err(ParamsError("`documentId` must be a string".into())),
+        };
         let variables = object_param(object.remove("variables"), "variables")?;
         let extensions = object_param(object.remove("extensions"), "extensions")?;
         Ok(Self {
@@ -46,6 +53,7 @@ impl GraphQLParams {
             operation_name,
             variables,
             extensions,
+            document_id,
         })
     }
 
@@ -58,6 +66,7 @@ impl GraphQLParams {
             match name.as_str() {
                 "query" => params.query = Some(value),
                 "operationName" if !value.is_empty() => params.operation_name = Some(value),
+                "documentId" if !value.is_empty() => params.document_id = Some(value),
                 "variables" => params.variables = json_object_text(&value, "variables")?,
                 "extensions" => params.extensions = json_object_text(&value, "extensions")?,
                 _ => {}

@@ -1,0 +1,309 @@
+//! Charges each request's cost against the caller's budget before it runs,
+//! and the `rateLimit` field that shows that budget.
+//!
+//! A read costs its document cost (see [`super::limits`]) divided by 100,
+//! rounded up, and at least 1 point, as on GitHub's API; a mutation costs at
+//! least `RATE_LIMIT_MUTATION_COST`. `login` and `register` also draw on a
+//! stricter budget of sign-in attempts per client address.
+
+use std::collections::HashSet;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest,
+};
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Selection,
+    SelectionSet,
+};
+use async_graphql::{Context, Object, Request, ServerResult, SimpleObject, Variables};
+use chrono::{DateTime, Utc};
+
+use super::limits;
+use crate::config::Protection;
+use crate::error::Error;
+use crate::ratelimit::{Budget, Charge, RateLimiter};
+
+/// Who a request is charged to, and where its charge is written for the
+/// response headers and the `rateLimit` field. The HTTP layer puts one in
+/// every request's data.
+#[derive(Clone)]
+pub struct RateLimitTicket {
+    /// `user:<id>` for a signed-in caller, `ip:<address>` for an anonymous one.
+    pub subject: String,
+    /// The client's address, for the sign-in budget.
+    pub client: IpAddr,
+    /// The charge made for this request, once made.
+    pub charge: Arc<Mutex<Option<Charge>>>,
+}
+
+impl RateLimitTicket {
+    /// A ticket for `subject` calling from `client`.
+    pub fn new(subject: String, client: IpAddr) -> Self {
+        Self {
+            subject,
+            client,
+            charge: Arc::default(),
+        }
+    }
+
+    /// The charge made for this request.
+    pub fn charge(&self) -> Option<Charge> {
+        self.charge
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// The extension that charges requests.
+pub struct RateLimiting {
+    limiter: Arc<RateLimiter>,
+    api: Budget,
+    sign_in: Budget,
+    mutation_cost: u64,
+}
+
+impl RateLimiting {
+    /// Charges through `limiter` with the budgets in `protection`.
+    pub fn new(limiter: Arc<RateLimiter>, protection: &Protection) -> Self {
+        Self {
+            limiter,
+            api: Budget {
+                points: protection.rate_limit_points,
+                window_secs: protection.rate_limit_window_secs,
+            },
+            sign_in: Budget {
+                points: protection.auth_rate_limit_attempts,
+                window_secs: protection.auth_rate_limit_window_secs,
+            },
+            mutation_cost: protection.rate_limit_mutation_cost,
+        }
+    }
+}
+
+impl ExtensionFactory for RateLimiting {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(RateLimitCharge {
+            limiter: self.limiter.clone(),
+            api: self.api,
+            sign_in: self.sign_in,
+            mutation_cost: self.mutation_cost,
+            operation_name: Mutex::new(None),
+        })
+    }
+}
+
+/// One request's charge.
+struct RateLimitCharge {
+    limiter: Arc<RateLimiter>,
+    api: Budget,
+    sign_in: Budget,
+    mutation_cost: u64,
+    operation_name: Mutex<Option<String>>,
+}
+
+#[async_trait::async_trait]
+impl Extension for RateLimitCharge {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        *self
+            .operation_name
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = request.operation_name.clone();
+        next.run(ctx, request).await
+    }
+
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        // The document limits ran in `prepare_request`: a document over them
+        // was refused before it got here, so it is never charged.
+        let document = next.run(ctx, query, variables).await?;
+        let Some(ticket) = ctx.data_opt::<RateLimitTicket>() else {
+            return Ok(document);
+        };
+        let operation_name = self
+            .operation_name
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        let Some(operation) = selected_operation(&document, operation_name.as_deref()) else {
+            return Ok(document); // validation reports it
+        };
+        let refused = |charge: &Charge| {
+            let error = Error::RateLimited {
+                cost: charge.cost,
+                remaining: charge.remaining(),
+                retry_after_secs: charge.retry_after_secs(Utc::now()),
+            };
+            async_graphql::Error::from(error).into_server_error(Default::default())
+        };
+        let sign_ins = sign_in_fields(&document, operation);
+        if sign_ins > 0 {
+            let subject = format!("ip:{}", ticket.client);
+            let charge = self
+                .limiter
+                .charge("sign-in", &subject, sign_ins, self.sign_in)
+                .await;
+            if !charge.allowed {
+                return Err(refused(&charge));
+            }
+        }
+        let measured = limits::measure(&document, operation_name.as_deref(), variables);
+        let cost = request_cost(
+            measured.cost,
+            operation.ty == OperationType::Mutation,
+            self.mutation_cost,
+        );
+        let charge = self
+            .limiter
+            .charge("api", &ticket.subject, cost, self.api)
+            .await;
+        let allowed = charge.allowed;
+        let error = (!allowed).then(|| refused(&charge));
+        *ticket
+            .charge
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(charge);
+        match error {
+            Some(error) => Err(error),
+            None => Ok(document),
+        }
+    }
+}
+
+/// Points a request costs: its document cost / 100 rounded up, at least 1;
+/// a mutation at least `mutation_cost`.
+pub fn request_cost(document_cost: u64, mutation: bool, mutation_cost: u64) -> u64 {
+    let read = document_cost.div_ceil(100).max(1);
+    if mutation {
+        read.max(mutation_cost)
+    } else {
+        read
+    }
+}
+
+fn selected_operation<'d>(
+    document: &'d ExecutableDocument,
+    name: Option<&str>,
+) -> Option<&'d OperationDefinition> {
+    match (&document.operations, name) {
+        (DocumentOperations::Single(op), _) => Some(&op.node),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| &op.node),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
+            ops.values().next().map(|op| &op.node)
+        }
+        _ => None,
+    }
+}
+
+/// How many `login` and `register` fields a mutation selects at its root.
+fn sign_in_fields(document: &ExecutableDocument, operation: &OperationDefinition) -> u64 {
+    if operation.ty != OperationType::Mutation {
+        return 0;
+    }
+    let mut seen = HashSet::new();
+    count_sign_ins(document, &operation.selection_set.node, &mut seen)
+}
+
+fn count_sign_ins<'d>(
+    document: &'d ExecutableDocument,
+    set: &'d SelectionSet,
+    seen: &mut HashSet<&'d str>,
+) -> u64 {
+    set.items
+        .iter()
+        .map(|item| match &item.node {
+            Selection::Field(field) => u64::from(matches!(
+                field.node.name.node.as_str(),
+                "login" | "register"
+            )),
+            Selection::InlineFragment(fragment) => {
+                count_sign_ins(document, &fragment.node.selection_set.node, seen)
+            }
+            Selection::FragmentSpread(spread) => {
+                let name = spread.node.fragment_name.node.as_str();
+                match document.fragments.get(name) {
+                    Some(fragment) if seen.insert(name) => {
+                        count_sign_ins(document, &fragment.node.selection_set.node, seen)
+                    }
+                    _ => 0,
+                }
+            }
+        })
+        .sum()
+}
+
+/// The caller's rate-limit budget after this request.
+#[derive(SimpleObject)]
+pub struct RateLimit {
+    /// Points this request cost.
+    pub cost: u64,
+    /// Points per window.
+    pub limit: u64,
+    /// Points left in this window.
+    pub remaining: u64,
+    /// Points used in this window, this request included.
+    pub used: u64,
+    /// When the window ends and the budget is full again.
+    pub reset_at: DateTime<Utc>,
+}
+
+/// The `rateLimit` root field.
+#[derive(Default)]
+pub struct RateLimitQuery;
+
+#[Object]
+impl RateLimitQuery {
+    /// The caller's rate-limit budget, with this request already charged.
+    /// Requests cost their document cost / 100 (at least 1 point); mutations
+    /// cost more. Null when rate limiting is switched off.
+    async fn rate_limit(&self, ctx: &Context<'_>) -> Option<RateLimit> {
+        let charge = ctx.data_opt::<RateLimitTicket>()?.charge()?;
+        Some(RateLimit {
+            cost: charge.cost,
+            limit: charge.limit,
+            remaining: charge.remaining(),
+            used: charge.used,
+            reset_at: charge.reset_at,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_cost_a_hundredth_of_their_document_and_mutations_more() {
+        assert_eq!(request_cost(1, false, 10), 1);
+        assert_eq!(request_cost(100, false, 10), 1);
+        assert_eq!(request_cost(101, false, 10), 2);
+        assert_eq!(request_cost(5, true, 10), 10);
+        assert_eq!(request_cost(2_000, true, 10), 20);
+    }
+
+    #[test]
+    fn sign_ins_are_counted_at_the_root_of_mutations_only() {
+        let document = async_graphql::parser::parse_query(
+            "mutation { a: login(input: {}) { token } ...F ... on MutationRoot { register(input: {}) { token } } }
+             fragment F on MutationRoot { login(input: {}) { token } ...F }",
+        )
+        .expect("parses");
+        let operation = selected_operation(&document, None).expect("one operation");
+        assert_eq!(sign_in_fields(&document, operation), 3);
+        let query = async_graphql::parser::parse_query("{ login }").expect("parses");
+        let operation = selected_operation(&query, None).expect("one operation");
+        assert_eq!(sign_in_fields(&query, operation), 0);
+    }
+}

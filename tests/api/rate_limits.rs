@@ -1,0 +1,121 @@
+//! Cost-based rate limiting: points per window per caller, GitHub's headers
+//! and `rateLimit` field, 429 with Retry-After, a stricter sign-in budget, and
+//! one budget shared by instances through Redis.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, TestRedis, assert_error};
+
+async fn post_as(app: &TestApp, token: Option<&str>, query: &str) -> reqwest::Response {
+    let bearer = token.map(|t| format!("Bearer {t}"));
+    let headers: Vec<(&str, &str)> = bearer
+        .iter()
+        .map(|b| ("authorization", b.as_str()))
+        .collect();
+    app.post_raw(json!({ "query": query }).to_string(), &headers)
+        .await
+}
+
+fn header(response: &reqwest::Response, name: &str) -> u64 {
+    response.headers()[name]
+        .to_str()
+        .expect("text")
+        .parse()
+        .expect("number")
+}
+
+#[tokio::test]
+async fn each_request_is_charged_and_the_budget_shows_in_headers_and_the_field() {
+    let app = TestApp::spawn_configured(|c| c.protection.rate_limit_points = 100).await;
+    let first = post_as(
+        &app,
+        None,
+        "{ rateLimit { cost limit remaining used resetAt } }",
+    )
+    .await;
+    assert_eq!(header(&first, "x-ratelimit-limit"), 100);
+    assert_eq!(header(&first, "x-ratelimit-used"), 1);
+    assert_eq!(header(&first, "x-ratelimit-remaining"), 99);
+    let reset = header(&first, "x-ratelimit-reset");
+    let body: Value = first.json().await.expect("json");
+    let field = &body["data"]["rateLimit"];
+    assert_eq!(field["cost"], 1);
+    assert_eq!(field["remaining"], 99);
+    let reset_at = chrono::DateTime::parse_from_rfc3339(field["resetAt"].as_str().expect("time"))
+        .expect("rfc3339");
+    assert_eq!(reset_at.timestamp() as u64, reset);
+
+    // articles = 1 + 100 * edges; edges = 1 + node; node = 1 + slug + author;
+    // author = 1 + username: 1 + 100 * (1 + (1 + 1 + 2)) = 501, which costs
+    // ceil(501 / 100) = 6 points.
+    let wide = post_as(
+        &app,
+        None,
+        "{ articles(first: 100) { edges { node { slug author { username } } } } }",
+    )
+    .await;
+    assert_eq!(header(&wide, "x-ratelimit-used"), 1 + 6);
+}
+
+#[tokio::test]
+async fn a_spent_budget_is_refused_with_429_and_retry_after_per_caller() {
+    let app = TestApp::spawn_configured(|c| {
+        c.protection.rate_limit_points = 3;
+        c.protection.rate_limit_mutation_cost = 2;
+    })
+    .await;
+    let jake = app.register("jake").await;
+    // jake's own budget: 3 points. A mutation costs 2, a read 1.
+    let follow = "mutation { createArticle(input: { title: \"T\", description: \"d\", body: \"b\" }) { article { slug } } }";
+    let mutation = post_as(&app, Some(&jake.token), follow).await;
+    assert_eq!(mutation.status(), 200);
+    assert_eq!(header(&mutation, "x-ratelimit-used"), 2);
+    let read = post_as(&app, Some(&jake.token), "{ tags { name } }").await;
+    assert_eq!(read.status(), 200, "just under: the last point is spent");
+    assert_eq!(header(&read, "x-ratelimit-remaining"), 0);
+    let refused = post_as(&app, Some(&jake.token), "{ tags { name } }").await;
+    assert_eq!(refused.status(), 429, "just over");
+    let retry_after = header(&refused, "retry-after");
+    assert!((1..=3_600).contains(&retry_after), "{retry_after}");
+    let body: Value = refused.json().await.expect("json");
+    assert_error(&body, "RATE_LIMITED");
+    assert!(body.get("data").is_none());
+
+    // Anonymous callers have a budget of their own, per address.
+    let anonymous = post_as(&app, None, "{ tags { name } }").await;
+    assert_eq!(anonymous.status(), 200);
+}
+
+#[tokio::test]
+async fn sign_in_attempts_have_a_stricter_budget_per_address() {
+    let app = TestApp::spawn_configured(|c| c.protection.auth_rate_limit_attempts = 3).await;
+    let login = "mutation { login(input: { email: \"nobody@example.org\", password: \"wrong password\" }) { token } }";
+    for attempt in 1..=3 {
+        let response = post_as(&app, None, login).await;
+        assert_eq!(response.status(), 200, "attempt {attempt}");
+        let body: Value = response.json().await.expect("json");
+        assert_error(&body, "UNAUTHENTICATED");
+    }
+    let response = post_as(&app, None, login).await;
+    assert_eq!(response.status(), 429);
+    let body: Value = response.json().await.expect("json");
+    assert_error(&body, "RATE_LIMITED");
+    // Reads go on.
+    assert_eq!(post_as(&app, None, "{ tags { name } }").await.status(), 200);
+}
+
+#[tokio::test]
+async fn two_instances_draw_on_one_budget_through_redis() {
+    let redis = TestRedis::start().await;
+    let a =
+        TestApp::spawn_with_redis_configured(&redis.url, |c| c.protection.rate_limit_points = 4)
+            .await;
+    let b = a.spawn_peer().await;
+    for (i, app) in [&a, &b, &a, &b].iter().enumerate() {
+        let response = post_as(app, None, "{ tags { name } }").await;
+        assert_eq!(response.status(), 200, "request {i}");
+        assert_eq!(header(&response, "x-ratelimit-used"), i as u64 + 1);
+    }
+    assert_eq!(post_as(&b, None, "{ tags { name } }").await.status(), 429);
+    assert_eq!(post_as(&a, None, "{ tags { name } }").await.status(), 429);
+}
