@@ -1,9 +1,10 @@
 //! The `conduit` binary: configuration errors, schema printing, migrations,
 //! seeding and a clean stop on SIGTERM.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
+
+use crate::helpers::serve_with;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_conduit");
 
@@ -107,45 +108,6 @@ fn migrate_up_status_down_and_fresh() {
 /// Starts `conduit serve` on a free port; returns the child and its address.
 fn serve(dir: &tempfile::TempDir, url: &str) -> (std::process::Child, String) {
     serve_with(dir, url, &[])
-}
-
-/// Like [`serve`] with extra environment variables.
-fn serve_with(
-    dir: &tempfile::TempDir,
-    url: &str,
-    env: &[(&str, &str)],
-) -> (std::process::Child, String) {
-    let mut child = Command::new(BINARY)
-        .current_dir(dir.path())
-        .arg("serve")
-        .envs(env.iter().copied())
-        .env("DATABASE_URL", url)
-        .env("DATA_DIR", dir.path())
-        .env("BIND", "127.0.0.1:0")
-        .env("LOG_FORMAT", "json")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("serve starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let address = loop {
-        assert!(
-            Instant::now() < deadline,
-            "the server did not report its address"
-        );
-        let line = lines.next().expect("a log line").expect("readable");
-        let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) else {
-            continue;
-        };
-        if event["message"] == "listening" {
-            break event["addr"].as_str().expect("addr").to_owned();
-        }
-    };
-    // Keep draining the logs so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, format!("http://{address}"))
 }
 
 #[test]

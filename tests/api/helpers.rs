@@ -4,6 +4,7 @@
 //! a `postgres://` or `mysql://` URL names a server on which each test creates a
 //! database of its own.
 
+use std::io::BufRead;
 use std::time::Duration;
 
 use conduit::app::Application;
@@ -155,7 +156,7 @@ pub struct TestUser {
     pub id: String,
 }
 
-async fn database_url(dir: &tempfile::TempDir) -> String {
+pub async fn database_url(dir: &tempfile::TempDir) -> String {
     let Some(server) = std::env::var("TEST_DATABASE_URL")
         .ok()
         .filter(|url| !url.is_empty())
@@ -215,13 +216,45 @@ impl TestApp {
     /// A second server on the same database with the same keys, as another
     /// instance behind a load balancer.
     pub async fn spawn_peer(&self) -> Self {
-        Self::start_with(
+        let same = (*self.state.config).clone();
+        Self::start_configured(
             self.database_url.clone(),
             self.tokens.clone(),
             self._dir.clone(),
             self.redis.clone(),
+            move |config| *config = same,
         )
         .await
+    }
+
+    /// Another instance on the same database, Redis and keys, with its settings
+    /// changed by `configure`: for data made under the usual settings and then
+    /// read under tighter ones.
+    pub async fn spawn_peer_configured(&self, configure: impl FnOnce(&mut Config)) -> Self {
+        let same = (*self.state.config).clone();
+        Self::start_configured(
+            self.database_url.clone(),
+            self.tokens.clone(),
+            self._dir.clone(),
+            self.redis.clone(),
+            move |config| {
+                *config = same;
+                configure(config);
+            },
+        )
+        .await
+    }
+
+    /// Like [`TestApp::spawn_with_redis`], with settings changed by `configure`.
+    pub async fn spawn_with_redis_configured(
+        redis_url: &str,
+        configure: impl FnOnce(&mut Config),
+    ) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = database_url(&dir).await;
+        let tokens = TokenKeys::generate(Duration::from_secs(3600), Default::default());
+        let redis = Some((redis_url.to_owned(), unique_prefix()));
+        Self::start_configured(url, tokens, std::sync::Arc::new(dir), redis, configure).await
     }
 
     /// A server on its own database that uses the Redis at `redis_url`, under
@@ -443,14 +476,33 @@ impl WsClient {
 
     /// Connects to a WebSocket URL with `protocol`.
     pub async fn connect_url(url: &str, protocol: &str) -> Self {
+        Self::try_connect_url(url, protocol)
+            .await
+            .unwrap_or_else(|status| panic!("ws connect refused with HTTP {status}"))
+    }
+
+    /// Connects to a WebSocket URL with `protocol`, or returns the HTTP status
+    /// the server refused the upgrade with.
+    pub async fn try_connect_url(url: &str, protocol: &str) -> Result<Self, u16> {
         let mut request = url.into_client_request().expect("ws request");
         request
             .headers_mut()
             .insert("sec-websocket-protocol", protocol.parse().expect("header"));
-        let (socket, _) = tokio_tungstenite::connect_async(request)
+        match tokio_tungstenite::connect_async(request).await {
+            Ok((socket, _)) => Ok(Self { socket }),
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                Err(response.status().as_u16())
+            }
+            Err(err) => panic!("ws connect: {err}"),
+        }
+    }
+
+    /// Sends one text frame as it is, JSON or not.
+    pub async fn send_text(&mut self, text: &str) {
+        self.socket
+            .send(Message::text(text))
             .await
-            .expect("ws connect");
-        Self { socket }
+            .expect("ws send");
     }
 
     /// Sends one JSON message.
@@ -496,4 +548,45 @@ impl WsClient {
             }
         }
     }
+}
+
+/// Starts the `conduit serve` binary in `dir` on a free port, on the database
+/// at `url`, with extra environment variables; returns the child process and
+/// its address. The caller kills the child.
+pub fn serve_with(
+    dir: &tempfile::TempDir,
+    url: &str,
+    env: &[(&str, &str)],
+) -> (std::process::Child, String) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_conduit"))
+        .current_dir(dir.path())
+        .arg("serve")
+        .envs(env.iter().copied())
+        .env("DATABASE_URL", url)
+        .env("DATA_DIR", dir.path())
+        .env("BIND", "127.0.0.1:0")
+        .env("LOG_FORMAT", "json")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("serve starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let address = loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server did not report its address"
+        );
+        let line = lines.next().expect("a log line").expect("readable");
+        let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) else {
+            continue;
+        };
+        if event["message"] == "listening" {
+            break event["addr"].as_str().expect("addr").to_owned();
+        }
+    };
+    // Keep draining the logs so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, format!("http://{address}"))
 }

@@ -5,6 +5,12 @@
 //! `Authorization` header). A bad token closes the socket with 4403; so does a
 //! token that expires, is revoked, or whose account is banned while the socket
 //! is open, within a second.
+//!
+//! The protocol's own rules (close codes for protocol mistakes, the cap on
+//! subscriptions per connection) live in [`protocol`]; the cap on connections
+//! per client address in [`Registry`].
+
+pub mod protocol;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -26,9 +32,13 @@ use super::HttpState;
 use crate::auth::{Session, Viewer};
 use crate::graphql::ConduitSchema;
 use crate::state::AppState;
+use protocol::{CLOSE_INIT_TIMEOUT, ProtocolGuard, Verdict};
 
 /// Close code for a token that is refused, expired or revoked.
 pub const CLOSE_FORBIDDEN: u16 = 4403;
+
+/// How often an idle connection is pinged, so a vanished peer is noticed.
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
 
 /// How often an open connection re-checks its token.
 const TOKEN_CHECK_INTERVAL: Duration = Duration::from_secs(1);
@@ -54,13 +64,54 @@ pub fn init_authorization(payload: &serde_json::Value) -> Option<String> {
 /// The open connections, counted per client address.
 #[derive(Clone, Default)]
 pub struct Registry {
-    #[allow(dead_code)] // counted once the per-client cap is enforced
     per_client: Arc<Mutex<HashMap<IpAddr, usize>>>,
 }
 
+impl Registry {
+    /// A slot for one more connection from `client`, or `None` when it already
+    /// has `max` open. The slot is given back when dropped.
+    pub fn enter(&self, client: IpAddr, max: usize) -> Option<ConnectionSlot> {
+        let mut counts = self
+            .per_client
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let open = counts.entry(client).or_default();
+        if *open >= max {
+            return None;
+        }
+        *open += 1;
+        Some(ConnectionSlot {
+            registry: self.clone(),
+            client,
+        })
+    }
+}
+
+/// One open connection's place in the [`Registry`].
+pub struct ConnectionSlot {
+    registry: Registry,
+    client: IpAddr,
+}
+
+impl Drop for ConnectionSlot {
+    fn drop(&mut self) {
+        let mut counts = self
+            .registry
+            .per_client
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(open) = counts.get_mut(&self.client) {
+            *open -= 1;
+            if *open == 0 {
+                counts.remove(&self.client);
+            }
+        }
+    }
+}
+
 /// Upgrades a `GET /graphql` that asks for a WebSocket with one of the GraphQL
-/// subprotocols, and serves it.
-pub async fn upgrade(state: HttpState, request: Request, _client: IpAddr) -> Response {
+/// subprotocols, and serves it. A client over its connection cap gets 429.
+pub async fn upgrade(state: HttpState, request: Request, client: IpAddr) -> Response {
     let (mut parts, _) = request.into_parts();
     let protocol = parts
         .headers
@@ -78,14 +129,31 @@ pub async fn upgrade(state: HttpState, request: Request, _client: IpAddr) -> Res
         Ok(upgrade) => upgrade,
         Err(rejection) => return rejection.into_response(),
     };
+    let protection = &state.app.config.protection;
+    let Some(slot) = state
+        .websockets
+        .enter(client, protection.ws_max_connections_per_client)
+    else {
+        let message = format!(
+            "at most {} WebSocket connections per client",
+            protection.ws_max_connections_per_client
+        );
+        return (StatusCode::TOO_MANY_REQUESTS, message).into_response();
+    };
     let header_token = parts
         .headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let max_message = protection.max_body_bytes;
     upgrade
+        .max_message_size(max_message)
+        .max_frame_size(max_message)
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| serve(socket, state.app, state.schema, protocol, header_token))
+        .on_upgrade(move |socket| async move {
+            serve(socket, state.app, state.schema, protocol, header_token).await;
+            drop(slot);
+        })
 }
 
 /// What the connection learned at `connection_init`.
@@ -106,7 +174,15 @@ fn still_valid(app: &AppState, session: &Session) -> Result<(), String> {
         .map_err(|err| err.to_string())
 }
 
+/// Client messages waiting for the executor; the socket is not read while
+/// this many are queued.
+const INCOMING_QUEUE: usize = 16;
+
 /// Serves one upgraded connection until either side closes it.
+///
+/// Every client message passes the [`ProtocolGuard`] before the executor sees
+/// it; the loop also closes a connection that sends no `connection_init` in
+/// time, and one whose token stops being valid.
 pub async fn serve(
     socket: WebSocket,
     app: AppState,
@@ -114,76 +190,116 @@ pub async fn serve(
     protocol: WebSocketProtocols,
     header_token: Option<String>,
 ) {
+    let protection = &app.config.protection;
+    let mut guard = ProtocolGuard::new(
+        protocol,
+        protection.ws_max_subscriptions,
+        app.trusted_documents.clone(),
+    );
     let connection = Arc::new(Mutex::new(Connection::default()));
-    let (mut sink, source) = socket.split();
-    let incoming = source
-        .take_while(|message| {
-            std::future::ready(!matches!(message, Err(_) | Ok(Message::Close(_))))
-        })
-        .filter_map(|message| async move {
-            match message {
-                Ok(Message::Text(text)) => Some(text.as_str().as_bytes().to_vec()),
-                Ok(Message::Binary(bytes)) => Some(bytes.to_vec()),
-                _ => None,
-            }
-        });
+    let (mut sink, mut source) = socket.split();
+    let (to_executor, for_executor) = tokio::sync::mpsc::channel::<Vec<u8>>(INCOMING_QUEUE);
     let init_app = app.clone();
     let init_connection = connection.clone();
-    let incoming = Box::pin(incoming);
-    let mut outgoing = GraphQLStream::new(schema, incoming, protocol)
-        .on_connection_init(move |payload| async move {
-            let authorization = init_authorization(&payload).or(header_token);
-            let verified = Viewer::from_authorization(
-                &init_app.tokens,
-                &init_app.access,
-                authorization.as_deref(),
-            );
-            let mut state = init_connection
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            match verified {
-                Ok(viewer) => {
-                    state.session = viewer.session().cloned();
-                    let mut data = Data::default();
-                    data.insert(viewer);
-                    Ok(data)
-                }
-                Err(err) => {
-                    state.refused = true;
-                    Err(err.into())
+    let mut outgoing = GraphQLStream::new(
+        schema,
+        tokio_stream::wrappers::ReceiverStream::new(for_executor),
+        protocol,
+    )
+    .on_connection_init(move |payload| async move {
+        let authorization = init_authorization(&payload).or(header_token);
+        let verified = Viewer::from_authorization(
+            &init_app.tokens,
+            &init_app.access,
+            authorization.as_deref(),
+        );
+        let mut state = init_connection
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match verified {
+            Ok(viewer) => {
+                state.session = viewer.session().cloned();
+                let mut data = Data::default();
+                data.insert(viewer);
+                Ok(data)
+            }
+            Err(err) => {
+                state.refused = true;
+                Err(err.into())
+            }
+        }
+    });
+    let init_deadline = tokio::time::sleep(protection.ws_init_timeout());
+    tokio::pin!(init_deadline);
+    let mut ticker = tokio::time::interval(TOKEN_CHECK_INTERVAL);
+    let mut keepalive = tokio::time::interval_at(
+        tokio::time::Instant::now() + KEEPALIVE_INTERVAL,
+        KEEPALIVE_INTERVAL,
+    );
+    let close = loop {
+        tokio::select! {
+            message = source.next(), if to_executor.capacity() > 0 => {
+                let bytes = match message {
+                    Some(Ok(Message::Text(text))) => text.as_str().as_bytes().to_vec(),
+                    Some(Ok(Message::Binary(bytes))) => bytes.to_vec(),
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                    Some(Ok(Message::Close(_)) | Err(_)) | None => break None,
+                };
+                match guard.incoming(&bytes) {
+                    Verdict::Forward => {
+                        if to_executor.try_send(bytes).is_err() {
+                            break None;
+                        }
+                    }
+                    Verdict::Answer(text) => {
+                        if sink.send(Message::text(text)).await.is_err() {
+                            break None;
+                        }
+                    }
+                    Verdict::Close(code, reason) => break Some((code, reason)),
                 }
             }
-        })
-        .keepalive_timeout(Duration::from_secs(30));
-    let mut ticker = tokio::time::interval(TOKEN_CHECK_INTERVAL);
-    loop {
-        tokio::select! {
             message = outgoing.next() => match message {
                 Some(WsMessage::Text(text)) => {
+                    guard.outgoing(&text);
                     if sink.send(Message::text(text)).await.is_err() {
-                        break;
+                        break None;
                     }
                 }
                 Some(WsMessage::Close(code, reason)) => {
                     let refused = connection.lock().unwrap_or_else(std::sync::PoisonError::into_inner).refused;
-                    let code = if refused { CLOSE_FORBIDDEN } else { code };
-                    let _ = sink.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
-                    break;
+                    break Some((if refused { CLOSE_FORBIDDEN } else { code }, reason));
                 }
-                None => break,
+                None => break None,
             },
+            () = &mut init_deadline, if !guard.initialised() => {
+                break Some((CLOSE_INIT_TIMEOUT, "Connection initialisation timeout".into()));
+            }
+            _ = keepalive.tick() => {
+                // A WebSocket ping: browsers answer it by themselves, and a
+                // peer that went away without closing fails the write.
+                if sink.send(Message::Ping(Default::default())).await.is_err() {
+                    break None;
+                }
+            }
             _ = ticker.tick() => {
                 let session = connection.lock().unwrap_or_else(std::sync::PoisonError::into_inner).session.clone();
                 if let Some(session) = session
                     && let Err(reason) = still_valid(&app, &session)
                 {
                     tracing::info!(user_id = session.user_id, %reason, "closing a subscription connection");
-                    let frame = CloseFrame { code: CLOSE_FORBIDDEN, reason: reason.into() };
-                    let _ = sink.send(Message::Close(Some(frame))).await;
-                    break;
+                    break Some((CLOSE_FORBIDDEN, reason));
                 }
             }
         }
+    };
+    if let Some((code, reason)) = close {
+        tracing::debug!(code, %reason, "closing a WebSocket connection");
+        let frame = CloseFrame {
+            code,
+            reason: reason.into(),
+        };
+        let _ = sink.send(Message::Close(Some(frame))).await;
     }
 }
 
