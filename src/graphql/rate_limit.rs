@@ -21,13 +21,15 @@ use async_graphql::{Context, Object, Request, ServerResult, SimpleObject, Variab
 use chrono::{DateTime, Utc};
 
 use super::limits;
+use crate::auth::Viewer;
 use crate::config::Protection;
 use crate::error::Error;
 use crate::ratelimit::{Budget, Charge, RateLimiter};
 
 /// Who a request is charged to, and where its charge is written for the
 /// response headers and the `rateLimit` field. The HTTP layer puts one in
-/// every request's data.
+/// every request's data; a WebSocket connection puts one in its connection
+/// data, so each operation on it is charged.
 #[derive(Clone)]
 pub struct RateLimitTicket {
     /// `user:<id>` for a signed-in caller, `ip:<address>` for an anonymous one.
@@ -46,6 +48,19 @@ impl RateLimitTicket {
             client,
             charge: Arc::default(),
         }
+    }
+
+    /// The ticket for `viewer` calling from `client`, when rate limiting is
+    /// on (`enabled`): charged to the user when signed in, else to the address.
+    pub fn for_caller(enabled: bool, viewer: &Viewer, client: IpAddr) -> Option<Self> {
+        if !enabled {
+            return None;
+        }
+        let subject = match viewer.user_id() {
+            Some(id) => format!("user:{id}"),
+            None => format!("ip:{client}"),
+        };
+        Some(Self::new(subject, client))
     }
 
     /// The charge made for this request.

@@ -248,14 +248,8 @@ fn rate_limit_ticket(
     viewer: &Viewer,
     client: IpAddr,
 ) -> Option<RateLimitTicket> {
-    if !state.app.config.protection.rate_limit_enabled {
-        return None;
-    }
-    let subject = match viewer.user_id() {
-        Some(id) => format!("user:{id}"),
-        None => format!("ip:{client}"),
-    };
-    Some(RateLimitTicket::new(subject, client))
+    let enabled = state.app.config.protection.rate_limit_enabled;
+    RateLimitTicket::for_caller(enabled, viewer, client)
 }
 
 /// `x-ratelimit-limit`, `-remaining`, `-used` and `-reset` (Unix seconds), as GitHub sends them.

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestRedis, assert_error};
+use crate::helpers::{TestApp, TestRedis, WsClient, assert_error};
 
 async fn post_as(app: &TestApp, token: Option<&str>, query: &str) -> reqwest::Response {
     let bearer = token.map(|t| format!("Bearer {t}"));
@@ -118,4 +118,46 @@ async fn two_instances_draw_on_one_budget_through_redis() {
     }
     assert_eq!(post_as(&b, None, "{ tags { name } }").await.status(), 429);
     assert_eq!(post_as(&a, None, "{ tags { name } }").await.status(), 429);
+}
+
+#[tokio::test]
+async fn operations_over_websocket_draw_on_the_same_budget() {
+    let base = TestApp::spawn().await;
+    let jake = base.register("jake").await;
+    let app = base
+        .spawn_peer_configured(|c| c.protection.rate_limit_points = 3)
+        .await;
+    // One point spent over HTTP.
+    let http = post_as(&app, Some(&jake.token), "{ tags { name } }").await;
+    assert_eq!(header(&http, "x-ratelimit-used"), 1);
+
+    let mut client = WsClient::connect(&app, "graphql-transport-ws").await;
+    client
+        .send(json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {}", jake.token) } }))
+        .await;
+    assert_eq!(client.next().await.expect("ack")["type"], "connection_ack");
+    let query = "{ rateLimit { used remaining } }";
+    for (id, used) in [("a", 2), ("b", 3)] {
+        client
+            .send(json!({ "id": id, "type": "subscribe", "payload": { "query": query } }))
+            .await;
+        let next = client.next().await.expect("a result");
+        assert_eq!(next["payload"]["data"]["rateLimit"]["used"], used, "{next}");
+        assert_eq!(client.next().await.expect("complete")["type"], "complete");
+    }
+    client
+        .send(json!({ "id": "c", "type": "subscribe", "payload": { "query": query } }))
+        .await;
+    let refused = client.next().await.expect("a refusal");
+    assert_eq!(
+        refused["payload"]["errors"][0]["extensions"]["code"], "RATE_LIMITED",
+        "{refused}"
+    );
+    // And the budget spent over WebSocket is spent over HTTP too.
+    assert_eq!(
+        post_as(&app, Some(&jake.token), "{ tags { name } }")
+            .await
+            .status(),
+        429
+    );
 }

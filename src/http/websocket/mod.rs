@@ -6,6 +6,9 @@
 //! token that expires, is revoked, or whose account is banned while the socket
 //! is open, within a second.
 //!
+//! Each operation on a connection is charged against the caller's rate limit,
+//! as over HTTP.
+//!
 //! The protocol's own rules (close codes for protocol mistakes, the cap on
 //! subscriptions per connection) live in [`protocol`]; the cap on connections
 //! per client address in [`Registry`].
@@ -31,6 +34,7 @@ use futures_util::{SinkExt, StreamExt};
 use super::HttpState;
 use crate::auth::{Session, Viewer};
 use crate::graphql::ConduitSchema;
+use crate::graphql::rate_limit::RateLimitTicket;
 use crate::state::AppState;
 use protocol::{CLOSE_INIT_TIMEOUT, ProtocolGuard, Verdict};
 
@@ -151,7 +155,15 @@ pub async fn upgrade(state: HttpState, request: Request, client: IpAddr) -> Resp
         .max_frame_size(max_message)
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| async move {
-            serve(socket, state.app, state.schema, protocol, header_token).await;
+            serve(
+                socket,
+                state.app,
+                state.schema,
+                protocol,
+                header_token,
+                client,
+            )
+            .await;
             drop(slot);
         })
 }
@@ -189,6 +201,7 @@ pub async fn serve(
     schema: ConduitSchema,
     protocol: WebSocketProtocols,
     header_token: Option<String>,
+    client: IpAddr,
 ) {
     let protection = &app.config.protection;
     let mut guard = ProtocolGuard::new(
@@ -220,6 +233,10 @@ pub async fn serve(
             Ok(viewer) => {
                 state.session = viewer.session().cloned();
                 let mut data = Data::default();
+                let enabled = init_app.config.protection.rate_limit_enabled;
+                if let Some(ticket) = RateLimitTicket::for_caller(enabled, &viewer, client) {
+                    data.insert(ticket);
+                }
                 data.insert(viewer);
                 Ok(data)
             }
