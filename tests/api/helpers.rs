@@ -216,15 +216,7 @@ impl TestApp {
     /// A second server on the same database with the same keys, as another
     /// instance behind a load balancer.
     pub async fn spawn_peer(&self) -> Self {
-        let same = (*self.state.config).clone();
-        Self::start_configured(
-            self.database_url.clone(),
-            self.tokens.clone(),
-            self._dir.clone(),
-            self.redis.clone(),
-            move |config| *config = same,
-        )
-        .await
+        self.spawn_peer_configured(|_| {}).await
     }
 
     /// Another instance on the same database, Redis and keys, with its settings
