@@ -1,5 +1,5 @@
-//! HTTP routes: GraphQL over HTTP and WebSocket on `/graphql`, GraphiQL, and
-//! health probes, behind CORS, header limits, request ids and request tracing.
+//! HTTP routes: GraphQL over HTTP and WebSocket on `/graphql`, GraphiQL,
+//! health probes and `/metrics`, behind CORS, header limits, request ids and request tracing.
 //!
 //! Each request's token is verified once here into a [`Viewer`](crate::auth::Viewer),
 //! which the resolvers read from the GraphQL context.
@@ -8,6 +8,7 @@ pub mod csrf;
 pub mod graphiql;
 pub mod graphql;
 pub mod limits;
+pub mod metrics;
 pub mod negotiation;
 pub mod params;
 pub mod websocket;
@@ -57,6 +58,7 @@ pub fn router(app: AppState, schema: ConduitSchema) -> Router {
         )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics::metrics))
         .layer(cors)
         .layer(middleware::map_response(limits::credentials_for_allowed_origins_only))
         .with_state(state)

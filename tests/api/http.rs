@@ -107,3 +107,44 @@ async fn an_internal_error_shows_the_code_and_request_id_but_no_sql() {
         "{body}"
     );
 }
+
+/// The value of counter `name` in a Prometheus text body.
+fn counter(text: &str, name: &str) -> u64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("{name} missing from {text}"))
+        .parse()
+        .expect("a number")
+}
+
+#[tokio::test]
+async fn metrics_count_sql_statements_and_cache_reads() {
+    let app = TestApp::spawn().await;
+    let metrics = || async {
+        let response = reqwest::get(format!("{}/metrics", app.address))
+            .await
+            .expect("metrics");
+        assert_eq!(response.status(), 200);
+        response.text().await.expect("text")
+    };
+    let before = metrics().await;
+    assert!(before.contains("# TYPE conduit_sql_statements_total counter"));
+    let query = "{ tags(first: 5) { name } }";
+    app.graphql(query, json!({})).await;
+    let after_miss = metrics().await;
+    assert!(
+        counter(&after_miss, "conduit_sql_statements_total")
+            > counter(&before, "conduit_sql_statements_total"),
+        "a cache miss runs SQL"
+    );
+    assert_eq!(
+        counter(&after_miss, "conduit_cache_misses_total"),
+        counter(&before, "conduit_cache_misses_total") + 1
+    );
+    app.graphql(query, json!({})).await;
+    let after_hit = metrics().await;
+    assert_eq!(
+        counter(&after_hit, "conduit_cache_hits_total"),
+        counter(&after_miss, "conduit_cache_hits_total") + 1
+    );
+}

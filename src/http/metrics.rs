@@ -1,0 +1,60 @@
+//! `GET /metrics`: counters in the Prometheus text format, for dashboards and
+//! for the benchmark harness (SQL statements per request).
+
+use std::fmt::Write;
+use std::sync::atomic::Ordering;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+
+use super::HttpState;
+use crate::state::AppState;
+
+/// The counters, as Prometheus text.
+pub async fn metrics(State(state): State<HttpState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        render(&state.app),
+    )
+}
+
+/// Every counter with its help line and type.
+fn render(app: &AppState) -> String {
+    let cache = &app.cache.stats;
+    let counters = [
+        (
+            "conduit_sql_statements_total",
+            "SQL statements run by the request pool",
+            app.statements.get(),
+        ),
+        (
+            "conduit_cache_hits_total",
+            "Cached reads answered from the cache store",
+            cache.hits.load(Ordering::Relaxed),
+        ),
+        (
+            "conduit_cache_misses_total",
+            "Cached reads that went to the database",
+            cache.misses.load(Ordering::Relaxed),
+        ),
+        (
+            "conduit_cache_store_failures_total",
+            "Cache store operations that failed or timed out",
+            cache.failures.load(Ordering::Relaxed),
+        ),
+        (
+            "conduit_rate_limit_store_failures_total",
+            "Rate-limit charges the shared store failed",
+            app.rate_limits.store_failures(),
+        ),
+    ];
+    let mut text = String::new();
+    for (name, help, value) in counters {
+        let _ = writeln!(
+            text,
+            "# HELP {name} {help}.\n# TYPE {name} counter\n{name} {value}"
+        );
+    }
+    text
+}
