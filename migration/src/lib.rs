@@ -1,4 +1,4 @@
-//! Schema migrations for the Conduit Gateway database, one table per step.
+//! Schema migrations for the Conduit Gateway database, one step per file.
 //!
 //! The same steps run on SQLite, PostgreSQL and MySQL/MariaDB; [`columns`]
 //! holds the few column types that differ between them.
@@ -15,6 +15,7 @@ mod m20260101_000006_create_favorites_table;
 mod m20260101_000007_create_comments_table;
 mod m20260102_000001_add_account_controls_to_users;
 mod m20260102_000002_create_revoked_tokens_table;
+mod m20260103_000001_index_banned_users;
 
 /// Every migration, in the order they apply.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260101_000007_create_comments_table::Migration),
             Box::new(m20260102_000001_add_account_controls_to_users::Migration),
             Box::new(m20260102_000002_create_revoked_tokens_table::Migration),
+            Box::new(m20260103_000001_index_banned_users::Migration),
         ]
     }
 }
