@@ -189,7 +189,7 @@ pub async fn run(db: &DatabaseConnection, plan: &SeedPlan) -> Result<()> {
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
-    let hash = Passwords::hash(plan.password.clone()).await?;
+    let hash = Passwords::new().await?.hash(plan.password.clone()).await?;
     let now = Utc::now();
 
     progress.set_message("users");

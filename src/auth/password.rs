@@ -1,9 +1,16 @@
 //! Password hashing with argon2id (OWASP parameters: m=19456 KiB, t=2, p=1),
-//! stored as PHC strings. All hashing runs on the blocking pool.
+//! stored as PHC strings. All hashing runs on the blocking pool, at most one
+//! hash per core at a time: each takes 19 MiB and a core for tens of
+//! milliseconds, so a burst of sign-ins waits its turn instead of taking the
+//! process's memory and the machine's cores.
+
+use std::sync::Arc;
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+
+use tokio::sync::Semaphore;
 
 use crate::error::{Error, Result};
 use crate::telemetry::spawn_blocking_in_span;
@@ -15,22 +22,36 @@ use crate::telemetry::spawn_blocking_in_span;
 #[derive(Clone, Debug)]
 pub struct Passwords {
     decoy_hash: String,
+    /// One permit per core: the hashes that may run at once.
+    slots: Arc<Semaphore>,
 }
 
 impl Passwords {
     /// Prepares the decoy hash; runs one argon2 hash on the blocking pool.
     pub async fn new() -> Result<Self> {
-        let decoy = uuid::Uuid::new_v4().to_string();
-        Ok(Self {
-            decoy_hash: Self::hash(decoy).await?,
-        })
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let mut passwords = Self {
+            decoy_hash: String::new(),
+            slots: Arc::new(Semaphore::new(cores)),
+        };
+        passwords.decoy_hash = passwords.hash(uuid::Uuid::new_v4().to_string()).await?;
+        Ok(passwords)
     }
 
     /// Hashes a password into a PHC string with a fresh random salt.
-    pub async fn hash(password: String) -> Result<String> {
+    pub async fn hash(&self, password: String) -> Result<String> {
+        let _slot = self.slot().await?;
         spawn_blocking_in_span(move || hash_now(&password))
             .await
             .map_err(|e| Error::Internal(format!("password hashing task failed: {e}")))?
+    }
+
+    /// Waits for a free hashing slot; held until the hash is done.
+    async fn slot(&self) -> Result<tokio::sync::SemaphorePermit<'_>> {
+        self.slots
+            .acquire()
+            .await
+            .map_err(|e| Error::Internal(format!("password hashing slots closed: {e}")))
     }
 
     /// Whether `password` matches `stored`. With `stored = None` (no such user) it
@@ -38,6 +59,7 @@ impl Passwords {
     pub async fn verify(&self, password: String, stored: Option<String>) -> Result<bool> {
         let known = stored.is_some();
         let hash = stored.unwrap_or_else(|| self.decoy_hash.clone());
+        let _slot = self.slot().await?;
         let matches = spawn_blocking_in_span(move || verify_now(&password, &hash))
             .await
             .map_err(|e| Error::Internal(format!("password verification task failed: {e}")))??;
@@ -78,6 +100,27 @@ mod tests {
     #[test]
     fn the_same_password_gets_different_salts() {
         assert_ne!(hash_now("pw").expect("hash"), hash_now("pw").expect("hash"));
+    }
+
+    #[tokio::test]
+    async fn a_hash_waits_for_a_free_slot() {
+        let passwords = Passwords {
+            decoy_hash: String::new(),
+            slots: Arc::new(Semaphore::new(1)),
+        };
+        let held = passwords.slots.clone().acquire_owned().await.expect("slot");
+        let waiting = tokio::spawn({
+            let passwords = passwords.clone();
+            async move { passwords.hash("pw".into()).await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        assert!(
+            !waiting.is_finished(),
+            "no hash runs while every slot is taken"
+        );
+        drop(held);
+        let hash = waiting.await.expect("task").expect("hash");
+        assert!(verify_now("pw", &hash).expect("verify"));
     }
 
     #[tokio::test]

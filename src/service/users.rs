@@ -59,7 +59,7 @@ pub async fn register(state: &AppState, input: Registration) -> Result<SignedIn>
         return Err(v.into_error());
     };
     ensure_unique(&state.db, None, Some(&username), Some(&email)).await?;
-    let hash = crate::auth::Passwords::hash(password.into_inner()).await?;
+    let hash = state.passwords.hash(password.into_inner()).await?;
     let at = now();
     let row = user::ActiveModel {
         username: Set(username.as_str().to_owned()),
@@ -153,7 +153,7 @@ pub async fn update_profile(
         row.email_key = Set(email.key());
     }
     if let Some(password) = password {
-        row.password_hash = Set(crate::auth::Passwords::hash(password.into_inner()).await?);
+        row.password_hash = Set(state.passwords.hash(password.into_inner()).await?);
     }
     if let Some(bio) = bio {
         row.bio = Set(bio);
