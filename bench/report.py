@@ -1,0 +1,98 @@
+"""Writes the benchmark report: results.json and results.md in the run's folder.
+
+Reads the run's description (machine, data, durations, memory) as JSON on
+standard input and the measurements from results.jsonl in the folder given as
+the only argument; computes the ratios the targets are stated in.
+
+    python3 bench/report.py bench/results/<time> < description.json
+"""
+
+import json
+import sys
+from pathlib import Path
+
+WORKLOADS = {
+    ("uncached", "home"): "home page, gateway, cache off",
+    ("cached", "home"): "home page, gateway, cache in Redis",
+    ("postgraphile", "postgraphile_home"): "home page, PostGraphile v5",
+    ("pgbench", "home"): "home page SQL, pgbench (database floor)",
+    ("http_floor", "home"): "home page bytes, plain axum (HTTP floor)",
+    ("cached", "home_viewer"): "home page with a viewer token",
+    ("cached", "article"): "article page",
+    ("cached", "profile"): "profile page",
+    ("cached", "write_mix"): "write mix: favorite, comment, unfavorite",
+    ("cached", "login"): "login",
+}
+
+
+def main() -> None:
+    folder = Path(sys.argv[1])
+    description = json.load(sys.stdin)
+    rows = [json.loads(line) for line in (folder / "results.jsonl").read_text().splitlines() if line]
+    by_key = {(r["target"], r["workload"], r["connections"]): r["result"] for r in rows}
+    connections = sorted({r["connections"] for r in rows})
+
+    ratios = {}
+    for c in connections:
+        def get(target, workload):
+            return by_key.get((target, workload, c))
+        uncached, cached = get("uncached", "home"), get("cached", "home")
+        peer, sql, http = get("postgraphile", "postgraphile_home"), get("pgbench", "home"), get("http_floor", "home")
+        ratios[c] = {
+            "uncached_vs_postgraphile_rps": uncached["rps"] / peer["rps"] if uncached and peer else None,
+            "uncached_vs_postgraphile_p99": uncached["p99_ms"] / peer["p99_ms"] if uncached and peer else None,
+            "uncached_vs_pgbench_rps": uncached["rps"] / sql["rps"] if uncached and sql else None,
+            "cached_vs_http_floor_rps": cached["rps"] / http["rps"] if cached and http else None,
+        }
+
+    report = {"description": description, "results": rows, "ratios": ratios}
+    (folder / "results.json").write_text(json.dumps(report, indent=2) + "\n")
+
+    data = description["data"]
+    lines = [
+        f"# Benchmark run {folder.name}",
+        "",
+        f"Machine: {description['machine']}. Server, database, Redis and load generator share it.",
+        f"Data: {data['users']:,} users, {data['articles']:,} articles, {data['comments']:,} comments, "
+        f"{data['tags']} tags, {data['favorites']:,} favorites, {data['follows']:,} follows (PostgreSQL).",
+        f"Load: wrk, 2 threads, warm-up {description['warmup']}, then {description['duration']} per row. "
+        f"The home page runs {description['home_statements']} SQL statements uncached.",
+        f"Gateway RSS: {description['idle_rss_kib'] / 1024:.0f} MB idle, "
+        f"{description['peak_rss_kib'] / 1024:.0f} MB peak under load (cache in Redis), "
+        f"{description['uncached_peak_rss_kib'] / 1024:.0f} MB peak (cache off).",
+        "",
+        "| workload | connections | req/s | p50 ms | p99 ms | SQL/request | RSS MB after | failed |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for (target, workload), label in WORKLOADS.items():
+        for c in connections:
+            r = by_key.get((target, workload, c))
+            if r is None:
+                continue
+            statements = r.get("statements_per_request")
+            if statements is None and target == "pgbench":
+                statements = description["home_statements"]
+            if statements is None and target == "postgraphile":
+                statements = 1  # PostGraphile plans the whole query into one statement
+            rss = r.get("rss_kib")
+            lines.append(
+                f"| {label} | {c} | {r['rps']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
+                f"{'' if statements is None else f'{statements:.2f}'} | "
+                f"{'' if rss is None else f'{rss / 1024:.0f}'} | {r.get('failed', 0)} |"
+            )
+    lines += ["", "| ratio | target | " + " | ".join(f"c={c}" for c in connections) + " |",
+              "|---|---|" + "---|" * len(connections)]
+    for key, label, target in [
+        ("uncached_vs_postgraphile_rps", "gateway (cache off) / PostGraphile, req/s", "≥ 3"),
+        ("uncached_vs_postgraphile_p99", "gateway (cache off) / PostGraphile, p99", "≤ 0.5"),
+        ("uncached_vs_pgbench_rps", "gateway (cache off) / pgbench, req/s", "≥ 0.6"),
+        ("cached_vs_http_floor_rps", "gateway (cache in Redis) / HTTP floor, req/s", "≥ 0.5"),
+    ]:
+        values = [ratios[c][key] for c in connections]
+        lines.append(f"| {label} | {target} | " + " | ".join("–" if v is None else f"{v:.2f}" for v in values) + " |")
+    (folder / "results.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
