@@ -103,10 +103,7 @@ async fn an_event_on_one_instance_reaches_subscribers_on_another() {
     let jake = a.register("jake").await;
     tokio::time::sleep(Duration::from_millis(500)).await; // both listeners are up
     let mut client = WsClient::connect(&b, "graphql-transport-ws").await;
-    client
-        .send(json!({ "type": "connection_init", "payload": {} }))
-        .await;
-    assert_eq!(client.next().await.expect("ack")["type"], "connection_ack");
+    client.init(None).await;
     client
         .send(json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { articlePublished { title } }" } }))
         .await;
@@ -183,10 +180,7 @@ async fn subscriptions_resume_when_redis_returns() {
     let jake = a.register("jake").await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let mut client = WsClient::connect(&b, "graphql-transport-ws").await;
-    client
-        .send(json!({ "type": "connection_init", "payload": {} }))
-        .await;
-    assert_eq!(client.next().await.expect("ack")["type"], "connection_ack");
+    client.init(None).await;
     client
         .send(json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { articlePublished { title } }" } }))
         .await;

@@ -136,10 +136,7 @@ async fn trusted_mode_holds_over_websocket_too() {
     })
     .await;
     let mut client = WsClient::connect(&app, "graphql-transport-ws").await;
-    client
-        .send(json!({ "type": "connection_init", "payload": {} }))
-        .await;
-    assert_eq!(client.next().await.expect("ack")["type"], "connection_ack");
+    client.init(None).await;
     client
         .send(json!({ "id": "other", "type": "subscribe", "payload": {
             "query": "subscription { articlePublished { slug title } }" } }))

@@ -497,6 +497,19 @@ impl WsClient {
             .expect("ws send");
     }
 
+    /// Sends `connection_init`, with `token` as a bearer token when given, and
+    /// asserts the server acknowledges it.
+    pub async fn init(&mut self, token: Option<&str>) {
+        let payload = token.map_or(
+            json!({}),
+            |t| json!({ "Authorization": format!("Bearer {t}") }),
+        );
+        self.send(json!({ "type": "connection_init", "payload": payload }))
+            .await;
+        let ack = self.next().await.expect("an answer to connection_init");
+        assert_eq!(ack["type"], "connection_ack", "{ack}");
+    }
+
     /// Sends one JSON message.
     pub async fn send(&mut self, message: Value) {
         self.socket

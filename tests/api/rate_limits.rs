@@ -132,10 +132,7 @@ async fn operations_over_websocket_draw_on_the_same_budget() {
     assert_eq!(header(&http, "x-ratelimit-used"), 1);
 
     let mut client = WsClient::connect(&app, "graphql-transport-ws").await;
-    client
-        .send(json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {}", jake.token) } }))
-        .await;
-    assert_eq!(client.next().await.expect("ack")["type"], "connection_ack");
+    client.init(Some(&jake.token)).await;
     let query = "{ rateLimit { used remaining } }";
     for (id, used) in [("a", 2), ("b", 3)] {
         client

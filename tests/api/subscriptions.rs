@@ -8,18 +8,6 @@ use crate::helpers::{TestApp, WsClient};
 
 const ADD: &str = "mutation($s: String!, $b: String!) { addComment(input: { articleSlug: $s, body: $b }) { comment { id } } }";
 
-async fn init(client: &mut WsClient, token: Option<&str>) {
-    let payload = token.map_or(
-        json!({}),
-        |t| json!({ "Authorization": format!("Bearer {t}") }),
-    );
-    client
-        .send(json!({ "type": "connection_init", "payload": payload }))
-        .await;
-    let ack = client.next().await.expect("an answer to connection_init");
-    assert_eq!(ack["type"], "connection_ack", "{ack}");
-}
-
 #[tokio::test]
 async fn comment_added_delivers_new_comments_on_the_watched_article_only() {
     let app = TestApp::spawn().await;
@@ -28,7 +16,7 @@ async fn comment_added_delivers_new_comments_on_the_watched_article_only() {
     let other = app.create_article(&jake, "Other", &[], false).await;
 
     let mut client = WsClient::connect(&app, "graphql-transport-ws").await;
-    init(&mut client, None).await;
+    client.init(None).await;
     client
         .send(json!({ "id": "1", "type": "subscribe", "payload": {
             "query": "subscription($s: String!) { commentAdded(articleSlug: $s) { body author { username } article { slug } } }",
@@ -62,7 +50,7 @@ async fn article_published_never_reveals_drafts_and_filters_by_tag() {
     let anne = app.register("anne").await;
 
     let mut client = WsClient::connect(&app, "graphql-transport-ws").await;
-    init(&mut client, Some(&anne.token)).await;
+    client.init(Some(&anne.token)).await;
     client
         .send(json!({ "id": "pub", "type": "subscribe", "payload": {
             "query": "subscription { articlePublished(tag: \"rust\") { slug status } }" } }))
@@ -95,7 +83,7 @@ async fn the_legacy_graphql_ws_protocol_works_too() {
     let app = TestApp::spawn().await;
     let jake = app.register("jake").await;
     let mut client = WsClient::connect(&app, "graphql-ws").await;
-    init(&mut client, Some(&jake.token)).await;
+    client.init(Some(&jake.token)).await;
     client
         .send(json!({ "id": "7", "type": "start", "payload": {
             "query": "subscription { articlePublished(author: \"jake\") { title author { username } } }" } }))
@@ -117,7 +105,7 @@ async fn watching_someone_elses_draft_is_not_found() {
     let anne = app.register("anne").await;
     let draft = app.create_article(&jake, "Hidden", &[], true).await;
     let mut client = WsClient::connect(&app, "graphql-transport-ws").await;
-    init(&mut client, Some(&anne.token)).await;
+    client.init(Some(&anne.token)).await;
     client
         .send(json!({ "id": "1", "type": "subscribe", "payload": {
             "query": "subscription($s: String!) { commentAdded(articleSlug: $s) { body } }", "variables": { "s": draft } } }))
@@ -153,7 +141,7 @@ async fn an_open_subscription_is_closed_when_its_sessions_are_ended() {
     let app = TestApp::spawn().await;
     let jake = app.register("jake").await;
     let mut client = WsClient::connect(&app, "graphql-transport-ws").await;
-    init(&mut client, Some(&jake.token)).await;
+    client.init(Some(&jake.token)).await;
     client
         .send(json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { articlePublished { slug } }" } }))
         .await;
@@ -187,7 +175,7 @@ async fn a_token_narrowed_to_one_article_watches_only_that_article() {
         .to_owned();
 
     let mut client = WsClient::connect(&app, "graphql-transport-ws").await;
-    init(&mut client, Some(&narrowed)).await;
+    client.init(Some(&narrowed)).await;
     client
         .send(json!({ "id": "other", "type": "subscribe", "payload": {
             "query": "subscription($s: String!) { commentAdded(articleSlug: $s) { body } }", "variables": { "s": other } } }))
@@ -232,7 +220,7 @@ async fn an_open_subscription_is_closed_when_its_token_expires() {
         .mint_until(claims, chrono::Utc::now() + chrono::Duration::seconds(2))
         .expect("mint");
     let mut client = WsClient::connect(&app, "graphql-transport-ws").await;
-    init(&mut client, Some(&short)).await;
+    client.init(Some(&short)).await;
     client
         .send(json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { articlePublished { slug } }" } }))
         .await;

@@ -16,11 +16,7 @@ fn subscribe(id: &str) -> Value {
 /// Sends `connection_init` and waits for the acknowledgement.
 async fn acknowledged(app: &TestApp) -> WsClient {
     let mut client = WsClient::connect(app, "graphql-transport-ws").await;
-    client
-        .send(json!({ "type": "connection_init", "payload": {} }))
-        .await;
-    let ack = client.next().await.expect("an answer to connection_init");
-    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    client.init(None).await;
     client
 }
 
