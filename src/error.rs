@@ -259,6 +259,17 @@ impl From<Error> for async_graphql::Error {
     }
 }
 
+impl Error {
+    /// The GraphQL error for a request refused before it ran (a limit, a rate
+    /// limit, a protocol rule): the code and extensions, and no source
+    /// location, since no part of the document is at fault.
+    pub fn into_request_error(self) -> async_graphql::ServerError {
+        let mut error = async_graphql::Error::from(self).into_server_error(Default::default());
+        error.locations.clear();
+        error
+    }
+}
+
 /// Builds a GraphQL error with a code, for errors raised in the GraphQL layer itself.
 pub fn graphql_error(code: ErrorCode, message: impl Into<String>) -> async_graphql::Error {
     async_graphql::Error::new(message).extend_with(|_, ext| ext.set("code", code.as_str()))

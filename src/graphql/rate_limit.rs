@@ -161,7 +161,7 @@ impl Extension for RateLimitCharge {
                 remaining: charge.remaining(),
                 retry_after_secs: charge.retry_after_secs(Utc::now()),
             };
-            async_graphql::Error::from(error).into_server_error(Default::default())
+            error.into_request_error()
         };
         let sign_ins = sign_in_fields(&document, operation);
         if sign_ins > 0 {
@@ -174,7 +174,12 @@ impl Extension for RateLimitCharge {
                 return Err(refused(&charge));
             }
         }
-        let measured = limits::measure(&document, operation_name.as_deref(), variables);
+        // Measured by the document limits in `prepare_request`; measured here
+        // only when those limits are not installed.
+        let measured = match ctx.data_opt::<limits::Measurements>() {
+            Some(measured) => *measured,
+            None => limits::measure(&document, operation_name.as_deref(), variables),
+        };
         let cost = request_cost(
             measured.cost,
             operation.ty == OperationType::Mutation,

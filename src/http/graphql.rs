@@ -382,8 +382,7 @@ async fn run_batch(
 
 /// The body of a response that carries only `error`.
 fn error_json(error: Error, request_id: &str) -> Value {
-    let mut server_error = async_graphql::Error::from(error).into_server_error(Default::default());
-    server_error.locations.clear();
+    let mut server_error = error.into_request_error();
     label_error(&mut server_error, request_id);
     serde_json::json!({ "errors": [server_error] })
 }

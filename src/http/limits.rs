@@ -55,8 +55,7 @@ pub async fn limit_headers(
         max: max as u64,
         actual: actual as u64,
     };
-    let mut server_error = async_graphql::Error::from(error).into_server_error(Default::default());
-    server_error.locations.clear();
+    let server_error = error.into_request_error();
     let body = serde_json::json!({ "errors": [server_error] });
     (
         StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest,
 };
-use async_graphql::{Request, ServerError, ServerResult};
+use async_graphql::{Request, ServerResult};
 
 pub use measure::{DEFAULT_PAGE_SIZE, Measurements, measure};
 pub use tokens::count_tokens;
@@ -87,12 +87,6 @@ struct LimitCheck {
     limits: DocumentLimits,
 }
 
-fn refused(error: Error) -> ServerError {
-    let mut error = async_graphql::Error::from(error).into_server_error(Default::default());
-    error.locations.clear();
-    error
-}
-
 #[async_trait::async_trait]
 impl Extension for LimitCheck {
     /// Checks the document before async-graphql looks at it: its own recursion
@@ -108,11 +102,12 @@ impl Extension for LimitCheck {
         let max_tokens = self.limits.max_tokens;
         let tokens = count_tokens(&request.query, max_tokens);
         if tokens > max_tokens {
-            return Err(refused(Error::LimitExceeded {
+            return Err(Error::LimitExceeded {
                 limit: "tokens",
                 max: max_tokens as u64,
                 actual: tokens as u64,
-            }));
+            }
+            .into_request_error());
         }
         // A document that does not parse is left to async-graphql, which
         // reports the syntax error.
@@ -122,7 +117,11 @@ impl Extension for LimitCheck {
                 request.operation_name.as_deref(),
                 &request.variables,
             );
-            self.limits.check(&measured).map_err(refused)?;
+            self.limits
+                .check(&measured)
+                .map_err(Error::into_request_error)?;
+            // The rate limit charges by the same measurements.
+            request.data.insert(measured);
             request.set_parsed_query(document);
         }
         next.run(ctx, request).await

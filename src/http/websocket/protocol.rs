@@ -126,7 +126,7 @@ impl ProtocolGuard {
 
     /// The protocol's `error` message for operation `id`.
     fn error_message(&self, id: &str, error: Error) -> String {
-        let graphql_error = async_graphql::Error::from(error).into_server_error(Default::default());
+        let graphql_error = error.into_request_error();
         let graphql_error = serde_json::to_value(graphql_error).unwrap_or_default();
         let payload = match self.protocol {
             WebSocketProtocols::GraphQLWS => json!([graphql_error]),
