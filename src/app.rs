@@ -167,7 +167,7 @@ impl Application {
                 RedisPubSub::start(url, &config.redis_prefix, timeout),
             ),
             None => (
-                Arc::new(MemoryStore::new(100_000)),
+                Arc::new(MemoryStore::new(config.cache_memory_mb * 1024 * 1024)),
                 InProcessPubSub::shared(1024),
             ),
         };

@@ -13,11 +13,15 @@ pub struct MemoryStore {
 }
 
 impl MemoryStore {
-    /// A store holding at most `capacity` values, each for at most the cache TTL.
-    pub fn new(capacity: u64) -> Self {
+    /// A store holding at most `max_bytes` of keys and values, each for at
+    /// most the cache TTL; the least recently used go first.
+    pub fn new(max_bytes: u64) -> Self {
         Self {
             values: moka::future::Cache::builder()
-                .max_capacity(capacity)
+                .weigher(|key: &String, value: &Vec<u8>| {
+                    u32::try_from(key.len() + value.len()).unwrap_or(u32::MAX)
+                })
+                .max_capacity(max_bytes)
                 .time_to_live(super::DEFAULT_TTL)
                 .build(),
             counters: Mutex::new(HashMap::new()),

@@ -31,6 +31,7 @@ pub const ENV_VARS: &[&str] = &[
     "AUTHORIZER_MAX_TIME_MS",
     "REDIS_PREFIX",
     "CACHE_TIMEOUT_MS",
+    "CACHE_MEMORY_MB",
     "CACHE_ENABLED",
     "ENVIRONMENT",
 ];
@@ -49,6 +50,8 @@ pub struct Config {
     pub cache_timeout_ms: u64,
     /// Whether hot reads go through the cache at all (off: every read hits the database).
     pub cache_enabled: bool,
+    /// Most memory the in-process cache (used when there is no Redis) holds, in MiB.
+    pub cache_memory_mb: u64,
     /// Address the HTTP server listens on. Port 0 picks a free port.
     pub bind: SocketAddr,
     /// Directory for local state: the default SQLite file and the generated token key.
@@ -104,6 +107,7 @@ impl Default for Config {
             redis_prefix: "conduit".into(),
             cache_timeout_ms: 100,
             cache_enabled: true,
+            cache_memory_mb: 32,
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("data"),
             token_private_key: None,
