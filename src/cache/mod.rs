@@ -92,6 +92,11 @@ impl Generation {
     pub fn all_lists() -> Self {
         Self("lists".into())
     }
+    /// Every whole response cached for anonymous callers: every invalidation
+    /// bumps it, and so does every mutation, whatever it changed.
+    pub fn responses() -> Self {
+        Self("responses".into())
+    }
     /// Lists of articles with a tag.
     pub fn tag_lists(tag: &str) -> Self {
         Self(format!("lists:tag:{tag}"))
@@ -106,6 +111,20 @@ impl Generation {
 struct Entry<T> {
     tags: Vec<i64>,
     value: T,
+}
+
+/// What [`Cache::lookup`] found.
+pub enum Lookup<T> {
+    /// A current value.
+    Hit(T),
+    /// None; with what [`Cache::fill`] needs, unless the store is out of reach.
+    Miss(Option<Miss>),
+}
+
+/// A lookup that missed: the key and the generations it read.
+pub struct Miss {
+    key: String,
+    tags: Vec<i64>,
 }
 
 type Load = Shared<BoxFuture<'static, Result<Arc<Vec<u8>>>>>;
@@ -274,15 +293,35 @@ impl Cache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T>> + Send + 'static,
     {
+        let miss = match self.lookup(name, generations).await {
+            Lookup::Hit(value) => return Ok(value),
+            Lookup::Miss(Some(miss)) => miss,
+            Lookup::Miss(None) => return load().await,
+        };
+        let bytes = self.load_once(&miss.key, miss.tags, load).await?;
+        serde_json::from_slice::<Entry<T>>(&bytes)
+            .map(|entry| entry.value)
+            .map_err(|e| Error::Internal(format!("cached value does not decode: {e}")))
+    }
+
+    /// The value cached under `name` if its generations are current. On a miss,
+    /// what [`Cache::fill`] needs to store a fresh value, unless the store is
+    /// out of reach. For values that may turn out not to be worth storing;
+    /// [`Cache::get_or_load`] is the usual way in.
+    pub async fn lookup<T: DeserializeOwned>(
+        &self,
+        name: &str,
+        generations: &[Generation],
+    ) -> Lookup<T> {
         if !self.heal().await {
-            return load().await;
+            return Lookup::Miss(None);
         }
         let key = self.key(name);
         let mut keys = vec![key.clone(), self.key(EPOCH)];
         keys.extend(generations.iter().map(|g| self.gen_key(g)));
         let Some(values) = self.guarded(self.store.get_many(&keys)).await else {
             self.stats.misses.fetch_add(1, Ordering::Relaxed);
-            return load().await;
+            return Lookup::Miss(None);
         };
         let tags: Vec<i64> = values[1..]
             .iter()
@@ -297,13 +336,24 @@ impl Cache {
             && entry.tags == tags
         {
             self.stats.hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(entry.value);
+            return Lookup::Hit(entry.value);
         }
         self.stats.misses.fetch_add(1, Ordering::Relaxed);
-        let bytes = self.load_once(&key, tags, load).await?;
-        serde_json::from_slice::<Entry<T>>(&bytes)
-            .map(|entry| entry.value)
-            .map_err(|e| Error::Internal(format!("cached value does not decode: {e}")))
+        Lookup::Miss(Some(Miss { key, tags }))
+    }
+
+    /// Stores `value` for the lookup that missed. It is tagged with the
+    /// generations read *before* the value was made, so a write that
+    /// committed meanwhile has already made it stale.
+    pub async fn fill<T: Serialize>(&self, miss: Miss, value: &T) {
+        let entry = Entry {
+            tags: miss.tags,
+            value,
+        };
+        if let Ok(bytes) = serde_json::to_vec(&entry) {
+            self.guarded(self.store.set(&miss.key, bytes, DEFAULT_TTL))
+                .await;
+        }
     }
 
     async fn load_once<T, F, Fut>(&self, key: &str, tags: Vec<i64>, load: F) -> Result<Arc<Vec<u8>>>
@@ -347,11 +397,13 @@ impl Cache {
         result
     }
 
-    /// Bumps `generations` after a write commits: every entry tagged with them
-    /// is a miss from now on, on every instance. One that cannot be delivered
+    /// Bumps `generations` (and [`Generation::responses`]) after a write
+    /// commits: every entry tagged with them is a miss from now on, on every instance. One that cannot be delivered
     /// marks the cache dirty, and the epoch is bumped when the store returns.
     pub async fn invalidate(&self, generations: &[Generation]) {
-        for generation in generations {
+        let responses = Generation::responses();
+        let also_responses = (!generations.contains(&responses)).then_some(&responses);
+        for generation in generations.iter().chain(also_responses) {
             let key = self.gen_key(generation);
             if self.guarded(self.store.incr(&key)).await.is_none() {
                 self.dirty.store(true, Ordering::Release);
@@ -368,7 +420,7 @@ mod tests {
 
     fn cache() -> Cache {
         Cache::new(
-            Arc::new(memory::MemoryStore::new(1000)),
+            Arc::new(memory::MemoryStore::new(1 << 20)),
             "test",
             Duration::from_millis(100),
         )

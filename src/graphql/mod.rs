@@ -14,6 +14,7 @@ pub mod limits;
 pub mod loaders;
 pub mod node;
 pub mod rate_limit;
+pub mod response_cache;
 pub mod subscriptions;
 pub mod tags;
 pub mod users;
@@ -75,6 +76,7 @@ pub fn build_schema(state: AppState) -> ConduitSchema {
     builder = builder.extension(limits::DocumentLimits::from_protection(
         &state.config.protection,
     ));
+    builder = builder.extension(response_cache::ResponseInvalidation);
     builder.data(state).finish()
 }
 

@@ -17,7 +17,7 @@ use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Selection,
     SelectionSet,
 };
-use async_graphql::{Context, Object, Request, ServerResult, SimpleObject, Variables};
+use async_graphql::{Context, Object, Request, ServerError, ServerResult, SimpleObject, Variables};
 use chrono::{DateTime, Utc};
 
 use super::limits;
@@ -155,14 +155,6 @@ impl Extension for RateLimitCharge {
         let Some(operation) = selected_operation(&document, operation_name.as_deref()) else {
             return Ok(document); // validation reports it
         };
-        let refused = |charge: &Charge| {
-            let error = Error::RateLimited {
-                cost: charge.cost,
-                remaining: charge.remaining(),
-                retry_after_secs: charge.retry_after_secs(Utc::now()),
-            };
-            error.into_request_error()
-        };
         let sign_ins = sign_in_fields(&document, operation);
         if sign_ins > 0 {
             let subject = format!("ip:{}", ticket.client);
@@ -171,7 +163,7 @@ impl Extension for RateLimitCharge {
                 .charge("sign-in", &subject, sign_ins, self.sign_in)
                 .await;
             if !charge.allowed {
-                return Err(refused(&charge));
+                return Err(refusal(&charge));
             }
         }
         // Measured by the document limits in `prepare_request`; measured here
@@ -190,7 +182,7 @@ impl Extension for RateLimitCharge {
             .charge("api", &ticket.subject, cost, self.api)
             .await;
         let allowed = charge.allowed;
-        let error = (!allowed).then(|| refused(&charge));
+        let error = (!allowed).then(|| refusal(&charge));
         *ticket
             .charge
             .lock()
@@ -200,6 +192,38 @@ impl Extension for RateLimitCharge {
             None => Ok(document),
         }
     }
+}
+
+/// The error of a request its budget cannot pay for.
+fn refusal(charge: &Charge) -> ServerError {
+    let error = Error::RateLimited {
+        cost: charge.cost,
+        remaining: charge.remaining(),
+        retry_after_secs: charge.retry_after_secs(Utc::now()),
+    };
+    error.into_request_error()
+}
+
+/// Charges a request answered without running it (a cached response) the
+/// `cost` it had when it ran, recording the charge in its ticket; the
+/// RATE_LIMITED error when its budget cannot pay.
+pub async fn charge_answered(
+    limiter: &RateLimiter,
+    protection: &Protection,
+    ticket: &RateLimitTicket,
+    cost: u64,
+) -> Result<(), ServerError> {
+    let budget = Budget {
+        points: protection.rate_limit_points,
+        window_secs: protection.rate_limit_window_secs,
+    };
+    let charge = limiter.charge("api", &ticket.subject, cost, budget).await;
+    let refused = (!charge.allowed).then(|| refusal(&charge));
+    *ticket
+        .charge
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(charge);
+    refused.map_or(Ok(()), Err)
 }
 
 /// Points a request costs: its document cost / 100 rounded up, at least 1;
@@ -289,6 +313,7 @@ impl RateLimitQuery {
     /// Requests cost their document cost / 100 (at least 1 point); mutations
     /// cost more. Null when rate limiting is switched off.
     async fn rate_limit(&self, ctx: &Context<'_>) -> Option<RateLimit> {
+        super::response_cache::mark_private(ctx);
         let charge = ctx.data_opt::<RateLimitTicket>()?.charge()?;
         Some(RateLimit {
             cost: charge.cost,

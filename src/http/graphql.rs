@@ -3,6 +3,7 @@
 //! CSRF prevention, body limits, batching and the request timeout.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use async_graphql::ServerError;
 use async_graphql::parser::types::OperationType;
@@ -17,9 +18,11 @@ use super::csrf;
 use super::negotiation::{ContentTypeError, ResponseType, check_json_content_type, negotiate};
 use super::params::GraphQLParams;
 use crate::auth::Viewer;
+use crate::cache::{Lookup, Miss};
 use crate::documents::{DocumentResolver, requested_hash};
 use crate::error::{Error, ErrorCode};
-use crate::graphql::rate_limit::RateLimitTicket;
+use crate::graphql::rate_limit::{RateLimitTicket, charge_answered};
+use crate::graphql::response_cache::{self, CachedResponse, ResponseScope};
 use crate::ratelimit::Charge;
 
 /// How a response is written: its media type and the request id for errors.
@@ -47,7 +50,12 @@ impl Reply {
     }
 
     fn json(&self, status: StatusCode, body: &Value) -> Response {
-        let mut response = (status, body.to_string()).into_response();
+        self.body(status, body.to_string())
+    }
+
+    /// A response with a JSON body already written.
+    fn body(&self, status: StatusCode, body: String) -> Response {
+        let mut response = (status, body).into_response();
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, self.response_type.content_type());
@@ -223,8 +231,30 @@ async fn run_one(
     reply: &Reply,
 ) -> Response {
     let ticket = rate_limit_ticket(state, &viewer, reply.client);
-    let response = match execute(state, viewer, params, &method, ticket.clone()).await {
-        Ok(response) => response,
+    let shared = shares_responses(state, &viewer);
+    let outcome = execute(state, viewer, params, &method, ticket.clone(), shared).await;
+    let response = match outcome {
+        Ok(Executed::Ran {
+            response,
+            store: None,
+        }) => response,
+        Ok(Executed::Ran {
+            response,
+            store: Some(store),
+        }) => {
+            let mut http = share_response(state, reply, response, store, ticket.as_ref()).await;
+            if let Some(charge) = ticket.and_then(|t| t.charge()) {
+                add_rate_limit_headers(&mut http, &charge);
+            }
+            return http;
+        }
+        Ok(Executed::Cached(cached)) => {
+            let mut http = reply.body(StatusCode::OK, cached.body);
+            if let Some(charge) = ticket.and_then(|t| t.charge()) {
+                add_rate_limit_headers(&mut http, &charge);
+            }
+            return http;
+        }
         Err(Refusal { status, error }) => {
             let mut response = reply.error(status, error);
             if status == StatusCode::METHOD_NOT_ALLOWED {
@@ -240,6 +270,35 @@ async fn run_one(
         add_rate_limit_headers(&mut http, &charge);
     }
     http
+}
+
+/// Whether a caller's responses may be shared through the cache: anonymous
+/// callers see only public data, so theirs may.
+fn shares_responses(state: &HttpState, viewer: &Viewer) -> bool {
+    state.app.config.cache_enabled && matches!(viewer, Viewer::Anonymous)
+}
+
+/// Writes a response that may be shared, and stores it for the next anonymous
+/// caller when it succeeded and no resolver marked it private.
+async fn share_response(
+    state: &HttpState,
+    reply: &Reply,
+    response: async_graphql::Response,
+    store: PendingStore,
+    ticket: Option<&RateLimitTicket>,
+) -> Response {
+    let shareable = response.errors.is_empty() && store.scope.is_public();
+    if !shareable {
+        return graphql_response(reply, response);
+    }
+    let (body, _) = response_body(&reply.request_id, response);
+    let body = body.to_string();
+    let cached = CachedResponse {
+        cost: ticket.and_then(|t| t.charge()).map_or(0, |c| c.cost),
+        body: body.clone(),
+    };
+    state.app.cache.fill(store.miss, &cached).await;
+    reply.body(StatusCode::OK, body)
 }
 
 /// Who the request is charged to, when rate limiting is on.
@@ -267,6 +326,27 @@ fn add_rate_limit_headers(response: &mut Response, charge: &Charge) {
     }
 }
 
+/// What became of a request that was not refused.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "made once per request and moved once; boxing would only add an allocation"
+)]
+enum Executed {
+    /// It ran; `store` says where to keep its response when it may be shared.
+    Ran {
+        response: async_graphql::Response,
+        store: Option<PendingStore>,
+    },
+    /// An anonymous caller's answer came from the cache.
+    Cached(CachedResponse),
+}
+
+/// Where a response that may be shared goes once it is known.
+struct PendingStore {
+    miss: Miss,
+    scope: Arc<ResponseScope>,
+}
+
 /// A request refused before execution, with its HTTP status.
 struct Refusal {
     status: StatusCode,
@@ -279,7 +359,8 @@ async fn execute(
     params: GraphQLParams,
     method: &Method,
     ticket: Option<RateLimitTicket>,
-) -> Result<async_graphql::Response, Refusal> {
+    shared: bool,
+) -> Result<Executed, Refusal> {
     let query = resolve_document(state, &params)
         .await
         .map_err(|error| Refusal {
@@ -298,14 +379,55 @@ async fn execute(
             error: Error::BadRequest("mutations must be sent with POST".into()),
         });
     }
+    let mut store = None;
+    if shared {
+        let key =
+            response_cache::cache_key(&query, params.operation_name.as_deref(), &params.variables);
+        match state
+            .app
+            .cache
+            .lookup::<CachedResponse>(&key, &response_cache::generations())
+            .await
+        {
+            Lookup::Hit(cached) => {
+                let Some(ticket) = &ticket else {
+                    return Ok(Executed::Cached(cached));
+                };
+                let protection = &state.app.config.protection;
+                return match charge_answered(
+                    &state.app.rate_limits,
+                    protection,
+                    ticket,
+                    cached.cost,
+                )
+                .await
+                {
+                    Ok(()) => Ok(Executed::Cached(cached)),
+                    Err(refused) => Ok(Executed::Ran {
+                        response: async_graphql::Response::from_errors(vec![refused]),
+                        store: None,
+                    }),
+                };
+            }
+            Lookup::Miss(miss) => {
+                store = miss.map(|miss| PendingStore {
+                    miss,
+                    scope: Arc::default(),
+                });
+            }
+        }
+    }
     let mut request = params.into_request(query);
     request.data.insert(viewer);
     if let Some(ticket) = ticket {
         request.data.insert(ticket);
     }
+    if let Some(store) = &store {
+        request.data.insert(store.scope.clone());
+    }
     let limit = state.app.config.protection.request_timeout();
     match tokio::time::timeout(limit, state.schema.execute(request)).await {
-        Ok(response) => Ok(response),
+        Ok(response) => Ok(Executed::Ran { response, store }),
         Err(_) => Err(Refusal {
             status: StatusCode::GATEWAY_TIMEOUT,
             error: Error::Timeout(limit.as_millis() as u64),
@@ -368,8 +490,17 @@ async fn run_batch(
         let body = match GraphQLParams::from_json(item) {
             Ok(params) => {
                 let ticket = rate_limit_ticket(state, &viewer, reply.client);
-                match execute(state, viewer.clone(), params, &Method::POST, ticket).await {
-                    Ok(response) => response_body(&reply.request_id, response).0,
+                match execute(state, viewer.clone(), params, &Method::POST, ticket, false).await {
+                    Ok(Executed::Ran { response, .. }) => {
+                        response_body(&reply.request_id, response).0
+                    }
+                    Ok(Executed::Cached(cached)) => serde_json::from_str(&cached.body)
+                        .unwrap_or_else(|_| {
+                            error_json(
+                                Error::Internal("a cached response does not decode".into()),
+                                &reply.request_id,
+                            )
+                        }),
                     Err(refusal) => error_json(refusal.error, &reply.request_id),
                 }
             }

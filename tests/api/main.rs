@@ -19,6 +19,7 @@ mod pagination;
 mod profiles;
 mod protocol;
 mod rate_limits;
+mod response_cache;
 mod roles;
 mod schema;
 mod sessions;

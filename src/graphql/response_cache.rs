@@ -1,0 +1,162 @@
+//! Whole responses to anonymous queries, served from the cache without running
+//! the query again.
+//!
+//! An anonymous caller sees only public data, so two anonymous requests with
+//! the same document, operation and variables get the same answer until
+//! something public changes. Such a response is stored under a hash of those
+//! three, tagged with [`Generation::responses`]: every cache invalidation bumps
+//! it, and so does every mutation (the [`ResponseInvalidation`] extension),
+//! before its response leaves. A cached response is therefore never stale
+//! after a write, on any instance, like every other cached read.
+//!
+//! Only successful queries are stored. A resolver whose answer depends on the
+//! caller rather than on the data (`rateLimit`) calls [`mark_private`], and the
+//! response is not stored.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery,
+};
+use async_graphql::parser::types::{ExecutableDocument, OperationType};
+use async_graphql::{Context, Response, ServerResult, Variables};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::cache::Generation;
+use crate::state::AppState;
+
+/// A response as stored: its body and what running it cost the caller's budget.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CachedResponse {
+    /// Rate-limit points the request cost when it ran; a cached answer costs the same.
+    pub cost: u64,
+    /// The JSON body, as sent.
+    pub body: String,
+}
+
+/// The generations every cached response is tagged with.
+pub fn generations() -> [Generation; 1] {
+    [Generation::responses()]
+}
+
+/// The cache key of a request: a hash of its document, operation name and variables.
+pub fn cache_key(
+    query: &str,
+    operation_name: Option<&str>,
+    variables: &Map<String, Value>,
+) -> String {
+    let mut hash = Sha256::new();
+    for part in [
+        query,
+        operation_name.unwrap_or_default(),
+        &Value::Object(variables.clone()).to_string(),
+    ] {
+        hash.update((part.len() as u64).to_be_bytes());
+        hash.update(part.as_bytes());
+    }
+    format!("response:{}", hex::encode(hash.finalize()))
+}
+
+/// Whether one request's response may be shared with other anonymous callers.
+/// Put in the request's data when its response is a candidate for the cache.
+#[derive(Debug, Default)]
+pub struct ResponseScope {
+    private: AtomicBool,
+}
+
+impl ResponseScope {
+    /// True unless a resolver said the answer depends on the caller.
+    pub fn is_public(&self) -> bool {
+        !self.private.load(Ordering::Relaxed)
+    }
+}
+
+/// Keeps this request's response out of the shared cache: called by resolvers
+/// whose answer depends on the caller (their address, their budget).
+pub fn mark_private(ctx: &Context<'_>) {
+    if let Some(scope) = ctx.data_opt::<Arc<ResponseScope>>() {
+        scope.private.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The extension that bumps [`Generation::responses`] after every mutation,
+/// and keeps the responses of mutations out of the cache.
+pub struct ResponseInvalidation;
+
+impl ExtensionFactory for ResponseInvalidation {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(InvalidateAfterMutation::default())
+    }
+}
+
+#[derive(Default)]
+struct InvalidateAfterMutation {
+    mutation: AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl Extension for InvalidateAfterMutation {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let document = next.run(ctx, query, variables).await?;
+        let mutation = document
+            .operations
+            .iter()
+            .any(|(_, operation)| operation.node.ty == OperationType::Mutation);
+        self.mutation.store(mutation, Ordering::Relaxed);
+        if mutation && let Some(scope) = ctx.data_opt::<Arc<ResponseScope>>() {
+            scope.private.store(true, Ordering::Relaxed);
+        }
+        Ok(document)
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        let response = next.run(ctx, operation_name).await;
+        if self.mutation.load(Ordering::Relaxed)
+            && let Some(state) = ctx.data_opt::<AppState>()
+        {
+            // Whatever the mutation changed, cached responses may show it.
+            state.cache.invalidate(&[]).await;
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_key_tells_documents_operations_and_variables_apart() {
+        let none = Map::new();
+        let mut one = Map::new();
+        one.insert("first".into(), Value::from(1));
+        let keys = [
+            cache_key("{ a }", None, &none),
+            cache_key("{ b }", None, &none),
+            cache_key("{ a }", Some("A"), &none),
+            cache_key("{ a }", None, &one),
+            // The parts are length-prefixed: moving text between them changes the key.
+            cache_key("{ a }A", None, &none),
+        ];
+        for (i, a) in keys.iter().enumerate() {
+            for b in &keys[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+        assert_eq!(keys[3], cache_key("{ a }", None, &one));
+    }
+}

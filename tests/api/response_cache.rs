@@ -1,0 +1,148 @@
+//! Whole responses to anonymous queries: served from the cache without SQL,
+//! fresh after any mutation on any instance, never shared when they depend on
+//! the caller, and charged to the caller's budget like a query that ran.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, TestRedis, assert_error};
+
+const HOME: &str = "query($first: Int!) { articles(first: $first) { nodes { slug favoritesCount commentCount tags author { username bio } } } }";
+const FAVORITE: &str =
+    "mutation($s: String!) { favoriteArticle(input: { slug: $s }) { article { favoritesCount } } }";
+
+async fn post(
+    app: &TestApp,
+    token: Option<&str>,
+    query: &str,
+    variables: Value,
+) -> reqwest::Response {
+    let body = json!({ "query": query, "variables": variables }).to_string();
+    let bearer = token.map(|t| format!("Bearer {t}"));
+    let headers: Vec<(&str, &str)> = bearer
+        .iter()
+        .map(|b| ("authorization", b.as_str()))
+        .collect();
+    app.post_raw(body, &headers).await
+}
+
+#[tokio::test]
+async fn an_anonymous_query_is_answered_again_without_sql_until_a_mutation() {
+    let app = TestApp::spawn().await;
+    let jake = app.register("jake").await;
+    let slug = app
+        .create_article(&jake, "Cached whole", &["one"], false)
+        .await;
+
+    let first = app.graphql(HOME, json!({ "first": 5 })).await;
+    assert_eq!(first["data"]["articles"]["nodes"][0]["favoritesCount"], 0);
+    let statements = app.statements();
+    let again = app.graphql(HOME, json!({ "first": 5 })).await;
+    assert_eq!(again, first);
+    assert_eq!(
+        app.statements(),
+        statements,
+        "the same answer ran SQL again"
+    );
+
+    // Other variables are another response.
+    app.graphql(HOME, json!({ "first": 6 })).await;
+    assert!(app.statements() > statements);
+
+    // A favorite bumps no cached read of its own, yet the count shows at once.
+    let favorited = app
+        .graphql_as(&jake.token, FAVORITE, json!({ "s": slug }))
+        .await;
+    assert_eq!(
+        favorited["data"]["favoriteArticle"]["article"]["favoritesCount"],
+        1
+    );
+    let fresh = app.graphql(HOME, json!({ "first": 5 })).await;
+    assert_eq!(
+        fresh["data"]["articles"]["nodes"][0]["favoritesCount"], 1,
+        "{fresh}"
+    );
+
+    // So does a comment, a profile change, and the author's own bio.
+    app.graphql_as(
+        &jake.token,
+        "mutation($s: String!) { addComment(input: { articleSlug: $s, body: \"Hi\" }) { comment { id } } }",
+        json!({ "s": slug }),
+    )
+    .await;
+    app.graphql_as(
+        &jake.token,
+        "mutation { updateViewer(input: { bio: \"New bio\" }) { user { bio } } }",
+        json!({}),
+    )
+    .await;
+    let fresh = app.graphql(HOME, json!({ "first": 5 })).await;
+    let node = &fresh["data"]["articles"]["nodes"][0];
+    assert_eq!(node["commentCount"], 1, "{fresh}");
+    assert_eq!(node["author"]["bio"], "New bio", "{fresh}");
+}
+
+#[tokio::test]
+async fn a_mutation_on_one_instance_refreshes_the_answers_of_another() {
+    let redis = TestRedis::start().await;
+    let a = TestApp::spawn_with_redis(&redis.url).await;
+    let b = a.spawn_peer().await;
+    let jake = a.register("jake").await;
+    let slug = a.create_article(&jake, "Seen twice", &[], false).await;
+    let before = b.graphql(HOME, json!({ "first": 5 })).await;
+    assert_eq!(before["data"]["articles"]["nodes"][0]["favoritesCount"], 0);
+    let statements = b.statements();
+    assert_eq!(b.graphql(HOME, json!({ "first": 5 })).await, before);
+    assert_eq!(b.statements(), statements, "B answered from the cache");
+
+    a.graphql_as(&jake.token, FAVORITE, json!({ "s": slug }))
+        .await;
+    let after = b.graphql(HOME, json!({ "first": 5 })).await;
+    assert_eq!(
+        after["data"]["articles"]["nodes"][0]["favoritesCount"], 1,
+        "{after}"
+    );
+}
+
+#[tokio::test]
+async fn answers_that_depend_on_the_caller_are_never_shared() {
+    let app = TestApp::spawn().await;
+    let jake = app.register("jake").await;
+    app.create_article(&jake, "Personal", &[], false).await;
+
+    // rateLimit shows the caller's own budget, which every request spends.
+    let budget = "{ rateLimit { used } tags { name } }";
+    let first = app.graphql(budget, json!({})).await;
+    let second = app.graphql(budget, json!({})).await;
+    let used = |body: &Value| body["data"]["rateLimit"]["used"].as_u64().expect("used");
+    assert_eq!(used(&second), used(&first) + 1, "{first} then {second}");
+
+    // A signed-in caller's reads run every time.
+    let viewer = "{ articles(first: 5) { nodes { viewerHasFavorited } } }";
+    app.graphql_as(&jake.token, viewer, json!({})).await;
+    let statements = app.statements();
+    app.graphql_as(&jake.token, viewer, json!({})).await;
+    assert!(app.statements() > statements, "a signed-in read was shared");
+
+    // Nor are failed answers: the error is reported again, from a fresh run.
+    let failing = "{ feed(first: 5) { nodes { slug } } }";
+    assert_error(&app.graphql(failing, json!({})).await, "UNAUTHENTICATED");
+    assert_error(&app.graphql(failing, json!({})).await, "UNAUTHENTICATED");
+}
+
+#[tokio::test]
+async fn a_cached_answer_is_charged_like_one_that_ran() {
+    let app = TestApp::spawn_configured(|c| c.protection.rate_limit_points = 3).await;
+    let query = "{ tags { name } }";
+    for used in 1..=3 {
+        let response = post(&app, None, query, json!({})).await;
+        assert_eq!(response.status(), 200);
+        let header = response.headers()["x-ratelimit-used"]
+            .to_str()
+            .expect("ascii");
+        assert_eq!(header, used.to_string());
+    }
+    let refused = post(&app, None, query, json!({})).await;
+    assert_eq!(refused.status(), 429);
+    let body: Value = refused.json().await.expect("json");
+    assert_error(&body, "RATE_LIMITED");
+}
