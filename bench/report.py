@@ -13,6 +13,7 @@ from pathlib import Path
 
 WORKLOADS = {
     ("uncached", "home"): "home page, gateway, cache off",
+    ("uncached", "home_with_logins"): "home page, cache off, 50 logins/s alongside",
     ("cached", "home"): "home page, gateway, cache in Redis",
     ("postgraphile", "postgraphile_home"): "home page, PostGraphile v5",
     ("pgbench", "home"): "home page SQL, pgbench (database floor)",
@@ -43,6 +44,8 @@ def main() -> None:
             "uncached_vs_postgraphile_p99": uncached["p99_ms"] / peer["p99_ms"] if uncached and peer else None,
             "uncached_vs_pgbench_rps": uncached["rps"] / sql["rps"] if uncached and sql else None,
             "cached_vs_http_floor_rps": cached["rps"] / http["rps"] if cached and http else None,
+            "with_logins_vs_alone_p99": (get("uncached", "home_with_logins")["p99_ms"] / uncached["p99_ms"]
+                                         if uncached and get("uncached", "home_with_logins") else None),
         }
 
     report = {"description": description, "results": rows, "ratios": ratios}
@@ -74,9 +77,14 @@ def main() -> None:
                 statements = description["home_statements"]
             if statements is None and target == "postgraphile":
                 statements = 1  # PostGraphile plans the whole query into one statement
+            if workload == "home_with_logins" and by_key.get(("uncached", "paced_logins", c)):
+                paced = by_key[("uncached", "paced_logins", c)]
+                label_here = f"{label} (logins: {paced['rate']}/s, p99 {paced['p99_ms']:.0f} ms, {paced['failed']} failed)"
+            else:
+                label_here = label
             rss = r.get("rss_kib")
             lines.append(
-                f"| {label} | {c} | {r['rps']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
+                f"| {label_here} | {c} | {r['rps']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
                 f"{'' if statements is None else f'{statements:.2f}'} | "
                 f"{'' if rss is None else f'{rss / 1024:.0f}'} | {r.get('failed', 0)} |"
             )
@@ -87,6 +95,7 @@ def main() -> None:
         ("uncached_vs_postgraphile_p99", "gateway (cache off) / PostGraphile, p99", "≤ 0.5"),
         ("uncached_vs_pgbench_rps", "gateway (cache off) / pgbench, req/s", "≥ 0.6"),
         ("cached_vs_http_floor_rps", "gateway (cache in Redis) / HTTP floor, req/s", "≥ 0.5"),
+        ("with_logins_vs_alone_p99", "home page p99 with 50 logins/s / without", "< 3"),
     ]:
         values = [ratios[c][key] for c in connections]
         lines.append(f"| {label} | {target} | " + " | ".join("–" if v is None else f"{v:.2f}" for v in values) + " |")
