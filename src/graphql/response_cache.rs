@@ -22,6 +22,7 @@ use async_graphql::extensions::{
 use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use async_graphql::{Context, Response, ServerResult, Variables};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -29,12 +30,13 @@ use crate::cache::Generation;
 use crate::state::AppState;
 
 /// A response as stored: its body and what running it cost the caller's budget.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct CachedResponse {
     /// Rate-limit points the request cost when it ran; a cached answer costs the same.
     pub cost: u64,
-    /// The JSON body, as sent.
-    pub body: String,
+    /// The JSON body, as sent; stored verbatim, not as an escaped string, so
+    /// reading it back does not unescape the whole response.
+    pub body: Box<RawValue>,
 }
 
 /// The generations every cached response is tagged with.

@@ -12,6 +12,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::HttpState;
 use super::csrf;
@@ -249,7 +250,7 @@ async fn run_one(
             return http;
         }
         Ok(Executed::Cached(cached)) => {
-            let mut http = reply.body(StatusCode::OK, cached.body);
+            let mut http = reply.body(StatusCode::OK, String::from(Box::<str>::from(cached.body)));
             if let Some(charge) = ticket.and_then(|t| t.charge()) {
                 add_rate_limit_headers(&mut http, &charge);
             }
@@ -293,11 +294,13 @@ async fn share_response(
     }
     let (body, _) = response_body(&reply.request_id, response);
     let body = body.to_string();
-    let cached = CachedResponse {
-        cost: ticket.and_then(|t| t.charge()).map_or(0, |c| c.cost),
-        body: body.clone(),
-    };
-    state.app.cache.fill(store.miss, &cached).await;
+    if let Ok(raw) = RawValue::from_string(body.clone()) {
+        let cached = CachedResponse {
+            cost: ticket.and_then(|t| t.charge()).map_or(0, |c| c.cost),
+            body: raw,
+        };
+        state.app.cache.fill(store.miss, &cached).await;
+    }
     reply.body(StatusCode::OK, body)
 }
 
@@ -494,7 +497,7 @@ async fn run_batch(
                     Ok(Executed::Ran { response, .. }) => {
                         response_body(&reply.request_id, response).0
                     }
-                    Ok(Executed::Cached(cached)) => serde_json::from_str(&cached.body)
+                    Ok(Executed::Cached(cached)) => serde_json::from_str(cached.body.get())
                         .unwrap_or_else(|_| {
                             error_json(
                                 Error::Internal("a cached response does not decode".into()),
