@@ -60,7 +60,8 @@ def main() -> None:
         f"{data['tags']} tags, {data['favorites']:,} favorites, {data['follows']:,} follows (PostgreSQL).",
         f"Load: wrk, 2 threads, warm-up {description['warmup']}, then {description['duration']} per row. "
         f"The home page runs {description['home_statements']} SQL statements uncached.",
-        f"Gateway RSS: {description['idle_rss_kib'] / 1024:.0f} MB idle, "
+        f"Gateway RSS: {description['idle_rss_kib'] / 1024:.0f} MB idle after start-up, "
+        f"{description.get('idle_after_rss_kib', 0) / 1024:.0f} MB idle after the run, "
         f"{description['peak_rss_kib'] / 1024:.0f} MB peak under load (cache in Redis), "
         f"{description['uncached_peak_rss_kib'] / 1024:.0f} MB peak (cache off).",
         "",
@@ -99,6 +100,10 @@ def main() -> None:
     ]:
         values = [ratios[c][key] for c in connections]
         lines.append(f"| {label} | {target} | " + " | ".join("–" if v is None else f"{v:.2f}" for v in values) + " |")
+    lines += ["", "| memory | target | measured |", "|---|---|---|",
+              f"| peak RSS under load (cache in Redis) | ≤ 150 MB | {description['peak_rss_kib'] / 1024:.0f} MB |",
+              f"| RSS idle after start-up | ≤ 40 MB | {description['idle_rss_kib'] / 1024:.0f} MB |",
+              f"| RSS idle after the run | ≤ 40 MB | {description.get('idle_after_rss_kib', 0) / 1024:.0f} MB |"]
     (folder / "results.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
