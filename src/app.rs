@@ -17,6 +17,7 @@ use crate::cache::{Cache, CacheStore};
 use crate::config::{Config, ConfigError};
 use crate::documents::TrustedDocuments;
 use crate::error::Error;
+use crate::graphql::admission::GuardedSchema;
 use crate::graphql::build_schema;
 use crate::pubsub::{InProcessPubSub, PubSub, RedisPubSub};
 use crate::ratelimit::{MemoryRateLimits, RateLimitStore, RateLimiter, RedisRateLimits};
@@ -204,7 +205,7 @@ impl Application {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| StartError::Bind { addr, source })?;
-        let schema = build_schema(state.clone());
+        let schema = GuardedSchema::new(build_schema(state.clone()), state.clone());
         let router = crate::http::router(state.clone(), schema);
         Ok(Self {
             listener,

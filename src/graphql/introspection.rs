@@ -1,42 +1,19 @@
 //! Refuses introspection when it is switched off (production), with a clear
 //! error instead of a silent `null`.
 
-use std::sync::Arc;
-
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
+use async_graphql::ServerError;
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{ServerResult, Variables};
 
 use crate::error::{ErrorCode, graphql_error};
 
-/// The extension that refuses documents asking for `__schema` or `__type`.
-pub struct IntrospectionGuard;
-
-impl ExtensionFactory for IntrospectionGuard {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(IntrospectionGuard)
-    }
-}
-
-#[async_trait::async_trait]
-impl Extension for IntrospectionGuard {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        if asks_for_schema(&document) {
-            let error = graphql_error(
-                ErrorCode::Forbidden,
-                "introspection is switched off on this server",
-            );
-            return Err(error.into_server_error(Default::default()));
-        }
-        Ok(document)
-    }
+/// The error for a document asking for `__schema` or `__type` when
+/// introspection is switched off.
+pub fn refusal() -> ServerError {
+    graphql_error(
+        ErrorCode::Forbidden,
+        "introspection is switched off on this server",
+    )
+    .into_server_error(Default::default())
 }
 
 /// Whether any selection in the document is `__schema` or `__type`.

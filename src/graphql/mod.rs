@@ -5,6 +5,7 @@
 //! [`loaders`], one statement per relation for the whole list.
 
 pub mod accounts;
+pub mod admission;
 pub mod articles;
 pub mod comments;
 pub mod connection;
@@ -56,27 +57,14 @@ pub fn schema_builder()
     .register_output_type::<node::Node>()
 }
 
-/// The schema wired to the application's state.
+/// The schema wired to the application's state. The checks every request
+/// passes before it runs live in [`admission::GuardedSchema`], not in schema
+/// extensions.
 pub fn build_schema(state: AppState) -> ConduitSchema {
     let mut builder = schema_builder();
     if !state.config.introspection_enabled() {
-        builder = builder
-            .disable_introspection()
-            .disable_suggestions()
-            .extension(introspection::IntrospectionGuard);
+        builder = builder.disable_introspection().disable_suggestions();
     }
-    if state.config.protection.rate_limit_enabled {
-        // Registered first, so it wraps the document limits: a document over
-        // them is refused before it is charged.
-        builder = builder.extension(rate_limit::RateLimiting::new(
-            state.rate_limits.clone(),
-            &state.config.protection,
-        ));
-    }
-    builder = builder.extension(limits::DocumentLimits::from_protection(
-        &state.config.protection,
-    ));
-    builder = builder.extension(response_cache::ResponseInvalidation);
     builder.data(state).finish()
 }
 

@@ -10,17 +10,13 @@ use std::collections::HashSet;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest,
-};
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Selection,
     SelectionSet,
 };
-use async_graphql::{Context, Object, Request, ServerError, ServerResult, SimpleObject, Variables};
+use async_graphql::{Context, Object, ServerError, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::limits;
 use crate::auth::Viewer;
 use crate::config::Protection;
 use crate::error::Error;
@@ -72,19 +68,18 @@ impl RateLimitTicket {
     }
 }
 
-/// The extension that charges requests.
-pub struct RateLimiting {
-    limiter: Arc<RateLimiter>,
+/// The budgets requests are charged against.
+#[derive(Clone, Copy, Debug)]
+pub struct Budgets {
     api: Budget,
     sign_in: Budget,
     mutation_cost: u64,
 }
 
-impl RateLimiting {
-    /// Charges through `limiter` with the budgets in `protection`.
-    pub fn new(limiter: Arc<RateLimiter>, protection: &Protection) -> Self {
+impl Budgets {
+    /// The budgets in `protection`.
+    pub fn from_protection(protection: &Protection) -> Self {
         Self {
-            limiter,
             api: Budget {
                 points: protection.rate_limit_points,
                 window_secs: protection.rate_limit_window_secs,
@@ -98,100 +93,39 @@ impl RateLimiting {
     }
 }
 
-impl ExtensionFactory for RateLimiting {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(RateLimitCharge {
-            limiter: self.limiter.clone(),
-            api: self.api,
-            sign_in: self.sign_in,
-            mutation_cost: self.mutation_cost,
-            operation_name: Mutex::new(None),
-        })
-    }
-}
-
-/// One request's charge.
-struct RateLimitCharge {
-    limiter: Arc<RateLimiter>,
-    api: Budget,
-    sign_in: Budget,
-    mutation_cost: u64,
-    operation_name: Mutex<Option<String>>,
-}
-
-#[async_trait::async_trait]
-impl Extension for RateLimitCharge {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        *self
-            .operation_name
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = request.operation_name.clone();
-        next.run(ctx, request).await
-    }
-
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        // The document limits ran in `prepare_request`: a document over them
-        // was refused before it got here, so it is never charged.
-        let document = next.run(ctx, query, variables).await?;
-        let Some(ticket) = ctx.data_opt::<RateLimitTicket>() else {
-            return Ok(document);
-        };
-        let operation_name = self
-            .operation_name
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone();
-        let Some(operation) = selected_operation(&document, operation_name.as_deref()) else {
-            return Ok(document); // validation reports it
-        };
-        let sign_ins = sign_in_fields(&document, operation);
-        if sign_ins > 0 {
-            let subject = format!("ip:{}", ticket.client);
-            let charge = self
-                .limiter
-                .charge("sign-in", &subject, sign_ins, self.sign_in)
-                .await;
-            if !charge.allowed {
-                return Err(refusal(&charge));
-            }
-        }
-        // Measured by the document limits in `prepare_request`; measured here
-        // only when those limits are not installed.
-        let measured = match ctx.data_opt::<limits::Measurements>() {
-            Some(measured) => *measured,
-            None => limits::measure(&document, operation_name.as_deref(), variables),
-        };
-        let cost = request_cost(
-            measured.cost,
-            operation.ty == OperationType::Mutation,
-            self.mutation_cost,
-        );
-        let charge = self
-            .limiter
-            .charge("api", &ticket.subject, cost, self.api)
+/// Charges a parsed request before it runs: its sign-ins against the caller's
+/// address, then its cost against the caller's budget, recording the charge in
+/// `ticket`. `measured_cost` is the document cost the limits measured. The
+/// RATE_LIMITED error when a budget cannot pay.
+pub async fn charge_request(
+    limiter: &RateLimiter,
+    budgets: Budgets,
+    ticket: &RateLimitTicket,
+    document: &ExecutableDocument,
+    operation: &OperationDefinition,
+    measured_cost: u64,
+) -> Result<(), ServerError> {
+    let sign_ins = sign_in_fields(document, operation);
+    if sign_ins > 0 {
+        let subject = format!("ip:{}", ticket.client);
+        let charge = limiter
+            .charge("sign-in", &subject, sign_ins, budgets.sign_in)
             .await;
-        let allowed = charge.allowed;
-        let error = (!allowed).then(|| refusal(&charge));
-        *ticket
-            .charge
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(charge);
-        match error {
-            Some(error) => Err(error),
-            None => Ok(document),
+        if !charge.allowed {
+            return Err(refusal(&charge));
         }
     }
+    let mutation = operation.ty == OperationType::Mutation;
+    let cost = request_cost(measured_cost, mutation, budgets.mutation_cost);
+    let charge = limiter
+        .charge("api", &ticket.subject, cost, budgets.api)
+        .await;
+    let refused = (!charge.allowed).then(|| refusal(&charge));
+    *ticket
+        .charge
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(charge);
+    refused.map_or(Ok(()), Err)
 }
 
 /// The error of a request its budget cannot pay for.
@@ -209,15 +143,13 @@ fn refusal(charge: &Charge) -> ServerError {
 /// RATE_LIMITED error when its budget cannot pay.
 pub async fn charge_answered(
     limiter: &RateLimiter,
-    protection: &Protection,
+    budgets: Budgets,
     ticket: &RateLimitTicket,
     cost: u64,
 ) -> Result<(), ServerError> {
-    let budget = Budget {
-        points: protection.rate_limit_points,
-        window_secs: protection.rate_limit_window_secs,
-    };
-    let charge = limiter.charge("api", &ticket.subject, cost, budget).await;
+    let charge = limiter
+        .charge("api", &ticket.subject, cost, budgets.api)
+        .await;
     let refused = (!charge.allowed).then(|| refusal(&charge));
     *ticket
         .charge
@@ -237,7 +169,8 @@ pub fn request_cost(document_cost: u64, mutation: bool, mutation_cost: u64) -> u
     }
 }
 
-fn selected_operation<'d>(
+/// The operation a request runs: the one named, or the only one.
+pub fn selected_operation<'d>(
     document: &'d ExecutableDocument,
     name: Option<&str>,
 ) -> Option<&'d OperationDefinition> {

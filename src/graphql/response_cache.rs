@@ -5,8 +5,8 @@
 //! the same document, operation and variables get the same answer until
 //! something public changes. Such a response is stored under a hash of those
 //! three, tagged with [`Generation::responses`]: every cache invalidation bumps
-//! it, and so does every mutation (the [`ResponseInvalidation`] extension),
-//! before its response leaves. A cached response is therefore never stale
+//! it, and so does every mutation ([`super::admission`]), before its
+//! response leaves. A cached response is therefore never stale
 //! after a write, on any instance, like every other cached read.
 //!
 //! Only successful queries are stored. A resolver whose answer depends on the
@@ -16,18 +16,13 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery,
-};
-use async_graphql::parser::types::{ExecutableDocument, OperationType};
-use async_graphql::{Context, Response, ServerResult, Variables};
+use async_graphql::Context;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::cache::Generation;
-use crate::state::AppState;
 
 /// A response as stored: its body and what running it cost the caller's budget.
 #[derive(Debug, Serialize, Deserialize)]
@@ -70,9 +65,15 @@ pub struct ResponseScope {
 }
 
 impl ResponseScope {
-    /// True unless a resolver said the answer depends on the caller.
+    /// True unless a resolver said the answer depends on the caller, or the
+    /// request is a mutation.
     pub fn is_public(&self) -> bool {
         !self.private.load(Ordering::Relaxed)
+    }
+
+    /// Keeps the response out of the shared cache.
+    pub fn mark_private(&self) {
+        self.private.store(true, Ordering::Relaxed);
     }
 }
 
@@ -80,60 +81,7 @@ impl ResponseScope {
 /// whose answer depends on the caller (their address, their budget).
 pub fn mark_private(ctx: &Context<'_>) {
     if let Some(scope) = ctx.data_opt::<Arc<ResponseScope>>() {
-        scope.private.store(true, Ordering::Relaxed);
-    }
-}
-
-/// The extension that bumps [`Generation::responses`] after every mutation,
-/// and keeps the responses of mutations out of the cache.
-pub struct ResponseInvalidation;
-
-impl ExtensionFactory for ResponseInvalidation {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(InvalidateAfterMutation::default())
-    }
-}
-
-#[derive(Default)]
-struct InvalidateAfterMutation {
-    mutation: AtomicBool,
-}
-
-#[async_trait::async_trait]
-impl Extension for InvalidateAfterMutation {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        let mutation = document
-            .operations
-            .iter()
-            .any(|(_, operation)| operation.node.ty == OperationType::Mutation);
-        self.mutation.store(mutation, Ordering::Relaxed);
-        if mutation && let Some(scope) = ctx.data_opt::<Arc<ResponseScope>>() {
-            scope.private.store(true, Ordering::Relaxed);
-        }
-        Ok(document)
-    }
-
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        let response = next.run(ctx, operation_name).await;
-        if self.mutation.load(Ordering::Relaxed)
-            && let Some(state) = ctx.data_opt::<AppState>()
-        {
-            // Whatever the mutation changed, cached responses may show it.
-            state.cache.invalidate(&[]).await;
-        }
-        response
+        scope.mark_private();
     }
 }
 

@@ -5,8 +5,8 @@
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use async_graphql::ServerError;
 use async_graphql::parser::types::OperationType;
+use async_graphql::{Executor, ServerError};
 use axum::body::to_bytes;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -22,7 +22,7 @@ use crate::auth::Viewer;
 use crate::cache::{Lookup, Miss};
 use crate::documents::{DocumentResolver, requested_hash};
 use crate::error::{Error, ErrorCode};
-use crate::graphql::rate_limit::{RateLimitTicket, charge_answered};
+use crate::graphql::rate_limit::{Budgets, RateLimitTicket, charge_answered};
 use crate::graphql::response_cache::{self, CachedResponse, ResponseScope};
 use crate::ratelimit::Charge;
 
@@ -396,14 +396,9 @@ async fn execute(
                 let Some(ticket) = &ticket else {
                     return Ok(Executed::Cached(cached));
                 };
-                let protection = &state.app.config.protection;
-                return match charge_answered(
-                    &state.app.rate_limits,
-                    protection,
-                    ticket,
-                    cached.cost,
-                )
-                .await
+                let budgets = Budgets::from_protection(&state.app.config.protection);
+                return match charge_answered(&state.app.rate_limits, budgets, ticket, cached.cost)
+                    .await
                 {
                     Ok(()) => Ok(Executed::Cached(cached)),
                     Err(refused) => Ok(Executed::Ran {

@@ -25,7 +25,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::config::Protection;
 use crate::error::Error;
-use crate::graphql::ConduitSchema;
+use crate::graphql::admission::GuardedSchema;
 use crate::state::AppState;
 use limits::HeaderLimits;
 
@@ -36,14 +36,14 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub struct HttpState {
     /// The application state.
     pub app: AppState,
-    /// The executable schema.
-    pub schema: ConduitSchema,
+    /// The executable schema, behind its admission checks.
+    pub schema: GuardedSchema,
     /// The open WebSocket connections, counted per client address.
     pub websockets: websocket::Registry,
 }
 
 /// Every route, with CORS, header limits, request ids and request tracing.
-pub fn router(app: AppState, schema: ConduitSchema) -> Router {
+pub fn router(app: AppState, schema: GuardedSchema) -> Router {
     let cors = cors_layer(&app.config.protection);
     let header_limits = app.config.clone();
     let state = HttpState {

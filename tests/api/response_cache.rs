@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestRedis, assert_error};
+use crate::helpers::{TestApp, TestRedis, WsClient, assert_error};
 
 const HOME: &str = "query($first: Int!) { articles(first: $first) { nodes { slug favoritesCount commentCount tags author { username bio } } } }";
 const FAVORITE: &str =
@@ -145,4 +145,33 @@ async fn a_cached_answer_is_charged_like_one_that_ran() {
     assert_eq!(refused.status(), 429);
     let body: Value = refused.json().await.expect("json");
     assert_error(&body, "RATE_LIMITED");
+}
+
+#[tokio::test]
+async fn a_mutation_over_websocket_refreshes_the_answers_too() {
+    let app = TestApp::spawn().await;
+    let jake = app.register("jake").await;
+    let slug = app
+        .create_article(&jake, "Over the socket", &[], false)
+        .await;
+    let before = app.graphql(HOME, json!({ "first": 5 })).await;
+    assert_eq!(before["data"]["articles"]["nodes"][0]["favoritesCount"], 0);
+
+    let mut client = WsClient::connect(&app, "graphql-transport-ws").await;
+    client.init(Some(&jake.token)).await;
+    client
+        .send(json!({ "id": "f", "type": "subscribe", "payload": { "query": FAVORITE, "variables": { "s": slug } } }))
+        .await;
+    let next = client.next().await.expect("a result");
+    assert_eq!(
+        next["payload"]["data"]["favoriteArticle"]["article"]["favoritesCount"], 1,
+        "{next}"
+    );
+    assert_eq!(client.next().await.expect("complete")["type"], "complete");
+
+    let after = app.graphql(HOME, json!({ "first": 5 })).await;
+    assert_eq!(
+        after["data"]["articles"]["nodes"][0]["favoritesCount"], 1,
+        "{after}"
+    );
 }

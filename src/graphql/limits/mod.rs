@@ -9,20 +9,13 @@
 mod measure;
 mod tokens;
 
-use std::sync::Arc;
-
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest,
-};
-use async_graphql::{Request, ServerResult};
-
 pub use measure::{DEFAULT_PAGE_SIZE, Measurements, measure};
 pub use tokens::count_tokens;
 
 use crate::config::Protection;
 use crate::error::Error;
 
-/// The configured limits; the extension that enforces them.
+/// The configured limits.
 #[derive(Clone, Copy, Debug)]
 pub struct DocumentLimits {
     /// Most lexical tokens.
@@ -52,6 +45,20 @@ impl DocumentLimits {
         }
     }
 
+    /// Refuses a document with more lexical tokens than allowed, counted on
+    /// the text before it is parsed (and no further than the limit).
+    pub fn check_tokens(&self, query: &str) -> Result<(), Error> {
+        let tokens = count_tokens(query, self.max_tokens);
+        if tokens > self.max_tokens {
+            return Err(Error::LimitExceeded {
+                limit: "tokens",
+                max: self.max_tokens as u64,
+                actual: tokens as u64,
+            });
+        }
+        Ok(())
+    }
+
     /// The first limit `measured` is over, if any.
     pub fn check(&self, measured: &Measurements) -> Result<(), Error> {
         let checks = [
@@ -73,57 +80,5 @@ impl DocumentLimits {
             Some((limit, max, actual)) => Err(Error::LimitExceeded { limit, max, actual }),
             None => Ok(()),
         }
-    }
-}
-
-impl ExtensionFactory for DocumentLimits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(LimitCheck { limits: *self })
-    }
-}
-
-/// One request's check.
-struct LimitCheck {
-    limits: DocumentLimits,
-}
-
-#[async_trait::async_trait]
-impl Extension for LimitCheck {
-    /// Checks the document before async-graphql looks at it: its own recursion
-    /// check walks every fragment spread anew, which takes exponential time on
-    /// a document whose fragments spread each other many times over. The
-    /// document parsed here is handed on, so it is parsed once.
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        mut request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        let max_tokens = self.limits.max_tokens;
-        let tokens = count_tokens(&request.query, max_tokens);
-        if tokens > max_tokens {
-            return Err(Error::LimitExceeded {
-                limit: "tokens",
-                max: max_tokens as u64,
-                actual: tokens as u64,
-            }
-            .into_request_error());
-        }
-        // A document that does not parse is left to async-graphql, which
-        // reports the syntax error.
-        if let Ok(document) = async_graphql::parser::parse_query(&request.query) {
-            let measured = measure(
-                &document,
-                request.operation_name.as_deref(),
-                &request.variables,
-            );
-            self.limits
-                .check(&measured)
-                .map_err(Error::into_request_error)?;
-            // The rate limit charges by the same measurements.
-            request.data.insert(measured);
-            request.set_parsed_query(document);
-        }
-        next.run(ctx, request).await
     }
 }

@@ -33,7 +33,7 @@ use futures_util::{SinkExt, StreamExt};
 
 use super::HttpState;
 use crate::auth::{Session, Viewer};
-use crate::graphql::ConduitSchema;
+use crate::graphql::admission::GuardedSchema;
 use crate::graphql::rate_limit::RateLimitTicket;
 use crate::state::AppState;
 use protocol::{CLOSE_INIT_TIMEOUT, ProtocolGuard, Verdict};
@@ -198,7 +198,7 @@ const INCOMING_QUEUE: usize = 16;
 pub async fn serve(
     socket: WebSocket,
     app: AppState,
-    schema: ConduitSchema,
+    schema: GuardedSchema,
     protocol: WebSocketProtocols,
     header_token: Option<String>,
     client: IpAddr,
