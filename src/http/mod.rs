@@ -1,4 +1,4 @@
-//! HTTP routes: GraphQL over HTTP and WebSocket on `/graphql`, GraphiQL,
+//! HTTP routes: GraphQL over HTTP and WebSocket on `/graphql`, GraphiQL and its assets,
 //! health probes and `/metrics`, behind CORS, header limits, request ids and request tracing.
 //!
 //! Each request's token is verified once here into a [`Viewer`](crate::auth::Viewer),
@@ -56,6 +56,7 @@ pub fn router(app: AppState, schema: GuardedSchema) -> Router {
             "/graphql",
             get(graphql::graphql_get).post(graphql::graphql_post),
         )
+        .route(graphiql::ASSETS_ROUTE, get(graphiql::asset))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics::metrics))

@@ -46,10 +46,54 @@ async fn get_graphql_serves_graphiql() {
     assert_eq!(response.status(), 200);
     let html = response.text().await.expect("html");
     assert!(
-        html.contains("graphiql"),
+        html.contains("GraphiQL.createFetcher"),
         "not GraphiQL: {}",
         &html[..html.len().min(200)]
     );
+    // Everything the page loads comes from the gateway: it works offline.
+    let mut urls: Vec<&str> = Vec::new();
+    for attribute in ["src=\"", "href=\""] {
+        for (at, _) in html.match_indices(attribute) {
+            let rest = &html[at + attribute.len()..];
+            urls.push(&rest[..rest.find('"').expect("closing quote")]);
+        }
+    }
+    assert_eq!(urls.len(), 4, "{urls:?}");
+    for url in &urls {
+        assert!(
+            url.starts_with("/graphiql/"),
+            "{url} is not served by the gateway"
+        );
+        let asset = reqwest::get(format!("{}{url}", app.address))
+            .await
+            .expect("asset");
+        assert_eq!(asset.status(), 200, "{url}");
+        let content_type = asset.headers()["content-type"]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
+        let kind = if url.ends_with(".css") {
+            "text/css"
+        } else {
+            "text/javascript"
+        };
+        assert!(content_type.starts_with(kind), "{url}: {content_type}");
+        assert!(
+            asset.headers()["cache-control"]
+                .to_str()
+                .expect("ascii")
+                .contains("immutable")
+        );
+        assert!(
+            asset.bytes().await.expect("body").len() > 10_000,
+            "{url} is not the bundle"
+        );
+    }
+    let elsewhere = urls[0].replacen("/graphiql/", "/graphiql/older-", 1);
+    let missing = reqwest::get(format!("{}{elsewhere}", app.address))
+        .await
+        .expect("get");
+    assert_eq!(missing.status(), 404);
 }
 
 #[tokio::test]

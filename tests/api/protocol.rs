@@ -384,6 +384,14 @@ async fn production_mode_hides_the_schema_and_graphiql() {
         status, 406,
         "no GraphiQL, and HTML is not a GraphQL response type"
     );
+    let asset = reqwest::get(format!(
+        "{}/graphiql/{}/graphiql.min.js",
+        production.address,
+        conduit::http::graphiql::ASSETS_VERSION
+    ))
+    .await
+    .expect("get");
+    assert_eq!(asset.status(), 404, "GraphiQL's assets are off with it");
     let introspection = production
         .graphql("{ __schema { types { name } } }", json!({}))
         .await;
