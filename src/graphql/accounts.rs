@@ -149,7 +149,7 @@ impl AccountMutation {
     async fn revoke_token(
         &self,
         ctx: &Context<'_>,
-        input: RevokeTokenInput,
+        #[graphql(desc = "Which session to end.")] input: RevokeTokenInput,
     ) -> Result<RevokeTokenPayload> {
         accounts::revoke_token(ctx.state()?, ctx.viewer()?, &input.token).await?;
         Ok(RevokeTokenPayload { revoked: true })
@@ -160,7 +160,11 @@ impl AccountMutation {
     async fn revoke_all_sessions(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] input: RevokeAllSessionsInput,
+        #[graphql(
+            default,
+            desc = "Whose sessions to end; the caller's own when left out."
+        )]
+        input: RevokeAllSessionsInput,
     ) -> Result<RevokeAllSessionsPayload> {
         let user =
             accounts::revoke_all_sessions(ctx.state()?, ctx.viewer()?, input.username.as_deref())
@@ -172,7 +176,11 @@ impl AccountMutation {
 
     /// Bans a user: their tokens stop working and their articles, comments and
     /// profile disappear. Admins only.
-    async fn ban_user(&self, ctx: &Context<'_>, input: UsernameInput) -> Result<BanPayload> {
+    async fn ban_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Who to ban.")] input: UsernameInput,
+    ) -> Result<BanPayload> {
         let user = accounts::ban(ctx.state()?, ctx.viewer()?, &input.username).await?;
         Ok(BanPayload {
             username: user.username,
@@ -181,7 +189,11 @@ impl AccountMutation {
     }
 
     /// Lifts a ban. Admins only.
-    async fn unban_user(&self, ctx: &Context<'_>, input: UsernameInput) -> Result<BanPayload> {
+    async fn unban_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Who to unban.")] input: UsernameInput,
+    ) -> Result<BanPayload> {
         let user = accounts::unban(ctx.state()?, ctx.viewer()?, &input.username).await?;
         Ok(BanPayload {
             username: user.username,
@@ -193,7 +205,7 @@ impl AccountMutation {
     async fn grant_role(
         &self,
         ctx: &Context<'_>,
-        input: GrantRoleInput,
+        #[graphql(desc = "Who gets which role.")] input: GrantRoleInput,
     ) -> Result<GrantRolePayload> {
         let user = accounts::grant_role(
             ctx.state()?,
@@ -212,7 +224,7 @@ impl AccountMutation {
     async fn attenuate_token(
         &self,
         ctx: &Context<'_>,
-        input: AttenuateTokenInput,
+        #[graphql(desc = "How to narrow the caller's token.")] input: AttenuateTokenInput,
     ) -> Result<AttenuateTokenPayload> {
         let (state, viewer) = (ctx.state()?, ctx.viewer()?);
         viewer.authorize_own(Action::TokenAttenuate)?;

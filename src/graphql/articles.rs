@@ -426,7 +426,7 @@ impl ArticleMutation {
     async fn create_article(
         &self,
         ctx: &Context<'_>,
-        input: CreateArticleInput,
+        #[graphql(desc = "The new article.")] input: CreateArticleInput,
     ) -> Result<CreateArticlePayload> {
         let new = NewArticle {
             title: input.title,
@@ -445,6 +445,7 @@ impl ArticleMutation {
     async fn update_article(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The article, by slug, and the fields to change.")]
         input: UpdateArticleInput,
     ) -> Result<UpdateArticlePayload> {
         let changes = ArticleChanges {
@@ -463,7 +464,7 @@ impl ArticleMutation {
     async fn publish_article(
         &self,
         ctx: &Context<'_>,
-        input: ArticleSlugInput,
+        #[graphql(desc = "The draft to publish.")] input: ArticleSlugInput,
     ) -> Result<PublishArticlePayload> {
         let article = articles::publish(ctx.state()?, ctx.viewer()?, &input.slug).await?;
         Ok(PublishArticlePayload {
@@ -475,7 +476,7 @@ impl ArticleMutation {
     async fn unpublish_article(
         &self,
         ctx: &Context<'_>,
-        input: ArticleSlugInput,
+        #[graphql(desc = "The article to turn back into a draft.")] input: ArticleSlugInput,
     ) -> Result<UnpublishArticlePayload> {
         let article = articles::unpublish(ctx.state()?, ctx.viewer()?, &input.slug).await?;
         Ok(UnpublishArticlePayload {
@@ -487,7 +488,7 @@ impl ArticleMutation {
     async fn delete_article(
         &self,
         ctx: &Context<'_>,
-        input: ArticleSlugInput,
+        #[graphql(desc = "The article to delete.")] input: ArticleSlugInput,
     ) -> Result<DeleteArticlePayload> {
         let article = articles::delete(ctx.state()?, ctx.viewer()?, &input.slug).await?;
         Ok(DeleteArticlePayload {
@@ -499,7 +500,7 @@ impl ArticleMutation {
     async fn favorite_article(
         &self,
         ctx: &Context<'_>,
-        input: ArticleSlugInput,
+        #[graphql(desc = "The article to favorite.")] input: ArticleSlugInput,
     ) -> Result<FavoriteArticlePayload> {
         let article = articles::favorite(&ctx.state()?.db, ctx.viewer()?, &input.slug).await?;
         Ok(FavoriteArticlePayload {
@@ -511,7 +512,7 @@ impl ArticleMutation {
     async fn unfavorite_article(
         &self,
         ctx: &Context<'_>,
-        input: ArticleSlugInput,
+        #[graphql(desc = "The article to unfavorite.")] input: ArticleSlugInput,
     ) -> Result<UnfavoriteArticlePayload> {
         let article = articles::unfavorite(&ctx.state()?.db, ctx.viewer()?, &input.slug).await?;
         Ok(UnfavoriteArticlePayload {

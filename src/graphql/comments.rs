@@ -167,7 +167,7 @@ impl CommentMutation {
     async fn add_comment(
         &self,
         ctx: &Context<'_>,
-        input: AddCommentInput,
+        #[graphql(desc = "The article and the comment's text.")] input: AddCommentInput,
     ) -> Result<AddCommentPayload> {
         let comment = comments::add(
             ctx.state()?,
@@ -185,7 +185,7 @@ impl CommentMutation {
     async fn delete_comment(
         &self,
         ctx: &Context<'_>,
-        input: DeleteCommentInput,
+        #[graphql(desc = "The comment to delete.")] input: DeleteCommentInput,
     ) -> Result<DeleteCommentPayload> {
         let id = parse_id_of(NodeKind::Comment, &input.id)
             .ok_or_else(|| Error::invalid_field("id", "is not a comment id"))?;

@@ -297,7 +297,11 @@ pub struct UserMutation;
 #[Object]
 impl UserMutation {
     /// Creates an account and signs it in. CONFLICT when the username or email is taken.
-    async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> Result<RegisterPayload> {
+    async fn register(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new account.")] input: RegisterInput,
+    ) -> Result<RegisterPayload> {
         let registration = users::Registration {
             username: input.username,
             email: input.email,
@@ -311,7 +315,11 @@ impl UserMutation {
     }
 
     /// Signs in with email and password. UNAUTHENTICATED when either is wrong.
-    async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> Result<LoginPayload> {
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The credentials.")] input: LoginInput,
+    ) -> Result<LoginPayload> {
         let signed_in = users::login(ctx.state()?, &input.email, &input.password).await?;
         Ok(LoginPayload {
             user: User::signed_in(signed_in.user, &signed_in.token, ctx)?,
@@ -323,7 +331,7 @@ impl UserMutation {
     async fn update_viewer(
         &self,
         ctx: &Context<'_>,
-        input: UpdateViewerInput,
+        #[graphql(desc = "The profile and settings fields to change.")] input: UpdateViewerInput,
     ) -> Result<UpdateViewerPayload> {
         let changes = users::ProfileChanges {
             username: input.username,
@@ -342,7 +350,7 @@ impl UserMutation {
     async fn follow_user(
         &self,
         ctx: &Context<'_>,
-        input: FollowUserInput,
+        #[graphql(desc = "Who to follow.")] input: FollowUserInput,
     ) -> Result<FollowUserPayload> {
         let user = profiles::follow(&ctx.state()?.db, ctx.viewer()?, &input.username).await?;
         Ok(FollowUserPayload {
@@ -354,7 +362,7 @@ impl UserMutation {
     async fn unfollow_user(
         &self,
         ctx: &Context<'_>,
-        input: FollowUserInput,
+        #[graphql(desc = "Who to stop following.")] input: FollowUserInput,
     ) -> Result<UnfollowUserPayload> {
         let user = profiles::unfollow(&ctx.state()?.db, ctx.viewer()?, &input.username).await?;
         Ok(UnfollowUserPayload {
