@@ -58,7 +58,7 @@ async fn get_graphql_serves_graphiql() {
             urls.push(&rest[..rest.find('"').expect("closing quote")]);
         }
     }
-    assert_eq!(urls.len(), 4, "{urls:?}");
+    assert_eq!(urls.len(), 5, "{urls:?}");
     for url in &urls {
         assert!(
             url.starts_with("/graphiql/"),

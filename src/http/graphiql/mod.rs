@@ -10,7 +10,7 @@ use super::HttpState;
 
 /// The version of the bundled assets, part of their URLs: a new bundle gets
 /// new URLs, so browsers may keep each one forever.
-pub const ASSETS_VERSION: &str = "graphiql-4.1.2";
+pub const ASSETS_VERSION: &str = "graphiql-4.1.2-ws-5.16.2";
 
 /// A bundled file: its name in URLs, media type and bytes.
 struct Asset {
@@ -19,7 +19,7 @@ struct Asset {
     bytes: &'static [u8],
 }
 
-const ASSETS: [Asset; 4] = [
+const ASSETS: [Asset; 5] = [
     Asset {
         name: "graphiql.min.js",
         content_type: "text/javascript; charset=utf-8",
@@ -29,6 +29,11 @@ const ASSETS: [Asset; 4] = [
         name: "graphiql.min.css",
         content_type: "text/css; charset=utf-8",
         bytes: include_bytes!("assets/graphiql.min.css"),
+    },
+    Asset {
+        name: "graphql-ws.min.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("assets/graphql-ws.min.js"),
     },
     Asset {
         name: "react.production.min.js",
@@ -93,6 +98,7 @@ const PAGE: &str = r#"<!DOCTYPE html>
     <script src="{ASSETS}/react.production.min.js"></script>
     <script src="{ASSETS}/react-dom.production.min.js"></script>
     <script src="{ASSETS}/graphiql.min.js"></script>
+    <script src="{ASSETS}/graphql-ws.min.js"></script>
   </head>
   <body>
     <div id="graphiql">Loading…</div>
@@ -100,9 +106,18 @@ const PAGE: &str = r#"<!DOCTYPE html>
       const http = new URL("/graphql", window.location.href);
       const ws = new URL(http);
       ws.protocol = http.protocol === "https:" ? "wss:" : "ws:";
+      // Subscriptions go over graphql-ws; a token typed into the Headers tab as
+      // {"Authorization": "Bearer ..."} signs in the socket too.
+      const headers = () => {
+        try {
+          return JSON.parse(localStorage.getItem("graphiql:headers") || "{}");
+        } catch {
+          return {};
+        }
+      };
       const fetcher = GraphiQL.createFetcher({
         url: http.toString(),
-        subscriptionUrl: ws.toString(),
+        wsClient: graphqlWs.createClient({ url: ws.toString(), lazy: true, connectionParams: headers }),
         fetch: (url, options = {}) => fetch(url, { ...options, credentials: "same-origin" }),
       });
       ReactDOM.createRoot(document.getElementById("graphiql")).render(
