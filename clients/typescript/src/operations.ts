@@ -89,3 +89,11 @@ export const CommentAdded = graphql(`
     }
   }
 `);
+
+export const Logout = graphql(`
+  mutation Logout {
+    logout {
+      revoked
+    }
+  }
+`);

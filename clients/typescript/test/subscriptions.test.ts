@@ -5,7 +5,7 @@ import { after, before, test } from "node:test";
 import { print } from "graphql";
 
 import { httpClient, wsClient } from "../src/client.ts";
-import { AddComment, CommentAdded, CreateArticle, Register } from "../src/operations.ts";
+import { AddComment, CommentAdded, CreateArticle, Logout, Register } from "../src/operations.ts";
 import type { CommentAddedSubscription } from "../src/gql/graphql.ts";
 import { type Server, startServer } from "./server.ts";
 
@@ -63,6 +63,34 @@ test("a refused token in connection_init closes the socket with 4403", async () 
   const client = wsClient(server.wsUrl, "not-a-token");
   const events = client.iterate({ query: print(CommentAdded), variables: { slug: "any" } });
   await assert.rejects(events.next(), (closed: { code?: number }) => {
+    assert.equal(closed.code, 4403);
+    return true;
+  });
+  await client.dispose();
+});
+
+test("signing out closes the open socket with 4403", async () => {
+  const token = await signUp("edsger");
+  const edsger = httpClient(server.url, token);
+  const created = await edsger
+    .mutation(CreateArticle, { input: { title: "Closing", description: "d", body: "b" } })
+    .toPromise();
+  const slug = created.data?.createArticle.article.slug;
+  assert.ok(slug);
+  const client = wsClient(server.wsUrl, token);
+  const events = client.iterate({ query: print(CommentAdded), variables: { slug } });
+  const ended = events.next();
+  // Once the socket is up (a comment arrives), the token is revoked.
+  let event: Awaited<typeof ended> | undefined;
+  for (let attempt = 0; attempt < 50 && !event; attempt++) {
+    await edsger.mutation(AddComment, { slug, body: `Before #${attempt}` }).toPromise();
+    event = await Promise.race([ended, new Promise<undefined>((resolve) => setTimeout(resolve, 100))]);
+  }
+  assert.ok(event, "the subscription never started");
+  const closing = events.next();
+  const revoked = await edsger.mutation(Logout, {}).toPromise();
+  assert.equal(revoked.data?.logout.revoked, true);
+  await assert.rejects(closing, (closed: { code?: number }) => {
     assert.equal(closed.code, 4403);
     return true;
   });
