@@ -116,11 +116,6 @@ impl GuardedSchema {
             admission: Arc::new(admission),
         }
     }
-
-    /// The schema itself, for what needs no admission (printing the SDL).
-    pub fn schema(&self) -> &ConduitSchema {
-        &self.schema
-    }
 }
 
 impl Executor for GuardedSchema {

@@ -117,15 +117,7 @@ pub async fn charge_request(
     }
     let mutation = operation.ty == OperationType::Mutation;
     let cost = request_cost(measured_cost, mutation, budgets.mutation_cost);
-    let charge = limiter
-        .charge("api", &ticket.subject, cost, budgets.api)
-        .await;
-    let refused = (!charge.allowed).then(|| refusal(&charge));
-    *ticket
-        .charge
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(charge);
-    refused.map_or(Ok(()), Err)
+    charge_cost(limiter, budgets, ticket, cost).await
 }
 
 /// The error of a request its budget cannot pay for.
@@ -138,10 +130,11 @@ fn refusal(charge: &Charge) -> ServerError {
     error.into_request_error()
 }
 
-/// Charges a request answered without running it (a cached response) the
-/// `cost` it had when it ran, recording the charge in its ticket; the
-/// RATE_LIMITED error when its budget cannot pay.
-pub async fn charge_answered(
+/// Charges `cost` points to the caller's budget, recording the charge in its
+/// ticket; the RATE_LIMITED error when the budget cannot pay. A request
+/// answered without running (a cached response) is charged the cost it had
+/// when it ran.
+pub async fn charge_cost(
     limiter: &RateLimiter,
     budgets: Budgets,
     ticket: &RateLimitTicket,

@@ -46,11 +46,8 @@ pub fn cache_key(
     variables: &Map<String, Value>,
 ) -> String {
     let mut hash = Sha256::new();
-    for part in [
-        query,
-        operation_name.unwrap_or_default(),
-        &Value::Object(variables.clone()).to_string(),
-    ] {
+    let variables = serde_json::to_string(variables).unwrap_or_default();
+    for part in [query, operation_name.unwrap_or_default(), &variables] {
         hash.update((part.len() as u64).to_be_bytes());
         hash.update(part.as_bytes());
     }

@@ -22,7 +22,7 @@ use crate::auth::Viewer;
 use crate::cache::{Lookup, Miss};
 use crate::documents::{DocumentResolver, requested_hash};
 use crate::error::{Error, ErrorCode};
-use crate::graphql::rate_limit::{Budgets, RateLimitTicket, charge_answered};
+use crate::graphql::rate_limit::{Budgets, RateLimitTicket, charge_cost, selected_operation};
 use crate::graphql::response_cache::{self, CachedResponse, ResponseScope};
 use crate::ratelimit::Charge;
 
@@ -234,27 +234,17 @@ async fn run_one(
     let ticket = rate_limit_ticket(state, &viewer, reply.client);
     let shared = shares_responses(state, &viewer);
     let outcome = execute(state, viewer, params, &method, ticket.clone(), shared).await;
-    let response = match outcome {
+    let mut http = match outcome {
         Ok(Executed::Ran {
             response,
             store: None,
-        }) => response,
+        }) => graphql_response(reply, response),
         Ok(Executed::Ran {
             response,
             store: Some(store),
-        }) => {
-            let mut http = share_response(state, reply, response, store, ticket.as_ref()).await;
-            if let Some(charge) = ticket.and_then(|t| t.charge()) {
-                add_rate_limit_headers(&mut http, &charge);
-            }
-            return http;
-        }
+        }) => share_response(state, reply, response, store, ticket.as_ref()).await,
         Ok(Executed::Cached(cached)) => {
-            let mut http = reply.body(StatusCode::OK, String::from(Box::<str>::from(cached.body)));
-            if let Some(charge) = ticket.and_then(|t| t.charge()) {
-                add_rate_limit_headers(&mut http, &charge);
-            }
-            return http;
+            reply.body(StatusCode::OK, String::from(Box::<str>::from(cached.body)))
         }
         Err(Refusal { status, error }) => {
             let mut response = reply.error(status, error);
@@ -266,7 +256,6 @@ async fn run_one(
             return response;
         }
     };
-    let mut http = graphql_response(reply, response);
     if let Some(charge) = ticket.and_then(|t| t.charge()) {
         add_rate_limit_headers(&mut http, &charge);
     }
@@ -397,8 +386,7 @@ async fn execute(
                     return Ok(Executed::Cached(cached));
                 };
                 let budgets = Budgets::from_protection(&state.app.config.protection);
-                return match charge_answered(&state.app.rate_limits, budgets, ticket, cached.cost)
-                    .await
+                return match charge_cost(&state.app.rate_limits, budgets, ticket, cached.cost).await
                 {
                     Ok(()) => Ok(Executed::Cached(cached)),
                     Err(refused) => Ok(Executed::Ran {
@@ -448,15 +436,7 @@ async fn resolve_document(state: &HttpState, params: &GraphQLParams) -> Result<S
 /// The type of the operation a request would run, if the document parses and names one.
 fn operation_type(query: &str, operation_name: Option<&str>) -> Option<OperationType> {
     let document = async_graphql::parser::parse_query(query).ok()?;
-    match (&document.operations, operation_name) {
-        (async_graphql::parser::types::DocumentOperations::Single(op), _) => Some(op.node.ty),
-        (async_graphql::parser::types::DocumentOperations::Multiple(ops), Some(name)) => {
-            ops.get(name).map(|op| op.node.ty)
-        }
-        (async_graphql::parser::types::DocumentOperations::Multiple(ops), None) => {
-            (ops.len() == 1).then(|| ops.values().next().map(|op| op.node.ty))?
-        }
-    }
+    selected_operation(&document, operation_name).map(|operation| operation.ty)
 }
 
 /// Runs a batch, when batching is on and the batch is within its limit.

@@ -343,14 +343,25 @@ impl TestApp {
         self.graphql_with(Some(token), query, variables).await
     }
 
-    async fn graphql_with(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+    /// POSTs a GraphQL document, with a bearer token when given; the raw
+    /// response, for tests that read its status and headers.
+    pub async fn post_graphql(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> reqwest::Response {
         let body = json!({ "query": query, "variables": variables }).to_string();
         let bearer = token.map(|t| format!("Bearer {t}"));
         let headers: Vec<(&str, &str)> = bearer
             .iter()
             .map(|b| ("authorization", b.as_str()))
             .collect();
-        let response = self.post_raw(body, &headers).await;
+        self.post_raw(body, &headers).await
+    }
+
+    async fn graphql_with(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let response = self.post_graphql(token, query, variables).await;
         let status = response.status();
         let body: Value = response.json().await.expect("JSON body");
         // A refused token is the one request error that is not 200: 401.

@@ -7,13 +7,7 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, TestRedis, WsClient, assert_error};
 
 async fn post_as(app: &TestApp, token: Option<&str>, query: &str) -> reqwest::Response {
-    let bearer = token.map(|t| format!("Bearer {t}"));
-    let headers: Vec<(&str, &str)> = bearer
-        .iter()
-        .map(|b| ("authorization", b.as_str()))
-        .collect();
-    app.post_raw(json!({ "query": query }).to_string(), &headers)
-        .await
+    app.post_graphql(token, query, json!({})).await
 }
 
 fn header(response: &reqwest::Response, name: &str) -> u64 {

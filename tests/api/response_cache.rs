@@ -2,6 +2,8 @@
 //! fresh after any mutation on any instance, never shared when they depend on
 //! the caller, and charged to the caller's budget like a query that ran.
 
+use std::sync::atomic::Ordering;
+
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, TestRedis, WsClient, assert_error};
@@ -9,21 +11,6 @@ use crate::helpers::{TestApp, TestRedis, WsClient, assert_error};
 const HOME: &str = "query($first: Int!) { articles(first: $first) { nodes { slug favoritesCount commentCount tags author { username bio } } } }";
 const FAVORITE: &str =
     "mutation($s: String!) { favoriteArticle(input: { slug: $s }) { article { favoritesCount } } }";
-
-async fn post(
-    app: &TestApp,
-    token: Option<&str>,
-    query: &str,
-    variables: Value,
-) -> reqwest::Response {
-    let body = json!({ "query": query, "variables": variables }).to_string();
-    let bearer = token.map(|t| format!("Bearer {t}"));
-    let headers: Vec<(&str, &str)> = bearer
-        .iter()
-        .map(|b| ("authorization", b.as_str()))
-        .collect();
-    app.post_raw(body, &headers).await
-}
 
 #[tokio::test]
 async fn an_anonymous_query_is_answered_again_without_sql_until_a_mutation() {
@@ -126,23 +113,32 @@ async fn answers_that_depend_on_the_caller_are_never_shared() {
     // Nor are failed answers: the error is reported again, from a fresh run.
     let failing = "{ feed(first: 5) { nodes { slug } } }";
     assert_error(&app.graphql(failing, json!({})).await, "UNAUTHENTICATED");
+    let hits = app.state.cache.stats.hits.load(Ordering::Relaxed);
     assert_error(&app.graphql(failing, json!({})).await, "UNAUTHENTICATED");
+    assert_eq!(
+        app.state.cache.stats.hits.load(Ordering::Relaxed),
+        hits,
+        "a failed answer came from the cache"
+    );
 }
 
 #[tokio::test]
 async fn a_cached_answer_is_charged_like_one_that_ran() {
     let app = TestApp::spawn_configured(|c| c.protection.rate_limit_points = 3).await;
     let query = "{ tags { name } }";
+    let hits = app.state.cache.stats.hits.load(Ordering::Relaxed);
     for used in 1..=3 {
-        let response = post(&app, None, query, json!({})).await;
+        let response = app.post_graphql(None, query, json!({})).await;
         assert_eq!(response.status(), 200);
         let header = response.headers()["x-ratelimit-used"]
             .to_str()
             .expect("ascii");
         assert_eq!(header, used.to_string());
     }
-    let refused = post(&app, None, query, json!({})).await;
+    let refused = app.post_graphql(None, query, json!({})).await;
     assert_eq!(refused.status(), 429);
+    // The second, third and refused fourth requests were cached answers.
+    assert_eq!(app.state.cache.stats.hits.load(Ordering::Relaxed) - hits, 3);
     let body: Value = refused.json().await.expect("json");
     assert_error(&body, "RATE_LIMITED");
 }
