@@ -19,6 +19,7 @@ use crate::documents::TrustedDocuments;
 use crate::error::Error;
 use crate::graphql::admission::GuardedSchema;
 use crate::graphql::build_schema;
+use crate::graphql::response_cache::NearResponses;
 use crate::pubsub::{InProcessPubSub, PubSub, RedisPubSub};
 use crate::ratelimit::{MemoryRateLimits, RateLimitStore, RateLimiter, RedisRateLimits};
 use crate::state::{AppState, StatementCounter};
@@ -189,9 +190,14 @@ impl Application {
         ));
         access.sync_on_announcements(background, pubsub.as_ref());
         tracing::info!(store = cache.kind(), "cache ready");
+        // A shared store is a network away: keep copies of the responses
+        // served here. An in-process store is as near as a copy would be.
+        let near_responses = (config.cache_enabled && config.redis_url.is_some())
+            .then(|| Arc::new(NearResponses::new(config.cache_memory_mb * 1024 * 1024)));
         let state = AppState {
             access,
             cache,
+            near_responses,
             db,
             pubsub,
             tokens,

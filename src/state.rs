@@ -9,6 +9,7 @@ use crate::auth::{AccessList, Passwords, TokenKeys};
 use crate::cache::Cache;
 use crate::config::Config;
 use crate::documents::TrustedDocuments;
+use crate::graphql::response_cache::NearResponses;
 use crate::pubsub::PubSub;
 use crate::ratelimit::RateLimiter;
 
@@ -19,6 +20,9 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// The hot-read cache (Redis when configured, in-process otherwise).
     pub cache: Arc<Cache>,
+    /// Copies of the anonymous responses this instance served lately, when
+    /// the cache is shared (Redis).
+    pub near_responses: Option<Arc<NearResponses>>,
     /// Where events for subscriptions go.
     pub pubsub: Arc<dyn PubSub>,
     /// The keys that sign and verify tokens.

@@ -115,16 +115,29 @@ struct Entry<T> {
 
 /// What [`Cache::lookup`] found.
 pub enum Lookup<T> {
-    /// A current value.
-    Hit(T),
+    /// A current value, and the generations it is current for.
+    Hit(T, Tags),
     /// None; with what [`Cache::fill`] needs, unless the store is out of reach.
     Miss(Option<Miss>),
 }
+
+/// The values some generations had when they were read (with the epoch): a
+/// value made under these tags is current while they stay the same.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tags(Vec<i64>);
 
 /// A lookup that missed: the key and the generations it read.
 pub struct Miss {
     key: String,
     tags: Vec<i64>,
+}
+
+impl Miss {
+    /// The generations read before the value is made: a value stored for this
+    /// miss carries them.
+    pub fn tags(&self) -> Tags {
+        Tags(self.tags.clone())
+    }
 }
 
 type Load = Shared<BoxFuture<'static, Result<Arc<Vec<u8>>>>>;
@@ -294,7 +307,7 @@ impl Cache {
         Fut: Future<Output = Result<T>> + Send + 'static,
     {
         let miss = match self.lookup(name, generations).await {
-            Lookup::Hit(value) => return Ok(value),
+            Lookup::Hit(value, _) => return Ok(value),
             Lookup::Miss(Some(miss)) => miss,
             Lookup::Miss(None) => return load().await,
         };
@@ -317,29 +330,39 @@ impl Cache {
             return Lookup::Miss(None);
         }
         let key = self.key(name);
-        let mut keys = vec![key.clone(), self.key(EPOCH)];
-        keys.extend(generations.iter().map(|g| self.gen_key(g)));
+        let mut keys = vec![key.clone()];
+        keys.extend(self.tag_keys(generations));
         let Some(values) = self.guarded(self.store.get_many(&keys)).await else {
             self.stats.misses.fetch_add(1, Ordering::Relaxed);
             return Lookup::Miss(None);
         };
-        let tags: Vec<i64> = values[1..]
-            .iter()
-            .map(|v| {
-                v.as_deref()
-                    .and_then(|b| std::str::from_utf8(b).ok()?.parse().ok())
-                    .unwrap_or(0)
-            })
-            .collect();
+        let tags = parse_tags(&values[1..]);
         if let Some(bytes) = &values[0]
             && let Ok(entry) = serde_json::from_slice::<Entry<T>>(bytes)
             && entry.tags == tags
         {
             self.stats.hits.fetch_add(1, Ordering::Relaxed);
-            return Lookup::Hit(entry.value);
+            return Lookup::Hit(entry.value, Tags(tags));
         }
         self.stats.misses.fetch_add(1, Ordering::Relaxed);
         Lookup::Miss(Some(Miss { key, tags }))
+    }
+
+    /// The current tags of `generations`, without reading any value: a copy
+    /// of a value kept elsewhere under equal tags is still current. `None`
+    /// when the store is out of reach.
+    pub async fn current_tags(&self, generations: &[Generation]) -> Option<Tags> {
+        if !self.heal().await {
+            return None;
+        }
+        let keys: Vec<String> = self.tag_keys(generations).collect();
+        let values = self.guarded(self.store.get_many(&keys)).await?;
+        Some(Tags(parse_tags(&values)))
+    }
+
+    /// The keys of the epoch and of `generations`, in the order tags list them.
+    fn tag_keys<'a>(&'a self, generations: &'a [Generation]) -> impl Iterator<Item = String> + 'a {
+        std::iter::once(self.key(EPOCH)).chain(generations.iter().map(|g| self.gen_key(g)))
     }
 
     /// Stores `value` for the lookup that missed. It is tagged with the
@@ -411,6 +434,18 @@ impl Cache {
             }
         }
     }
+}
+
+/// Counter values as the store returns them; an absent counter is zero.
+fn parse_tags(values: &[Option<Vec<u8>>]) -> Vec<i64> {
+    values
+        .iter()
+        .map(|v| {
+            v.as_deref()
+                .and_then(|b| std::str::from_utf8(b).ok()?.parse().ok())
+                .unwrap_or(0)
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -50,7 +50,9 @@ pub struct Config {
     pub cache_timeout_ms: u64,
     /// Whether hot reads go through the cache at all (off: every read hits the database).
     pub cache_enabled: bool,
-    /// Most memory the in-process cache (used when there is no Redis) holds, in MiB.
+    /// Most memory the in-process cache holds, in MiB: the whole cache when
+    /// there is no Redis; with Redis, this instance's copies of the anonymous
+    /// responses it served.
     pub cache_memory_mb: u64,
     /// Address the HTTP server listens on. Port 0 picks a free port.
     pub bind: SocketAddr,

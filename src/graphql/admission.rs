@@ -18,7 +18,7 @@ use futures_util::stream::BoxStream;
 use super::ConduitSchema;
 use super::introspection;
 use super::limits::{DocumentLimits, measure};
-use super::rate_limit::{Budgets, RateLimitTicket, charge_request, selected_operation};
+use super::rate_limit::{Budgets, Prepaid, RateLimitTicket, charge_request, selected_operation};
 use super::response_cache::ResponseScope;
 use crate::error::Error;
 use crate::state::AppState;
@@ -60,6 +60,7 @@ impl Admission {
         // A document naming no runnable operation is left to validation, uncharged.
         if let (Some(ticket), Some(operation)) = (ticket, operation)
             && self.state.config.protection.rate_limit_enabled
+            && find::<Prepaid>(&request.data).is_none()
         {
             charge_request(
                 &self.state.rate_limits,

@@ -68,6 +68,12 @@ impl RateLimitTicket {
     }
 }
 
+/// In a request's data: the caller was charged for it before it ran (its
+/// cached answer turned out to be out of date), so admission does not charge
+/// it again.
+#[derive(Clone, Copy, Debug)]
+pub struct Prepaid;
+
 /// The budgets requests are charged against.
 #[derive(Clone, Copy, Debug)]
 pub struct Budgets {

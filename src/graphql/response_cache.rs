@@ -12,17 +12,24 @@
 //! Only successful queries are stored. A resolver whose answer depends on the
 //! caller rather than on the data (`rateLimit`) calls [`mark_private`], and the
 //! response is not stored.
+//!
+//! With a shared store (Redis), each instance also keeps the responses it
+//! served lately in [`NearResponses`], with the tags they were current for. A
+//! request whose response is held there reads only the generations from the
+//! store, not the body: the copy is served while they are unchanged, so it is
+//! exactly as fresh as the shared entry.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use async_graphql::Context;
+use axum::body::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::cache::Generation;
+use crate::cache::{DEFAULT_TTL, Generation, Tags};
 
 /// A response as stored: its body and what running it cost the caller's budget.
 #[derive(Debug, Serialize, Deserialize)]
@@ -32,6 +39,56 @@ pub struct CachedResponse {
     /// The JSON body, as sent; stored verbatim, not as an escaped string, so
     /// reading it back does not unescape the whole response.
     pub body: Box<RawValue>,
+}
+
+/// A response this instance served lately, with the tags it is current for.
+#[derive(Debug)]
+pub struct NearResponse {
+    /// The generations' values when the response was made.
+    pub tags: Tags,
+    /// Rate-limit points the request cost when it ran.
+    pub cost: u64,
+    /// The JSON body, as sent.
+    pub body: Bytes,
+}
+
+/// Responses this instance served lately, by cache key, bounded in bytes; the
+/// least recently used go first, and none outlives the shared cache's TTL.
+pub struct NearResponses {
+    entries: moka::sync::Cache<String, Arc<NearResponse>>,
+    /// Requests answered from a copy, after reading only the generations.
+    pub hits: AtomicU64,
+}
+
+impl NearResponses {
+    /// A copy holding at most `max_bytes` of keys and bodies.
+    pub fn new(max_bytes: u64) -> Self {
+        Self {
+            entries: moka::sync::Cache::builder()
+                .weigher(|key: &String, response: &Arc<NearResponse>| {
+                    u32::try_from(key.len() + response.body.len()).unwrap_or(u32::MAX)
+                })
+                .max_capacity(max_bytes)
+                .time_to_live(DEFAULT_TTL)
+                .build(),
+            hits: AtomicU64::new(0),
+        }
+    }
+
+    /// The copy under `key`, whatever its tags.
+    pub fn get(&self, key: &str) -> Option<Arc<NearResponse>> {
+        self.entries.get(key)
+    }
+
+    /// Keeps `response` under `key`.
+    pub fn insert(&self, key: String, response: NearResponse) {
+        self.entries.insert(key, Arc::new(response));
+    }
+
+    /// Drops the copy under `key`: its tags are out of date.
+    pub fn remove(&self, key: &str) {
+        self.entries.invalidate(key);
+    }
 }
 
 /// The generations every cached response is tagged with.

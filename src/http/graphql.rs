@@ -4,10 +4,11 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use async_graphql::parser::types::OperationType;
 use async_graphql::{Executor, ServerError};
-use axum::body::to_bytes;
+use axum::body::{Bytes, to_bytes};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -22,8 +23,10 @@ use crate::auth::Viewer;
 use crate::cache::{Lookup, Miss};
 use crate::documents::{DocumentResolver, requested_hash};
 use crate::error::{Error, ErrorCode};
-use crate::graphql::rate_limit::{Budgets, RateLimitTicket, charge_cost, selected_operation};
-use crate::graphql::response_cache::{self, CachedResponse, ResponseScope};
+use crate::graphql::rate_limit::{
+    Budgets, Prepaid, RateLimitTicket, charge_cost, selected_operation,
+};
+use crate::graphql::response_cache::{self, CachedResponse, NearResponse, ResponseScope};
 use crate::ratelimit::Charge;
 
 /// How a response is written: its media type and the request id for errors.
@@ -55,7 +58,7 @@ impl Reply {
     }
 
     /// A response with a JSON body already written.
-    fn body(&self, status: StatusCode, body: String) -> Response {
+    fn body(&self, status: StatusCode, body: impl IntoResponse) -> Response {
         let mut response = (status, body).into_response();
         response
             .headers_mut()
@@ -243,9 +246,7 @@ async fn run_one(
             response,
             store: Some(store),
         }) => share_response(state, reply, response, store, ticket.as_ref()).await,
-        Ok(Executed::Cached(cached)) => {
-            reply.body(StatusCode::OK, String::from(Box::<str>::from(cached.body)))
-        }
+        Ok(Executed::Cached(body)) => reply.body(StatusCode::OK, body),
         Err(Refusal { status, error }) => {
             let mut response = reply.error(status, error);
             if status == StatusCode::METHOD_NOT_ALLOWED {
@@ -283,11 +284,17 @@ async fn share_response(
     }
     let (body, _) = response_body(&reply.request_id, response);
     let body = body.to_string();
-    if let Ok(raw) = RawValue::from_string(body.clone()) {
-        let cached = CachedResponse {
-            cost: ticket.and_then(|t| t.charge()).map_or(0, |c| c.cost),
-            body: raw,
+    let cost = ticket.and_then(|t| t.charge()).map_or(0, |c| c.cost);
+    if let Some(near) = &state.app.near_responses {
+        let copy = NearResponse {
+            tags: store.miss.tags(),
+            cost,
+            body: Bytes::from(body.clone()),
         };
+        near.insert(store.key, copy);
+    }
+    if let Ok(raw) = RawValue::from_string(body.clone()) {
+        let cached = CachedResponse { cost, body: raw };
         state.app.cache.fill(store.miss, &cached).await;
     }
     reply.body(StatusCode::OK, body)
@@ -329,14 +336,32 @@ enum Executed {
         response: async_graphql::Response,
         store: Option<PendingStore>,
     },
-    /// An anonymous caller's answer came from the cache.
-    Cached(CachedResponse),
+    /// An anonymous caller's answer came from the cache: its body.
+    Cached(Bytes),
 }
 
 /// Where a response that may be shared goes once it is known.
 struct PendingStore {
+    key: String,
     miss: Miss,
     scope: Arc<ResponseScope>,
+}
+
+/// What the cache had for an anonymous query.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "made once per request and matched at once, like `Executed`"
+)]
+enum CacheCheck {
+    /// The answer, without running the query: the cached body, or the refusal
+    /// of a budget that cannot pay for it.
+    Answer(Executed),
+    /// The query runs; its response is stored when the store can take it.
+    /// `prepaid` when the caller was charged already.
+    Run {
+        store: Option<PendingStore>,
+        prepaid: bool,
+    },
 }
 
 /// A request refused before execution, with its HTTP status.
@@ -371,40 +396,23 @@ async fn execute(
             error: Error::BadRequest("mutations must be sent with POST".into()),
         });
     }
-    let mut store = None;
+    let (mut store, mut prepaid) = (None, false);
     if shared {
         let key =
             response_cache::cache_key(&query, params.operation_name.as_deref(), &params.variables);
-        match state
-            .app
-            .cache
-            .lookup::<CachedResponse>(&key, &response_cache::generations())
-            .await
-        {
-            Lookup::Hit(cached) => {
-                let Some(ticket) = &ticket else {
-                    return Ok(Executed::Cached(cached));
-                };
-                let budgets = Budgets::from_protection(&state.app.config.protection);
-                return match charge_cost(&state.app.rate_limits, budgets, ticket, cached.cost).await
-                {
-                    Ok(()) => Ok(Executed::Cached(cached)),
-                    Err(refused) => Ok(Executed::Ran {
-                        response: async_graphql::Response::from_errors(vec![refused]),
-                        store: None,
-                    }),
-                };
-            }
-            Lookup::Miss(miss) => {
-                store = miss.map(|miss| PendingStore {
-                    miss,
-                    scope: Arc::default(),
-                });
-            }
+        match cached_answer(state, key, ticket.as_ref()).await {
+            CacheCheck::Answer(answer) => return Ok(answer),
+            CacheCheck::Run {
+                store: pending,
+                prepaid: charged,
+            } => (store, prepaid) = (pending, charged),
         }
     }
     let mut request = params.into_request(query);
     request.data.insert(viewer);
+    if prepaid {
+        request.data.insert(Prepaid);
+    }
     if let Some(ticket) = ticket {
         request.data.insert(ticket);
     }
@@ -418,6 +426,82 @@ async fn execute(
             status: StatusCode::GATEWAY_TIMEOUT,
             error: Error::Timeout(limit.as_millis() as u64),
         }),
+    }
+}
+
+/// The cached answer to an anonymous query under `key`, charged to the caller,
+/// when a current one is cached. This instance's own copy is checked first:
+/// reading the generations and charging the caller go out together, and the
+/// body is not read from the store. Otherwise the shared store is read whole.
+async fn cached_answer(
+    state: &HttpState,
+    key: String,
+    ticket: Option<&RateLimitTicket>,
+) -> CacheCheck {
+    let cache = &state.app.cache;
+    let generations = response_cache::generations();
+    let near = state.app.near_responses.as_deref();
+    let mut prepaid = false;
+    if let Some((near, copy)) = near.and_then(|near| Some((near, near.get(&key)?))) {
+        let (tags, charged) = tokio::join!(
+            cache.current_tags(&generations),
+            charge(state, ticket, copy.cost)
+        );
+        let current = tags.as_ref() == Some(&copy.tags);
+        if current {
+            near.hits.fetch_add(1, Ordering::Relaxed);
+            cache.stats.hits.fetch_add(1, Ordering::Relaxed);
+        }
+        match charged {
+            Err(refused) => return CacheCheck::Answer(refusal(refused)),
+            Ok(()) if current => return CacheCheck::Answer(Executed::Cached(copy.body.clone())),
+            Ok(()) => near.remove(&key),
+        }
+        prepaid = ticket.is_some();
+    }
+    match cache.lookup::<CachedResponse>(&key, &generations).await {
+        Lookup::Hit(cached, tags) => {
+            if !prepaid && let Err(refused) = charge(state, ticket, cached.cost).await {
+                return CacheCheck::Answer(refusal(refused));
+            }
+            let body = Bytes::from(String::from(Box::<str>::from(cached.body)));
+            if let Some(near) = near {
+                let copy = NearResponse {
+                    tags,
+                    cost: cached.cost,
+                    body: body.clone(),
+                };
+                near.insert(key, copy);
+            }
+            CacheCheck::Answer(Executed::Cached(body))
+        }
+        Lookup::Miss(miss) => CacheCheck::Run {
+            store: miss.map(|miss| PendingStore {
+                key,
+                miss,
+                scope: Arc::default(),
+            }),
+            prepaid,
+        },
+    }
+}
+
+/// Charges `cost` points to the caller, when rate limiting is on (`ticket`).
+async fn charge(
+    state: &HttpState,
+    ticket: Option<&RateLimitTicket>,
+    cost: u64,
+) -> Result<(), ServerError> {
+    let Some(ticket) = ticket else { return Ok(()) };
+    let budgets = Budgets::from_protection(&state.app.config.protection);
+    charge_cost(&state.app.rate_limits, budgets, ticket, cost).await
+}
+
+/// The response of a request its budget cannot pay for.
+fn refusal(refused: ServerError) -> Executed {
+    Executed::Ran {
+        response: async_graphql::Response::from_errors(vec![refused]),
+        store: None,
     }
 }
 
@@ -472,13 +556,14 @@ async fn run_batch(
                     Ok(Executed::Ran { response, .. }) => {
                         response_body(&reply.request_id, response).0
                     }
-                    Ok(Executed::Cached(cached)) => serde_json::from_str(cached.body.get())
-                        .unwrap_or_else(|_| {
+                    Ok(Executed::Cached(body)) => {
+                        serde_json::from_slice(&body).unwrap_or_else(|_| {
                             error_json(
                                 Error::Internal("a cached response does not decode".into()),
                                 &reply.request_id,
                             )
-                        }),
+                        })
+                    }
                     Err(refusal) => error_json(refusal.error, &reply.request_id),
                 }
             }

@@ -30,8 +30,15 @@ fn render(app: &AppState) -> String {
         ),
         (
             "conduit_cache_hits_total",
-            "Cached reads answered from the cache store",
+            "Cached reads answered from the cache (the store, or this instance's copy of a response)",
             cache.hits.load(Ordering::Relaxed),
+        ),
+        (
+            "conduit_cache_near_hits_total",
+            "Anonymous responses answered from this instance's copy after reading only the generations",
+            app.near_responses
+                .as_ref()
+                .map_or(0, |near| near.hits.load(Ordering::Relaxed)),
         ),
         (
             "conduit_cache_misses_total",

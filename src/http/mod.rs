@@ -13,6 +13,8 @@ pub mod negotiation;
 pub mod params;
 pub mod websocket;
 
+use std::sync::Arc;
+
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
@@ -31,9 +33,21 @@ use limits::HeaderLimits;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// What the HTTP handlers share.
+/// What the HTTP handlers share: one reference count to clone per request,
+/// however much the state holds.
 #[derive(Clone)]
-pub struct HttpState {
+pub struct HttpState(Arc<HttpShared>);
+
+impl std::ops::Deref for HttpState {
+    type Target = HttpShared;
+
+    fn deref(&self) -> &HttpShared {
+        &self.0
+    }
+}
+
+/// The state behind [`HttpState`].
+pub struct HttpShared {
     /// The application state.
     pub app: AppState,
     /// The executable schema, behind its admission checks.
@@ -46,11 +60,11 @@ pub struct HttpState {
 pub fn router(app: AppState, schema: GuardedSchema) -> Router {
     let cors = cors_layer(&app.config.protection);
     let header_limits = app.config.clone();
-    let state = HttpState {
+    let state = HttpState(Arc::new(HttpShared {
         app,
         schema,
         websockets: websocket::Registry::default(),
-    };
+    }));
     Router::new()
         .route(
             "/graphql",

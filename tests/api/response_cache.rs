@@ -4,6 +4,7 @@
 
 use std::sync::atomic::Ordering;
 
+use conduit::cache::Generation;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, TestRedis, WsClient, assert_error};
@@ -170,4 +171,80 @@ async fn a_mutation_over_websocket_refreshes_the_answers_too() {
         after["data"]["articles"]["nodes"][0]["favoritesCount"], 1,
         "{after}"
     );
+}
+
+/// Requests answered from an instance's own copy of a response.
+fn near_hits(app: &TestApp) -> u64 {
+    app.state
+        .near_responses
+        .as_ref()
+        .expect("a shared cache keeps copies")
+        .hits
+        .load(Ordering::Relaxed)
+}
+
+#[tokio::test]
+async fn an_instance_serves_its_own_copy_until_any_instance_writes() {
+    let redis = TestRedis::start().await;
+    let a = TestApp::spawn_with_redis(&redis.url).await;
+    let b = a.spawn_peer().await;
+    let jake = a.register("jake").await;
+    let slug = a.create_article(&jake, "Kept near", &[], false).await;
+
+    let first = a.graphql(HOME, json!({ "first": 5 })).await;
+    let (statements, hits) = (a.statements(), near_hits(&a));
+    assert_eq!(a.graphql(HOME, json!({ "first": 5 })).await, first);
+    assert_eq!(near_hits(&a), hits + 1, "A did not answer from its copy");
+    assert_eq!(a.statements(), statements);
+
+    // A write on B makes A's copy out of date: A runs the query again.
+    b.graphql_as(&jake.token, FAVORITE, json!({ "s": slug }))
+        .await;
+    let after = a.graphql(HOME, json!({ "first": 5 })).await;
+    assert_eq!(
+        after["data"]["articles"]["nodes"][0]["favoritesCount"], 1,
+        "{after}"
+    );
+    assert_eq!(near_hits(&a), hits + 1, "an out-of-date copy was served");
+    // The fresh answer is A's copy from now on.
+    assert_eq!(a.graphql(HOME, json!({ "first": 5 })).await, after);
+    assert_eq!(near_hits(&a), hits + 2);
+}
+
+#[tokio::test]
+async fn a_copy_found_out_of_date_is_charged_once() {
+    let redis = TestRedis::start().await;
+    let app =
+        TestApp::spawn_with_redis_configured(&redis.url, |c| c.protection.rate_limit_points = 4)
+            .await;
+    let query = "{ tags { name } }";
+    let used = |response: &reqwest::Response| {
+        response.headers()["x-ratelimit-used"]
+            .to_str()
+            .expect("ascii")
+            .to_owned()
+    };
+    let first = app.post_graphql(None, query, json!({})).await;
+    assert_eq!(used(&first), "1");
+    let hits = near_hits(&app);
+    let second = app.post_graphql(None, query, json!({})).await;
+    assert_eq!((used(&second), near_hits(&app)), ("2".into(), hits + 1));
+
+    // The copy is out of date (and so are the cached tags): the caller is
+    // charged while the generations are read, and the query that runs then
+    // is not charged again.
+    app.state.cache.invalidate(&[Generation::tags()]).await;
+    let statements = app.statements();
+    let third = app.post_graphql(None, query, json!({})).await;
+    assert_eq!(used(&third), "3");
+    assert!(app.statements() > statements, "the query did not run again");
+    assert_eq!(near_hits(&app), hits + 1);
+
+    let fourth = app.post_graphql(None, query, json!({})).await;
+    assert_eq!((used(&fourth), near_hits(&app)), ("4".into(), hits + 2));
+    // A copy is refused like any answer the budget cannot pay for.
+    let refused = app.post_graphql(None, query, json!({})).await;
+    assert_eq!(refused.status(), 429);
+    let body: Value = refused.json().await.expect("json");
+    assert_error(&body, "RATE_LIMITED");
 }

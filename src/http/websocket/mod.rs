@@ -157,8 +157,8 @@ pub async fn upgrade(state: HttpState, request: Request, client: IpAddr) -> Resp
         .on_upgrade(move |socket| async move {
             serve(
                 socket,
-                state.app,
-                state.schema,
+                state.app.clone(),
+                state.schema.clone(),
                 protocol,
                 header_token,
                 client,
