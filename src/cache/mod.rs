@@ -487,6 +487,29 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn current_tags_match_a_value_until_its_generations_move() {
+        let cache = cache();
+        let generations = [Generation::responses()];
+        let Lookup::Miss(Some(miss)) = cache.lookup::<u32>("r", &generations).await else {
+            panic!("an empty cache missed without the store");
+        };
+        let made_under = miss.tags();
+        assert_eq!(
+            cache.current_tags(&generations).await,
+            Some(made_under.clone())
+        );
+        cache.fill(miss, &7u32).await;
+        match cache.lookup::<u32>("r", &generations).await {
+            Lookup::Hit(7, tags) => assert_eq!(tags, made_under),
+            _ => panic!("the filled value was not a hit"),
+        }
+        // Any invalidation moves the responses' generation.
+        cache.invalidate(&[Generation::tags()]).await;
+        let now = cache.current_tags(&generations).await;
+        assert!(now.is_some() && now != Some(made_under));
+    }
+
+    #[tokio::test]
     async fn concurrent_misses_load_once() {
         let cache = Arc::new(cache());
         let loads = Arc::new(AtomicUsize::new(0));
