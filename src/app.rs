@@ -162,25 +162,31 @@ impl Application {
         let background = connect_background(&config).await?;
         access.spawn_sync(background.clone(), ACCESS_SYNC_INTERVAL);
         let timeout = Duration::from_millis(config.cache_timeout_ms);
-        let (cache_store, pubsub): (Arc<dyn CacheStore>, Arc<dyn PubSub>) = match &config.redis_url
-        {
-            Some(url) => (
-                Arc::new(RedisStore::new(url.clone(), timeout)),
-                RedisPubSub::start(url, &config.redis_prefix, timeout),
-            ),
-            None => (
-                Arc::new(MemoryStore::new(config.cache_memory_mb * 1024 * 1024)),
-                InProcessPubSub::shared(1024),
-            ),
-        };
+        // The cache and the rate limits share one connection, so a request's
+        // freshness check and charge go out in one write.
+        let redis = config
+            .redis_url
+            .as_ref()
+            .map(|url| RedisStore::new(url.clone(), timeout));
+        let (cache_store, pubsub): (Arc<dyn CacheStore>, Arc<dyn PubSub>) =
+            match (&config.redis_url, &redis) {
+                (Some(url), Some(redis)) => (
+                    Arc::new(redis.clone()),
+                    RedisPubSub::start(url, &config.redis_prefix, timeout),
+                ),
+                _ => (
+                    Arc::new(MemoryStore::new(config.cache_memory_mb * 1024 * 1024)),
+                    InProcessPubSub::shared(1024),
+                ),
+            };
         let cache_store: Arc<dyn CacheStore> = if config.cache_enabled {
             cache_store
         } else {
             Arc::new(NoStore)
         };
         let cache = Cache::start(cache_store, &config.redis_prefix, timeout);
-        let rate_limit_store: Arc<dyn RateLimitStore> = match &config.redis_url {
-            Some(url) => Arc::new(RedisRateLimits::new(url.clone(), timeout)),
+        let rate_limit_store: Arc<dyn RateLimitStore> = match redis {
+            Some(redis) => Arc::new(RedisRateLimits::new(redis)),
             None => Arc::new(MemoryRateLimits::default()),
         };
         let rate_limits = Arc::new(RateLimiter::new(

@@ -12,7 +12,8 @@ use redis::aio::ConnectionManager;
 
 use super::{CacheStore, StoreError};
 
-/// Values and counters in Redis.
+/// Values and counters in Redis. Clones share one connection.
+#[derive(Clone)]
 pub struct RedisStore {
     connection: Arc<OnceLock<ConnectionManager>>,
 }

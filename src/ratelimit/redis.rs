@@ -29,10 +29,10 @@ pub struct RedisRateLimits {
 }
 
 impl RedisRateLimits {
-    /// Counts in the Redis at `url`, connecting in the background.
-    pub fn new(url: String, timeout: Duration) -> Self {
+    /// Counts in Redis, over `connection` (which may be shared with the cache).
+    pub fn new(connection: RedisStore) -> Self {
         Self {
-            connection: RedisStore::new(url, timeout),
+            connection,
             script: redis::Script::new(CHARGE_SCRIPT),
         }
     }
