@@ -85,6 +85,10 @@ impl CacheStore for NoStore {
         Ok(0)
     }
 
+    fn keeps_values(&self) -> bool {
+        false
+    }
+
     fn kind(&self) -> &'static str {
         "none"
     }

@@ -59,6 +59,11 @@ pub trait CacheStore: Send + Sync + 'static {
     async fn set(&self, key: &str, value: Vec<u8>, ttl: Duration) -> Result<(), StoreError>;
     /// Adds one to a counter (absent counts as zero) and returns the new value.
     async fn incr(&self, key: &str) -> Result<i64, StoreError>;
+    /// False for a store that keeps nothing: the cache then loads every value
+    /// straight from its source, without encoding it.
+    fn keeps_values(&self) -> bool {
+        true
+    }
     /// A name for logs.
     fn kind(&self) -> &'static str;
 }
@@ -306,6 +311,9 @@ impl Cache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T>> + Send + 'static,
     {
+        if !self.store.keeps_values() {
+            return load().await;
+        }
         let miss = match self.lookup(name, generations).await {
             Lookup::Hit(value, _) => return Ok(value),
             Lookup::Miss(Some(miss)) => miss,
@@ -507,6 +515,37 @@ mod tests {
         cache.invalidate(&[Generation::tags()]).await;
         let now = cache.current_tags(&generations).await;
         assert!(now.is_some() && now != Some(made_under));
+    }
+
+    /// A value that cannot be encoded: reading it back shows it never was.
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    struct Unencodable(u32);
+
+    impl Serialize for Unencodable {
+        fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+            Err(serde::ser::Error::custom("not encodable"))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_cache_that_keeps_nothing_hands_values_over_without_encoding_them() {
+        let cache = Cache::new(
+            Arc::new(memory::NoStore),
+            "test",
+            Duration::from_millis(100),
+        );
+        let loads = AtomicUsize::new(0);
+        for _ in 0..2 {
+            let value = cache
+                .get_or_load("k", &[], || {
+                    loads.fetch_add(1, Ordering::SeqCst);
+                    async { Ok(Unencodable(3)) }
+                })
+                .await
+                .expect("loaded");
+            assert_eq!(value, Unencodable(3));
+        }
+        assert_eq!(loads.load(Ordering::SeqCst), 2);
     }
 
     #[tokio::test]
