@@ -167,18 +167,17 @@ impl Application {
         let redis = config
             .redis_url
             .as_ref()
-            .map(|url| RedisStore::new(url.clone(), timeout));
-        let (cache_store, pubsub): (Arc<dyn CacheStore>, Arc<dyn PubSub>) =
-            match (&config.redis_url, &redis) {
-                (Some(url), Some(redis)) => (
-                    Arc::new(redis.clone()),
-                    RedisPubSub::start(url, &config.redis_prefix, timeout),
-                ),
-                _ => (
-                    Arc::new(MemoryStore::new(config.cache_memory_mb * 1024 * 1024)),
-                    InProcessPubSub::shared(1024),
-                ),
-            };
+            .map(|url| (url, RedisStore::new(url.clone(), timeout)));
+        let (cache_store, pubsub): (Arc<dyn CacheStore>, Arc<dyn PubSub>) = match &redis {
+            Some((url, redis)) => (
+                Arc::new(redis.clone()),
+                RedisPubSub::start(url, &config.redis_prefix, timeout),
+            ),
+            None => (
+                Arc::new(MemoryStore::new(config.cache_memory_mb * 1024 * 1024)),
+                InProcessPubSub::shared(1024),
+            ),
+        };
         let cache_store: Arc<dyn CacheStore> = if config.cache_enabled {
             cache_store
         } else {
@@ -186,7 +185,7 @@ impl Application {
         };
         let cache = Cache::start(cache_store, &config.redis_prefix, timeout);
         let rate_limit_store: Arc<dyn RateLimitStore> = match redis {
-            Some(redis) => Arc::new(RedisRateLimits::new(redis)),
+            Some((_, redis)) => Arc::new(RedisRateLimits::new(redis)),
             None => Arc::new(MemoryRateLimits::default()),
         };
         let rate_limits = Arc::new(RateLimiter::new(

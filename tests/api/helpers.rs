@@ -427,6 +427,15 @@ impl TestApp {
     }
 }
 
+/// A numeric response header, such as `x-ratelimit-used`.
+pub fn header(response: &reqwest::Response, name: &str) -> u64 {
+    response.headers()[name]
+        .to_str()
+        .expect("text")
+        .parse()
+        .expect("number")
+}
+
 /// The password every test user gets.
 pub const PASSWORD: &str = "correct horse battery";
 

@@ -4,18 +4,10 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestRedis, WsClient, assert_error};
+use crate::helpers::{TestApp, TestRedis, WsClient, assert_error, header};
 
 async fn post_as(app: &TestApp, token: Option<&str>, query: &str) -> reqwest::Response {
     app.post_graphql(token, query, json!({})).await
-}
-
-fn header(response: &reqwest::Response, name: &str) -> u64 {
-    response.headers()[name]
-        .to_str()
-        .expect("text")
-        .parse()
-        .expect("number")
 }
 
 #[tokio::test]

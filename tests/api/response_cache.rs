@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use conduit::cache::Generation;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestRedis, WsClient, assert_error};
+use crate::helpers::{TestApp, TestRedis, WsClient, assert_error, header};
 
 const HOME: &str = "query($first: Int!) { articles(first: $first) { nodes { slug favoritesCount commentCount tags author { username bio } } } }";
 const FAVORITE: &str =
@@ -131,10 +131,7 @@ async fn a_cached_answer_is_charged_like_one_that_ran() {
     for used in 1..=3 {
         let response = app.post_graphql(None, query, json!({})).await;
         assert_eq!(response.status(), 200);
-        let header = response.headers()["x-ratelimit-used"]
-            .to_str()
-            .expect("ascii");
-        assert_eq!(header, used.to_string());
+        assert_eq!(header(&response, "x-ratelimit-used"), used);
     }
     let refused = app.post_graphql(None, query, json!({})).await;
     assert_eq!(refused.status(), 429);
@@ -218,17 +215,12 @@ async fn a_copy_found_out_of_date_is_charged_once() {
         TestApp::spawn_with_redis_configured(&redis.url, |c| c.protection.rate_limit_points = 4)
             .await;
     let query = "{ tags { name } }";
-    let used = |response: &reqwest::Response| {
-        response.headers()["x-ratelimit-used"]
-            .to_str()
-            .expect("ascii")
-            .to_owned()
-    };
+    let used = |response: &reqwest::Response| header(response, "x-ratelimit-used");
     let first = app.post_graphql(None, query, json!({})).await;
-    assert_eq!(used(&first), "1");
+    assert_eq!(used(&first), 1);
     let hits = near_hits(&app);
     let second = app.post_graphql(None, query, json!({})).await;
-    assert_eq!((used(&second), near_hits(&app)), ("2".into(), hits + 1));
+    assert_eq!((used(&second), near_hits(&app)), (2, hits + 1));
 
     // The copy is out of date (and so are the cached tags): the caller is
     // charged while the generations are read, and the query that runs then
@@ -236,12 +228,12 @@ async fn a_copy_found_out_of_date_is_charged_once() {
     app.state.cache.invalidate(&[Generation::tags()]).await;
     let statements = app.statements();
     let third = app.post_graphql(None, query, json!({})).await;
-    assert_eq!(used(&third), "3");
+    assert_eq!(used(&third), 3);
     assert!(app.statements() > statements, "the query did not run again");
     assert_eq!(near_hits(&app), hits + 1);
 
     let fourth = app.post_graphql(None, query, json!({})).await;
-    assert_eq!((used(&fourth), near_hits(&app)), ("4".into(), hits + 2));
+    assert_eq!((used(&fourth), near_hits(&app)), (4, hits + 2));
     // A copy is refused like any answer the budget cannot pay for.
     let refused = app.post_graphql(None, query, json!({})).await;
     assert_eq!(refused.status(), 429);
