@@ -23,6 +23,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const EXIT_CONFIG: u8 = 2;
 
 fn main() -> ExitCode {
+    keep_memory_in_small_pages();
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Serve);
     // These need neither configuration nor a database.
@@ -81,6 +82,24 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// Keeps this process out of transparent huge pages, on kernels set to use
+/// them everywhere (`always`). mimalloc is built not to ask for them (its
+/// `no_thp` feature), which covers kernels set to `madvise`. In huge pages each
+/// 2 MiB region the heap touches is resident whole, however little of it is in
+/// use, and the kernel collapses small pages into huge ones in the background,
+/// so the resident size jumps by megabytes while the server is idle: the heap
+/// measured 29–37 MiB in them and 11 MiB without, after the same requests.
+#[cfg(target_os = "linux")]
+fn keep_memory_in_small_pages() {
+    if let Err(err) = rustix::thread::disable_transparent_huge_pages(true) {
+        eprintln!("conduit: cannot turn transparent huge pages off: {err}");
+    }
+}
+
+/// Transparent huge pages are a Linux setting; elsewhere there is nothing to do.
+#[cfg(not(target_os = "linux"))]
+fn keep_memory_in_small_pages() {}
 
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
