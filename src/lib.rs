@@ -21,6 +21,8 @@
 //! one mapping to GraphQL codes), [`config`], [`telemetry`] and [`state`]. [`app`]
 //! wires them together at start-up; [`cli`] and [`seed`] serve the binary.
 
+#![forbid(unsafe_code)]
+
 pub mod app;
 pub mod auth;
 pub mod cache;

@@ -101,9 +101,37 @@ fn keep_memory_in_small_pages() {
 #[cfg(not(target_os = "linux"))]
 fn keep_memory_in_small_pages() {}
 
+/// How often [`return_freed_memory`] looks for freed memory to hand back:
+/// mimalloc's purge delay, so pages wait about as long as they would anyway.
+const FREED_MEMORY_CHECK: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Hands memory the allocator has freed back to the kernel, every
+/// [`FREED_MEMORY_CHECK`], for as long as the server runs. mimalloc returns
+/// freed pages a while after they are freed (its purge delay, 1 s), but only
+/// when it is next called: a server that goes quiet after a burst, or after
+/// start-up's 19 MiB password hash, would otherwise keep that memory resident
+/// until the next request (about 13 MiB more after a minute at 64 connections).
+async fn return_freed_memory() {
+    let mut ticks = tokio::time::interval(FREED_MEMORY_CHECK);
+    loop {
+        ticks.tick().await;
+        collect_freed_memory();
+    }
+}
+
+/// Purges the pages whose purge delay has passed, and the calling thread's
+/// empty pages. Cheap when there is nothing to purge.
+#[allow(unsafe_code)]
+fn collect_freed_memory() {
+    // SAFETY: `mi_collect` takes no pointers and may be called from any thread
+    // at any time; it touches only the allocator's own bookkeeping.
+    unsafe { libmimalloc_sys::mi_collect(false) }
+}
+
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
         Command::Serve => {
+            tokio::spawn(return_freed_memory());
             let app = Application::build(config).await?;
             app.run_until_stopped().await.context("server failed")?;
         }

@@ -8,7 +8,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 
-use crate::helpers::{database_url, serve_with};
+use crate::helpers::{KillOnDrop, database_url, memory_kib, serve_with};
 
 /// Documents the mutations start from.
 const SEEDS: [&str; 6] = [
@@ -107,21 +107,6 @@ fn body(rng: &mut StdRng, i: usize) -> Vec<u8> {
     }
 }
 
-/// A `kB` field of `/proc/<pid>/smaps_rollup`: exact, where the counters in
-/// `/proc/<pid>/status` are kept per CPU and read approximately.
-fn memory_kib(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
-        .ok()
-        .and_then(|rollup| {
-            rollup
-                .lines()
-                .find(|l| l.split(':').next() == Some(field))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kib| kib.parse().ok())
-        })
-        .unwrap_or_else(|| panic!("{field} of the server process"))
-}
-
 /// Sends every body, eight at a time; returns each status with its body.
 async fn send_all(url: &str, bodies: Vec<Vec<u8>>) -> Vec<(u16, Vec<u8>)> {
     let client = reqwest::Client::new();
@@ -208,14 +193,4 @@ async fn generated_bad_input_never_gets_a_5xx_and_the_server_keeps_serving() {
     assert_eq!(normal.status(), 200);
     let normal: serde_json::Value = normal.json().await.expect("json");
     assert_eq!(normal["data"]["articles"]["totalCount"], 0, "{normal}");
-}
-
-/// Kills the server process when the test ends, passed or failed.
-struct KillOnDrop(std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        self.0.kill().ok();
-        self.0.wait().ok();
-    }
 }

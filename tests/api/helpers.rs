@@ -615,3 +615,28 @@ pub fn serve_with(
     std::thread::spawn(move || for _ in lines {});
     (child, format!("http://{address}"))
 }
+
+/// A `kB` field of `/proc/<pid>/smaps_rollup`: exact, where the counters in
+/// `/proc/<pid>/status` are kept per CPU and read approximately.
+pub fn memory_kib(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
+        .ok()
+        .and_then(|rollup| {
+            rollup
+                .lines()
+                .find(|l| l.split(':').next() == Some(field))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kib| kib.parse().ok())
+        })
+        .unwrap_or_else(|| panic!("{field} of the server process"))
+}
+
+/// Kills the server process when the test ends, passed or failed.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        self.0.kill().ok();
+        self.0.wait().ok();
+    }
+}

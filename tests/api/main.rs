@@ -15,6 +15,7 @@ mod http;
 mod leaks;
 mod limits;
 mod matrix;
+mod memory;
 mod pagination;
 mod profiles;
 mod protocol;
