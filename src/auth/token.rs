@@ -133,8 +133,25 @@ impl std::fmt::Debug for Session {
     }
 }
 
-/// How many verified tokens are remembered.
-const VERIFIED_TOKENS: u64 = 50_000;
+/// Most memory the verified tokens take, in bytes. A parsed token with its
+/// entry measured about 12 bytes per character of its text (4.7 KB for a
+/// 388-character sign-in token): 8 MiB remember about 1,800 such tokens, and a
+/// token not remembered costs one signature check.
+const VERIFIED_TOKENS_MEMORY: u64 = 8 * 1024 * 1024;
+
+/// Memory one verified token takes, in bytes, estimated from its text.
+fn verified_token_weight(token: &str) -> u32 {
+    u32::try_from(token.len().saturating_mul(12)).unwrap_or(u32::MAX)
+}
+
+/// Verified tokens, by their text, weighed by the memory they take.
+fn verified_tokens(memory: u64) -> moka::sync::Cache<String, Session> {
+    moka::sync::Cache::builder()
+        .weigher(|token: &String, _: &Session| verified_token_weight(token))
+        .max_capacity(memory)
+        .time_to_idle(Duration::from_secs(300))
+        .build()
+}
 
 /// The limits every authorization decision runs under: biscuit's default fact
 /// and iteration caps, and the configured time budget.
@@ -156,10 +173,7 @@ impl TokenKeys {
             keyring,
             ttl,
             limits,
-            verified: moka::sync::Cache::builder()
-                .max_capacity(VERIFIED_TOKENS)
-                .time_to_idle(Duration::from_secs(300))
-                .build(),
+            verified: verified_tokens(VERIFIED_TOKENS_MEMORY),
             #[cfg(feature = "bench-stubs")]
             stub: None,
         }
@@ -305,6 +319,30 @@ mod tests {
             role: Role::User,
             session_epoch: 2,
         }
+    }
+
+    #[test]
+    fn verified_tokens_are_remembered_within_a_memory_budget() {
+        let mut keys = keys(Duration::from_secs(60));
+        keys.verified = verified_tokens(64 * 1024);
+        let tokens: Vec<String> = (0..200)
+            .map(|id| keys.mint(claims(id)).expect("mint"))
+            .collect();
+        for token in &tokens {
+            keys.verify(token).expect("verify");
+        }
+        keys.verified.run_pending_tasks();
+        let most = 64 * 1024 / u64::from(verified_token_weight(&tokens[0]));
+        assert!(
+            keys.verified.entry_count() <= most,
+            "{} tokens remembered, at most {most} fit",
+            keys.verified.entry_count()
+        );
+        assert!(keys.verified.weighted_size() <= 64 * 1024);
+        let session = keys
+            .verify(&tokens[0])
+            .expect("a forgotten token verifies again");
+        assert_eq!(session.user_id, 0);
     }
 
     #[test]
