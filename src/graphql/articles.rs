@@ -11,13 +11,12 @@ use super::comments::{CommentOrder, comment_connection};
 use super::connection::CommentConnection;
 use super::connection::{ArticleConnection, ListSource};
 use super::context::ContextExt;
-use super::loaders::ArticleSet;
+use super::loaders::{ArticleRelations, ArticleSet};
 use super::node::{NodeKind, global_id};
 use super::users::User;
 use crate::error::Error;
 use crate::service::articles::{self, ArticleChanges, ArticleFilter, NewArticle};
 use crate::service::pagination::{PageRequest, SortDirection};
-use crate::service::{comments, tags};
 
 /// An article row as the API shows it, with the siblings it loads relations with.
 #[derive(Clone)]
@@ -35,6 +34,15 @@ impl Article {
     /// The article's database id.
     pub fn article_id(&self) -> i64 {
         self.row.id
+    }
+
+    /// Its author, tags and counts, loaded for the whole set on first use;
+    /// `None` when the article is gone.
+    async fn relations(&self, ctx: &Context<'_>) -> Result<Option<&ArticleRelations>, Error> {
+        let (db, set) = (&ctx.state()?.db, &self.set);
+        set.relations
+            .load(self.row.id, || set.load_relations(db))
+            .await
     }
 }
 
@@ -162,23 +170,15 @@ impl Article {
 
     /// Tag names, alphabetically.
     async fn tags(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        let (db, set) = (&ctx.state()?.db, &self.set);
-        let tags = set
-            .tags
-            .load(self.row.id, || tags::for_articles(db, set.ids()))
-            .await?;
-        Ok(tags.cloned().unwrap_or_default())
+        let relations = self.relations(ctx).await?;
+        Ok(relations.map(|r| r.tags.clone()).unwrap_or_default())
     }
 
     /// The writer.
     async fn author(&self, ctx: &Context<'_>) -> Result<User> {
-        let (db, set) = (&ctx.state()?.db, &self.set);
-        let author = set
-            .authors
-            .load(self.row.author_id, || set.load_authors(db))
-            .await?;
-        author
-            .cloned()
+        let relations = self.relations(ctx).await?;
+        relations
+            .map(|r| r.author.clone())
             .ok_or_else(|| Error::Internal(format!("article {} has no author", self.row.id)).into())
     }
 
@@ -208,11 +208,8 @@ impl Article {
 
     /// How many users favorited it.
     async fn favorites_count(&self, ctx: &Context<'_>) -> Result<i64> {
-        let (db, set) = (&ctx.state()?.db, &self.set);
-        set.favorite_counts
-            .count(self.row.id, || articles::favorite_counts(db, set.ids()))
-            .await
-            .map_err(Into::into)
+        let relations = self.relations(ctx).await?;
+        Ok(relations.map_or(0, |r| r.favorites))
     }
 
     /// Whether the signed-in viewer favorited it; false when anonymous.
@@ -230,11 +227,8 @@ impl Article {
 
     /// How many comments it has.
     async fn comment_count(&self, ctx: &Context<'_>) -> Result<i64> {
-        let (db, set) = (&ctx.state()?.db, &self.set);
-        set.comment_counts
-            .count(self.row.id, || comments::counts(db, set.ids()))
-            .await
-            .map_err(Into::into)
+        let relations = self.relations(ctx).await?;
+        Ok(relations.map_or(0, |r| r.comments))
     }
 
     /// Its comments, oldest first by default.

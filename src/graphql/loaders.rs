@@ -18,7 +18,7 @@ use tokio::sync::OnceCell;
 use super::articles::Article;
 use super::users::User;
 use crate::error::Result;
-use crate::service::{articles, users};
+use crate::service::{article_relations, articles, users};
 use sea_orm::DatabaseConnection;
 
 /// One relation of a set, loaded once for every member.
@@ -80,21 +80,28 @@ fn distinct(ids: impl IntoIterator<Item = i64>) -> Vec<i64> {
     ids
 }
 
+/// What an article shows beside its own columns, with the author as an API
+/// object.
+pub struct ArticleRelations {
+    /// The writer, sharing a user set with the other members' authors.
+    pub author: User,
+    /// Tag names, alphabetically.
+    pub tags: Vec<String>,
+    /// How many users favorited it.
+    pub favorites: i64,
+    /// How many comments it has.
+    pub comments: i64,
+}
+
 /// Sibling articles and their relations.
 #[derive(Default)]
 pub struct ArticleSet {
     ids: Vec<i64>,
-    author_ids: Vec<i64>,
-    /// Tag names per article.
-    pub tags: SetLoader<Vec<String>>,
-    /// Favorite counts per article.
-    pub favorite_counts: SetLoader<i64>,
-    /// Comment counts per article.
-    pub comment_counts: SetLoader<i64>,
+    /// Author, tag names and counts per article, loaded together: a list of
+    /// cards needs one statement for all of them.
+    pub relations: SetLoader<ArticleRelations>,
     /// Whether the viewer favorited each article.
     pub viewer_favorited: SetLoader<bool>,
-    /// Authors by user id.
-    pub authors: SetLoader<User>,
 }
 
 impl ArticleSet {
@@ -102,7 +109,6 @@ impl ArticleSet {
     pub fn objects(rows: Vec<article::Model>) -> Vec<Article> {
         let set = Arc::new(Self {
             ids: rows.iter().map(|a| a.id).collect(),
-            author_ids: distinct(rows.iter().map(|a| a.author_id)),
             ..Default::default()
         });
         rows.into_iter()
@@ -114,7 +120,6 @@ impl ArticleSet {
     pub fn object(row: article::Model) -> Article {
         let set = Arc::new(Self {
             ids: vec![row.id],
-            author_ids: vec![row.author_id],
             ..Default::default()
         });
         Article::new(row, set)
@@ -125,9 +130,37 @@ impl ArticleSet {
         &self.ids
     }
 
-    /// Loads the authors of every member, themselves sharing one user set.
-    pub async fn load_authors(&self, db: &DatabaseConnection) -> Result<HashMap<i64, User>> {
-        users_by_ids(db, &self.author_ids).await
+    /// Loads the relations of every member, the authors sharing one user set.
+    pub async fn load_relations(
+        &self,
+        db: &DatabaseConnection,
+    ) -> Result<HashMap<i64, ArticleRelations>> {
+        let rows = article_relations::for_articles(db, &self.ids).await?;
+        let mut authors: HashMap<i64, user::Model> = HashMap::new();
+        for row in rows.values() {
+            authors
+                .entry(row.author.id)
+                .or_insert_with(|| row.author.clone());
+        }
+        let authors: HashMap<i64, User> = UserSet::objects(authors.into_values())
+            .into_iter()
+            .map(|u| (u.user_id(), u))
+            .collect();
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, row)| {
+                let author = authors.get(&row.author.id)?.clone();
+                Some((
+                    id,
+                    ArticleRelations {
+                        author,
+                        tags: row.tags,
+                        favorites: row.favorites,
+                        comments: row.comments,
+                    },
+                ))
+            })
+            .collect())
     }
 }
 

@@ -584,20 +584,6 @@ pub async fn unfavorite(
     Ok(article)
 }
 
-/// How many users favorited each of `ids`. One statement.
-pub async fn favorite_counts(db: &DatabaseConnection, ids: &[i64]) -> Result<HashMap<i64, i64>> {
-    let rows: Vec<(i64, i64)> = favorite::Entity::find()
-        .select_only()
-        .column(favorite::Column::ArticleId)
-        .column_as(favorite::Column::UserId.count(), "n")
-        .filter(favorite::Column::ArticleId.is_in(ids.iter().copied()))
-        .group_by(favorite::Column::ArticleId)
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().collect())
-}
-
 /// Which of `ids` the user has favorited. One statement.
 pub async fn favorited_among(
     db: &DatabaseConnection,

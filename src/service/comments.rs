@@ -1,11 +1,9 @@
 //! Comments on articles. A comment is visible exactly when its article is.
 
-use std::collections::HashMap;
-
 use entity::{article, comment};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QuerySelect, Set,
+    Set,
 };
 
 use super::pagination::{Cursor, Page, PageRequest, fetch_page};
@@ -73,21 +71,6 @@ pub async fn count(state: &AppState, article_id: i64) -> Result<u64> {
             },
         )
         .await
-}
-
-/// How many comments each of `ids` has. One statement.
-pub async fn counts(db: &DatabaseConnection, ids: &[i64]) -> Result<HashMap<i64, i64>> {
-    let rows: Vec<(i64, i64)> = comment::Entity::find()
-        .select_only()
-        .column(comment::Column::ArticleId)
-        .column_as(comment::Column::Id.count(), "n")
-        .filter(comment::Column::ArticleId.is_in(ids.iter().copied()))
-        .filter(by_unbanned_author(comment::Column::AuthorId))
-        .group_by(comment::Column::ArticleId)
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().collect())
 }
 
 /// The comment with this id, if the viewer may see its article.

@@ -5,6 +5,7 @@
 //! before they change anything; reads that may reveal drafts take the viewer too.
 
 pub mod accounts;
+pub mod article_relations;
 pub mod articles;
 pub mod comments;
 pub mod fields;
