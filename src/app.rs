@@ -91,6 +91,10 @@ async fn connect_pool(
     options
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(10))
+        // A connection is checked with a round trip only once it has sat idle
+        // long enough to have been dropped by the server or a proxy; checking
+        // every checkout costs a round trip per statement.
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|opts| {
             opts.busy_timeout(Duration::from_secs(10))

@@ -241,12 +241,13 @@ impl Article {
         #[graphql(desc = "Return comments before this cursor.")] before: Option<String>,
         #[graphql(desc = "Ordering; oldest first by default.")] order_by: Option<CommentOrder>,
     ) -> Result<CommentConnection> {
-        comment_connection(
+        // Boxed, so that every field of `Article` does not carry this future's size.
+        Box::pin(comment_connection(
             ctx,
             self.row.id,
             (first, after, last, before),
             order_by.unwrap_or_default(),
-        )
+        ))
         .await
     }
 }

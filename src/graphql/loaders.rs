@@ -36,12 +36,17 @@ impl<V> Default for SetLoader<V> {
 
 impl<V> SetLoader<V> {
     /// The value for `key`, running `fetch` for the whole set on first use.
+    ///
+    /// The fetch runs boxed: it holds a whole database query, and a future
+    /// kept inline would make every field resolver of the type, which
+    /// async-graphql boxes for each field of each object, as large as it.
     pub async fn load<F, Fut>(&self, key: i64, fetch: F) -> Result<Option<&V>>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<HashMap<i64, V>>>,
     {
-        Ok(self.loaded.get_or_try_init(fetch).await?.get(&key))
+        let loaded = self.loaded.get_or_try_init(|| Box::pin(fetch())).await?;
+        Ok(loaded.get(&key))
     }
 }
 

@@ -148,12 +148,13 @@ impl User {
             drafts: status == Some(ArticleStatus::Draft),
             ..Default::default()
         };
-        article_connection(
+        // Boxed, so that every field of `User` does not carry this future's size.
+        Box::pin(article_connection(
             ctx,
             filter,
             (first, after, last, before),
             order_by.unwrap_or_default(),
-        )
+        ))
         .await
     }
 
@@ -170,12 +171,13 @@ impl User {
             favorited_by: Some(self.row.username.clone()),
             ..Default::default()
         };
-        article_connection(
+        // Boxed, so that every field of `User` does not carry this future's size.
+        Box::pin(article_connection(
             ctx,
             filter,
             (first, after, last, before),
             ArticleOrder::default(),
-        )
+        ))
         .await
     }
 }
