@@ -57,7 +57,8 @@ def main() -> None:
         "",
         f"Machine: {description['machine']}. Server, database, Redis and load generator share it.",
         f"Data: {data['users']:,} users, {data['articles']:,} articles, {data['comments']:,} comments, "
-        f"{data['tags']} tags, {data['favorites']:,} favorites, {data['follows']:,} follows (PostgreSQL).",
+        f"{data['tags']} tags, {data['favorites']:,} favorites, {data['follows']:,} follows (PostgreSQL; "
+        f"every client connects with sslmode={description.get('pg_sslmode', 'prefer')}).",
         f"Load: wrk, 2 threads, warm-up {description['warmup']}, then {description['duration']} per row. "
         f"The home page runs {description['home_statements']} SQL statements uncached.",
         f"Gateway RSS: {description['idle_rss_kib'] / 1024:.0f} MB idle after start-up, "
