@@ -1,4 +1,5 @@
-//! The home page runs a fixed number of SQL statements whatever the page size.
+//! The home page: a fixed number of SQL statements whatever the page size, and
+//! each card's author, tags and counts right.
 
 use serde_json::json;
 
@@ -115,4 +116,51 @@ async fn each_card_of_a_list_shows_its_own_author_tags_and_counts() {
         ]),
         "{body}"
     );
+}
+
+#[tokio::test]
+async fn the_longest_tag_names_come_back_whole_in_a_list() {
+    let app = TestApp::spawn().await;
+    let jake = app.register("jake").await;
+    // Ten names of 32 three-byte characters: 969 bytes joined.
+    let mut names: Vec<String> = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十"]
+        .iter()
+        .map(|c| c.repeat(32))
+        .collect();
+    let tags: Vec<&str> = names.iter().map(String::as_str).collect();
+    app.create_article(&jake, "Numbers", &tags, false).await;
+    let body = app
+        .graphql("{ articles(first: 1) { nodes { tags } } }", json!({}))
+        .await;
+    let mut listed: Vec<String> =
+        serde_json::from_value(body["data"]["articles"]["nodes"][0]["tags"].clone())
+            .unwrap_or_else(|_| panic!("tags: {body}"));
+    // Collations order these characters differently; every name must be whole.
+    listed.sort();
+    names.sort();
+    assert_eq!(listed, names);
+}
+
+#[tokio::test]
+async fn mysql_sessions_have_room_for_the_longest_list_of_tag_names() {
+    use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
+    let app = TestApp::spawn().await;
+    if app.state.db.get_database_backend() != DatabaseBackend::MySql {
+        return;
+    }
+    // Ten names of 32 four-byte characters joined by commas: 1,289 bytes.
+    let row = app
+        .state
+        .db
+        .query_one_raw(Statement::from_string(
+            DatabaseBackend::MySql,
+            "SELECT CAST(@@SESSION.group_concat_max_len AS SIGNED) AS n",
+        ))
+        .await
+        .expect("the query runs")
+        .expect("one row");
+    let limit: i64 = row.try_get("", "n").expect("a number");
+    // Exactly what each new connection sets: MariaDB's own default is larger,
+    // MySQL's (1,024) too small.
+    assert_eq!(limit, 65536, "group_concat_max_len");
 }
