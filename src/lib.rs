@@ -16,7 +16,8 @@
 //!
 //! Shared machinery used from `graphql` down: [`auth`] (passwords, tokens, the
 //! capability check), [`cache`] (hot reads, exact invalidation), [`pubsub`]
-//! (subscription events), [`ratelimit`] (points per window), [`documents`]
+//! (subscription events), [`ratelimit`] (points per window), [`rounds`]
+//! (round trips to Redis that concurrent requests share), [`documents`]
 //! (persisted and trusted documents), [`error`] (one error type,
 //! one mapping to GraphQL codes), [`config`], [`telemetry`] and [`state`]. [`app`]
 //! wires them together at start-up; [`cli`] and [`seed`] serve the binary.
@@ -35,6 +36,7 @@ pub mod graphql;
 pub mod http;
 pub mod pubsub;
 pub mod ratelimit;
+pub mod rounds;
 pub mod seed;
 pub mod service;
 pub mod state;

@@ -17,7 +17,8 @@
 //! served lately in [`NearResponses`], with the tags they were current for. A
 //! request whose response is held there reads only the generations from the
 //! store, not the body: the copy is served while they are unchanged, so it is
-//! exactly as fresh as the shared entry.
+//! exactly as fresh as the shared entry. Concurrent requests share those
+//! reads ([`crate::rounds`]), never one sent before they arrived.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -29,7 +30,8 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::cache::{DEFAULT_TTL, Generation, Tags};
+use crate::cache::{Cache, DEFAULT_TTL, Generation, Tags};
+use crate::rounds::Rounds;
 
 /// A response as stored: its body and what running it cost the caller's budget.
 #[derive(Debug, Serialize, Deserialize)]
@@ -58,6 +60,8 @@ pub struct NearResponses {
     entries: moka::sync::Cache<String, Arc<NearResponse>>,
     /// Requests answered from a copy, after reading only the generations.
     pub hits: AtomicU64,
+    /// Reads of the generations, shared by the requests that arrive together.
+    freshness: Arc<Rounds<(), Option<Tags>>>,
 }
 
 impl NearResponses {
@@ -72,7 +76,26 @@ impl NearResponses {
                 .time_to_live(DEFAULT_TTL)
                 .build(),
             hits: AtomicU64::new(0),
+            freshness: Arc::default(),
         }
+    }
+
+    /// The current tags of the responses' generations, from a read sent after
+    /// this call began (so every write that finished before it is seen), and
+    /// shared with the calls that arrived meanwhile. `None` when the store is
+    /// out of reach.
+    pub async fn current_tags(&self, cache: &Arc<Cache>) -> Option<Tags> {
+        let cache = cache.clone();
+        self.freshness
+            .join((), 0, move |_| async move {
+                cache.current_tags(&generations()).await
+            })
+            .await
+    }
+
+    /// How many reads of the generations went to the store.
+    pub fn freshness_reads(&self) -> u64 {
+        self.freshness.sent()
     }
 
     /// The copy under `key`, whatever its tags.

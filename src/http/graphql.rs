@@ -443,10 +443,8 @@ async fn cached_answer(
     let near = state.app.near_responses.as_deref();
     let mut prepaid = false;
     if let Some((near, copy)) = near.and_then(|near| Some((near, near.get(&key)?))) {
-        let (tags, charged) = tokio::join!(
-            cache.current_tags(&generations),
-            charge(state, ticket, copy.cost)
-        );
+        let (tags, charged) =
+            tokio::join!(near.current_tags(cache), charge(state, ticket, copy.cost));
         let current = tags.as_ref() == Some(&copy.tags);
         if current {
             near.hits.fetch_add(1, Ordering::Relaxed);

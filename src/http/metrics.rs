@@ -41,6 +41,13 @@ fn render(app: &AppState) -> String {
                 .map_or(0, |near| near.hits.load(Ordering::Relaxed)),
         ),
         (
+            "conduit_cache_freshness_reads_total",
+            "Reads of the generations before serving copies; requests that arrive together share one",
+            app.near_responses
+                .as_ref()
+                .map_or(0, |near| near.freshness_reads()),
+        ),
+        (
             "conduit_cache_misses_total",
             "Cached reads that went to the database",
             cache.misses.load(Ordering::Relaxed),
@@ -54,6 +61,11 @@ fn render(app: &AppState) -> String {
             "conduit_rate_limit_store_failures_total",
             "Rate-limit charges the shared store failed",
             app.rate_limits.store_failures(),
+        ),
+        (
+            "conduit_rate_limit_charge_rounds_total",
+            "Round trips that charged budgets in the shared store; charges that arrive together share one",
+            app.rate_limits.charge_rounds().unwrap_or(0),
         ),
     ];
     let mut text = String::new();

@@ -6,6 +6,11 @@
 //! otherwise. When Redis fails, charges fall back to this instance's own
 //! counts: callers are still limited, per instance, and nothing waits on a
 //! dead Redis. The failure is logged once per outage.
+//!
+//! Charges to one budget that arrive together go to Redis together
+//! ([`crate::rounds`]): one script call adds their summed cost. When the sum
+//! does not fit, each is charged alone, so a request is refused only when its
+//! own cost does not fit.
 
 pub mod memory;
 pub mod redis;
@@ -20,6 +25,7 @@ pub use memory::MemoryRateLimits;
 pub use redis::RedisRateLimits;
 
 use crate::cache::StoreError;
+use crate::rounds::Rounds;
 
 /// A number of points per window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,7 +79,16 @@ pub trait RateLimitStore: Send + Sync + 'static {
     ) -> Result<(bool, u64), StoreError>;
     /// A name for logs.
     fn kind(&self) -> &'static str;
+    /// True for a store a network away, whose concurrent charges are worth
+    /// sending together.
+    fn is_remote(&self) -> bool {
+        false
+    }
 }
+
+/// The outcome of a round of charges, as every charge in it sees it: added or
+/// not and the count after, with the summed cost; or why the store failed.
+type RoundOutcome = Result<((bool, u64), u64), String>;
 
 /// Charges callers against their budgets.
 pub struct RateLimiter {
@@ -83,6 +98,8 @@ pub struct RateLimiter {
     timeout: Duration,
     failing: AtomicBool,
     failures: AtomicU64,
+    /// Charges to one key sent together, for a remote store.
+    rounds: Option<Arc<Rounds<String, RoundOutcome>>>,
 }
 
 impl RateLimiter {
@@ -90,6 +107,7 @@ impl RateLimiter {
     /// a store slower than `timeout` counts as failed.
     pub fn new(store: Arc<dyn RateLimitStore>, prefix: &str, timeout: Duration) -> Self {
         Self {
+            rounds: store.is_remote().then(Arc::default),
             store,
             fallback: MemoryRateLimits::default(),
             prefix: prefix.to_owned(),
@@ -127,12 +145,9 @@ impl RateLimiter {
             self.prefix
         );
         let ttl = Duration::from_secs(window as u64 + 1);
-        let charged = tokio::time::timeout(
-            self.timeout,
-            self.store.charge(&key, cost, budget.points, ttl),
-        )
-        .await
-        .unwrap_or_else(|_| Err(StoreError("timed out".into())));
+        let charged = self
+            .charge_store(key.clone(), cost, budget.points, ttl)
+            .await;
         let (allowed, used) = match charged {
             Ok(outcome) => {
                 if self.failing.swap(false, Ordering::Relaxed) {
@@ -161,6 +176,60 @@ impl RateLimiter {
                 .single()
                 .unwrap_or(now),
         }
+    }
+
+    /// Adds `cost` under `key` in the store, within the timeout; with other
+    /// charges to the same key that arrive meanwhile, when the store is remote.
+    async fn charge_store(
+        &self,
+        key: String,
+        cost: u64,
+        limit: u64,
+        ttl: Duration,
+    ) -> Result<(bool, u64), StoreError> {
+        let Some(rounds) = &self.rounds else {
+            return self.charge_alone(&key, cost, limit, ttl).await;
+        };
+        let (store, timeout, round_key) = (self.store.clone(), self.timeout, key.clone());
+        let together = rounds
+            .join(key.clone(), cost, move |total| async move {
+                let charged =
+                    tokio::time::timeout(timeout, store.charge(&round_key, total, limit, ttl))
+                        .await;
+                match charged {
+                    Ok(Ok(outcome)) => Ok((outcome, total)),
+                    Ok(Err(err)) => Err(err.0),
+                    Err(_) => Err("timed out".to_owned()),
+                }
+            })
+            .await;
+        match together {
+            Ok(((true, used), _)) => Ok((true, used)),
+            // Others' costs made the sum too large: this one may still fit.
+            Ok(((false, _), total)) if total > cost => {
+                self.charge_alone(&key, cost, limit, ttl).await
+            }
+            Ok(((false, used), _)) => Ok((false, used)),
+            Err(err) => Err(StoreError(err)),
+        }
+    }
+
+    async fn charge_alone(
+        &self,
+        key: &str,
+        cost: u64,
+        limit: u64,
+        ttl: Duration,
+    ) -> Result<(bool, u64), StoreError> {
+        tokio::time::timeout(self.timeout, self.store.charge(key, cost, limit, ttl))
+            .await
+            .unwrap_or_else(|_| Err(StoreError("timed out".into())))
+    }
+
+    /// How many charges went to a remote store in rounds since start (each
+    /// round carrying one or more), or `None` for a store in process.
+    pub fn charge_rounds(&self) -> Option<u64> {
+        self.rounds.as_ref().map(|rounds| rounds.sent())
     }
 
     /// How many charges the store failed since start.

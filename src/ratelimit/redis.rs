@@ -66,4 +66,8 @@ impl RateLimitStore for RedisRateLimits {
     fn kind(&self) -> &'static str {
         "redis"
     }
+
+    fn is_remote(&self) -> bool {
+        true
+    }
 }

@@ -107,6 +107,34 @@ async fn two_instances_draw_on_one_budget_through_redis() {
 }
 
 #[tokio::test]
+async fn concurrent_charges_through_redis_spend_the_budget_exactly() {
+    let redis = TestRedis::start().await;
+    let app =
+        TestApp::spawn_with_redis_configured(&redis.url, |c| c.protection.rate_limit_points = 25)
+            .await;
+    let responses =
+        futures_util::future::join_all((0..60).map(|_| post_as(&app, None, "{ tags { name } }")))
+            .await;
+    let allowed: Vec<u64> = responses
+        .iter()
+        .filter(|response| response.status() == 200)
+        .map(|response| header(response, "x-ratelimit-used"))
+        .collect();
+    let refused = responses.iter().filter(|r| r.status() == 429).count();
+    // Charges sent together are added together; a sum that does not fit is
+    // charged one by one, so exactly the budget is spent.
+    assert_eq!((allowed.len(), refused), (25, 35), "used: {allowed:?}");
+    assert_eq!(allowed.iter().max(), Some(&25));
+    let rounds = app
+        .state
+        .rate_limits
+        .charge_rounds()
+        .expect("a remote store");
+    assert!((1..60).contains(&rounds), "60 charges took {rounds} rounds");
+    assert_eq!(post_as(&app, None, "{ tags { name } }").await.status(), 429);
+}
+
+#[tokio::test]
 async fn operations_over_websocket_draw_on_the_same_budget() {
     let base = TestApp::spawn().await;
     let jake = base.register("jake").await;

@@ -209,6 +209,27 @@ async fn an_instance_serves_its_own_copy_until_any_instance_writes() {
 }
 
 #[tokio::test]
+async fn requests_that_arrive_together_share_the_reads_of_the_generations() {
+    let redis = TestRedis::start().await;
+    let app = TestApp::spawn_with_redis(&redis.url).await;
+    let jake = app.register("jake").await;
+    app.create_article(&jake, "Read together", &[], false).await;
+    let first = app.graphql(HOME, json!({ "first": 5 })).await;
+    let near = app.state.near_responses.as_ref().expect("copies");
+    let (hits, reads) = (near_hits(&app), near.freshness_reads());
+    let answers =
+        futures_util::future::join_all((0..40).map(|_| app.graphql(HOME, json!({ "first": 5 }))))
+            .await;
+    assert!(answers.iter().all(|answer| *answer == first));
+    assert_eq!(near_hits(&app), hits + 40, "not every answer was the copy");
+    let shared = near.freshness_reads() - reads;
+    assert!(
+        (1..40).contains(&shared),
+        "40 answers took {shared} reads of the generations"
+    );
+}
+
+#[tokio::test]
 async fn a_copy_found_out_of_date_is_charged_once() {
     let redis = TestRedis::start().await;
     let app =
