@@ -21,6 +21,7 @@ use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Router, middleware};
+use tower::ServiceBuilder;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -57,15 +58,19 @@ pub struct HttpShared {
 }
 
 /// Every route, with CORS, header limits, request ids and request tracing.
+///
+/// The layers wrap the routes as one service rather than each route: a router
+/// copies the route it calls for every request, and a layered route copies
+/// each of its layers with it.
 pub fn router(app: AppState, schema: GuardedSchema) -> Router {
     let cors = cors_layer(&app.config.protection);
-    let header_limits = app.config.clone();
+    let header_limits = HeaderLimits::from(&*app.config);
     let state = HttpState(Arc::new(HttpShared {
         app,
         schema,
         websockets: websocket::Registry::default(),
     }));
-    Router::new()
+    let routes = Router::new()
         .route(
             "/graphql",
             get(graphql::graphql_get).post(graphql::graphql_post),
@@ -74,9 +79,14 @@ pub fn router(app: AppState, schema: GuardedSchema) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics::metrics))
-        .layer(cors)
-        .layer(middleware::map_response(limits::credentials_for_allowed_origins_only))
-        .with_state(state)
+        .with_state(state);
+    let layered = ServiceBuilder::new()
+        .layer(middleware::from_fn_with_state(
+            header_limits,
+            limits::limit_headers,
+        ))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<Body>| {
                 let request_id = request
@@ -87,12 +97,12 @@ pub fn router(app: AppState, schema: GuardedSchema) -> Router {
                 tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
             }),
         )
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-        .layer(middleware::from_fn_with_state(
-            HeaderLimits::from(&*header_limits),
-            limits::limit_headers,
+        .layer(middleware::map_response(
+            limits::credentials_for_allowed_origins_only,
         ))
+        .layer(cors)
+        .service(routes);
+    Router::new().fallback_service(layered)
 }
 
 /// CORS for the configured origins: credentials (the Authorization header) only
