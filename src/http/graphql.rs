@@ -2,6 +2,7 @@
 //! a JSON body, GET with a query string (queries only), content negotiation,
 //! CSRF prevention, body limits, batching and the request timeout.
 
+use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -282,18 +283,19 @@ async fn share_response(
     if !shareable {
         return graphql_response(reply, response);
     }
-    let (body, _) = response_body(&reply.request_id, response);
-    let body = body.to_string();
+    let (text, _) = response_text(&reply.request_id, response);
+    let stored = RawValue::from_string(text.clone());
+    let body = Bytes::from(text);
     let cost = ticket.and_then(|t| t.charge()).map_or(0, |c| c.cost);
     if let Some(near) = &state.app.near_responses {
         let copy = NearResponse {
             tags: store.miss.tags(),
             cost,
-            body: Bytes::from(body.clone()),
+            body: body.clone(),
         };
         near.insert(store.key, copy);
     }
-    if let Ok(raw) = RawValue::from_string(body.clone()) {
+    if let Ok(raw) = stored {
         let cached = CachedResponse { cost, body: raw };
         state.app.cache.fill(store.miss, &cached).await;
     }
@@ -552,24 +554,19 @@ async fn run_batch(
                 let ticket = rate_limit_ticket(state, &viewer, reply.client);
                 match execute(state, viewer.clone(), params, &Method::POST, ticket, false).await {
                     Ok(Executed::Ran { response, .. }) => {
-                        response_body(&reply.request_id, response).0
+                        response_text(&reply.request_id, response).0
                     }
-                    Ok(Executed::Cached(body)) => {
-                        serde_json::from_slice(&body).unwrap_or_else(|_| {
-                            error_json(
-                                Error::Internal("a cached response does not decode".into()),
-                                &reply.request_id,
-                            )
-                        })
-                    }
-                    Err(refusal) => error_json(refusal.error, &reply.request_id),
+                    Ok(Executed::Cached(body)) => String::from_utf8_lossy(&body).into_owned(),
+                    Err(refusal) => error_json(refusal.error, &reply.request_id).to_string(),
                 }
             }
-            Err(err) => error_json(Error::invalid_field("body", err.0), &reply.request_id),
+            Err(err) => {
+                error_json(Error::invalid_field("body", err.0), &reply.request_id).to_string()
+            }
         };
         bodies.push(body);
     }
-    reply.json(StatusCode::OK, &Value::Array(bodies))
+    reply.body(StatusCode::OK, format!("[{}]", bodies.join(",")))
 }
 
 /// The body of a response that carries only `error`.
@@ -584,7 +581,7 @@ fn error_json(error: Error, request_id: &str) -> Value {
 /// `data` and, in `application/graphql-response+json`, answer 400.
 fn graphql_response(reply: &Reply, response: async_graphql::Response) -> Response {
     let rate_limited = response.errors.iter().find_map(rate_limit_retry_after);
-    let (body, request_error) = response_body(&reply.request_id, response);
+    let (body, request_error) = response_text(&reply.request_id, response);
     let status = if rate_limited.is_some() {
         StatusCode::TOO_MANY_REQUESTS
     } else if request_error && reply.response_type == ResponseType::GraphQLResponseJson {
@@ -592,7 +589,7 @@ fn graphql_response(reply: &Reply, response: async_graphql::Response) -> Respons
     } else {
         StatusCode::OK
     };
-    let mut http = reply.json(status, &body);
+    let mut http = reply.body(status, body);
     if let Some(seconds) = rate_limited
         && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
     {
@@ -613,24 +610,39 @@ fn rate_limit_retry_after(error: &ServerError) -> Option<u64> {
     }
 }
 
-/// The JSON of a response, and whether it failed as a whole before execution.
-fn response_body(request_id: &str, mut response: async_graphql::Response) -> (Value, bool) {
+/// The JSON text of a response, written straight from the executor's values,
+/// and whether it failed as a whole before execution.
+fn response_text(request_id: &str, mut response: async_graphql::Response) -> (String, bool) {
     for error in &mut response.errors {
         label_error(error, request_id);
     }
     let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
-    let mut body = serde_json::to_value(&response).unwrap_or_else(|_| {
+    let text = if request_error {
+        serde_json::to_string(&RequestErrors {
+            errors: &response.errors,
+            extensions: &response.extensions,
+        })
+    } else {
+        serde_json::to_string(&response)
+    };
+    let text = text.unwrap_or_else(|_| {
         error_json(
             Error::Internal("the response could not be serialised".into()),
             request_id,
         )
+        .to_string()
     });
-    if request_error && let Value::Object(map) = &mut body {
-        map.remove("data");
-    }
-    (body, request_error)
+    (text, request_error)
+}
+
+/// The body of a request that failed before execution: no `data` at all.
+#[derive(serde::Serialize)]
+struct RequestErrors<'a> {
+    errors: &'a [ServerError],
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    extensions: &'a BTreeMap<String, async_graphql::Value>,
 }
 
 /// Gives errors that have no code (parse and validation errors) BAD_USER_INPUT,
