@@ -8,8 +8,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{ExprTrait, IntoCondition};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, Order, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Select, Statement, Value,
 };
 
 use crate::error::{Error, FieldError, Result};
@@ -227,12 +227,13 @@ where
     } else {
         Order::Desc
     };
-    let mut rows = select
+    let limit = request.size + 1;
+    let select = select
         .order_by(at, order.clone())
         .order_by(id, order)
-        .limit(request.size + 1)
-        .all(db)
-        .await?;
+        .limit(limit);
+    let statement = with_literal_limit(select.build(db.get_database_backend()), limit);
+    let mut rows = E::find().from_raw_sql(statement).all(db).await?;
     let more = rows.len() as u64 > request.size;
     rows.truncate(usize::try_from(request.size).unwrap_or(usize::MAX));
     if request.backward {
@@ -251,9 +252,56 @@ where
     }
 }
 
+/// `statement` with its trailing `LIMIT` written into the SQL instead of bound
+/// as a parameter, when it ends with one bound to `limit`.
+///
+/// PostgreSQL plans a prepared statement once for all parameters only when
+/// that plan is about as cheap as one made for the values at hand. With the
+/// row count unknown it estimates a tenth of the table, so a page query never
+/// qualified and was planned afresh on every execution. Page sizes are few, so
+/// each stays one prepared statement.
+fn with_literal_limit(mut statement: Statement, limit: u64) -> Statement {
+    let Some(values) = statement.values.as_mut() else {
+        return statement;
+    };
+    let placeholder = match statement.db_backend {
+        DatabaseBackend::Postgres => format!("${}", values.0.len()),
+        _ => "?".to_owned(),
+    };
+    let bound = format!(" LIMIT {placeholder}");
+    if statement.sql.ends_with(&bound) && values.0.last() == Some(&Value::from(limit)) {
+        values.0.pop();
+        let keep = statement.sql.len() - bound.len();
+        statement.sql.truncate(keep);
+        statement.sql.push_str(&format!(" LIMIT {limit}"));
+    }
+    statement
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bound_limit_is_written_into_the_sql() {
+        for backend in [
+            DatabaseBackend::Postgres,
+            DatabaseBackend::MySql,
+            DatabaseBackend::Sqlite,
+        ] {
+            let select = entity::article::Entity::find()
+                .filter(entity::article::Column::AuthorId.eq(7))
+                .limit(21);
+            let statement = with_literal_limit(select.build(backend), 21);
+            assert!(statement.sql.ends_with(" LIMIT 21"), "{}", statement.sql);
+            let values = statement.values.expect("values").0;
+            assert_eq!(values, vec![Value::from(7)], "{backend:?}");
+        }
+        // Anything else is left as it was.
+        let select = entity::article::Entity::find().limit(21);
+        let statement = with_literal_limit(select.build(DatabaseBackend::Postgres), 22);
+        assert!(statement.sql.ends_with(" LIMIT $1"), "{}", statement.sql);
+    }
 
     #[test]
     fn cursors_round_trip_and_reject_garbage() {
