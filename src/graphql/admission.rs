@@ -18,16 +18,21 @@ use futures_util::stream::BoxStream;
 use super::ConduitSchema;
 use super::introspection;
 use super::limits::{DocumentLimits, measure};
+use super::parsed_documents::ParsedDocuments;
 use super::rate_limit::{Budgets, Prepaid, RateLimitTicket, charge_request, selected_operation};
 use super::response_cache::ResponseScope;
 use crate::error::Error;
 use crate::state::AppState;
+
+/// How much memory parsed documents may take, about.
+const PARSED_DOCUMENTS_BYTES: u64 = 8 * 1024 * 1024;
 
 /// The checks a request passes before it runs, as configured at start-up.
 struct Admission {
     state: AppState,
     limits: DocumentLimits,
     budgets: Budgets,
+    documents: ParsedDocuments,
 }
 
 /// What admission learned of a request it let through.
@@ -47,7 +52,7 @@ impl Admission {
         self.limits
             .check_tokens(&request.query)
             .map_err(Error::into_request_error)?;
-        let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+        let Some(document) = self.documents.parse(&request.query) else {
             return Ok(Admitted { mutation: false });
         };
         let operation_name = request.operation_name.as_deref();
@@ -110,6 +115,7 @@ impl GuardedSchema {
         let admission = Admission {
             limits: DocumentLimits::from_protection(protection),
             budgets: Budgets::from_protection(protection),
+            documents: ParsedDocuments::new(PARSED_DOCUMENTS_BYTES),
             state,
         };
         Self {

@@ -14,6 +14,7 @@ pub mod introspection;
 pub mod limits;
 pub mod loaders;
 pub mod node;
+pub mod parsed_documents;
 pub mod rate_limit;
 pub mod response_cache;
 pub mod subscriptions;
