@@ -224,22 +224,30 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 
+    /// A request for `key` with `weight`, on a task of its own.
+    fn request<K>(
+        rounds: &Arc<Rounds<K, (u64, u64)>>,
+        store: &Arc<SlowStore>,
+        key: K,
+        weight: u64,
+    ) -> tokio::task::JoinHandle<(u64, u64)>
+    where
+        K: Hash + Eq + Clone + Send + Sync + 'static,
+    {
+        let (rounds, read) = (rounds.clone(), store.read());
+        tokio::spawn(async move { rounds.join(key, weight, read).await })
+    }
+
     #[tokio::test]
     async fn requests_arriving_while_a_round_is_out_share_the_next_one() {
         let rounds: Arc<Rounds<&str, (u64, u64)>> = Arc::default();
         let store = Arc::new(SlowStore::default());
-        let first = tokio::spawn({
-            let (rounds, read) = (rounds.clone(), store.read());
-            async move { rounds.join("k", 1, read).await }
-        });
+        let first = request(&rounds, &store, "k", 1);
         settle().await;
         assert_eq!(store.reads.load(Ordering::SeqCst), 1);
         let mut later = Vec::new();
         for weight in [2, 3, 4] {
-            let (rounds, read) = (rounds.clone(), store.read());
-            later.push(tokio::spawn(
-                async move { rounds.join("k", weight, read).await },
-            ));
+            later.push(request(&rounds, &store, "k", weight));
         }
         settle().await;
         assert_eq!(
@@ -266,16 +274,10 @@ mod tests {
     async fn no_request_gets_the_outcome_of_a_round_sent_before_it_arrived() {
         let rounds: Arc<Rounds<&str, (u64, u64)>> = Arc::default();
         let store = Arc::new(SlowStore::default());
-        let first = tokio::spawn({
-            let (rounds, read) = (rounds.clone(), store.read());
-            async move { rounds.join("k", 1, read).await }
-        });
+        let first = request(&rounds, &store, "k", 1);
         settle().await;
         // The first read is out: a request arriving now must wait for a read of its own.
-        let late = tokio::spawn({
-            let (rounds, read) = (rounds.clone(), store.read());
-            async move { rounds.join("k", 1, read).await }
-        });
+        let late = request(&rounds, &store, "k", 1);
         settle().await;
         store.release.notify_one();
         assert_eq!(first.await.expect("first").0, 1);
@@ -288,14 +290,8 @@ mod tests {
     async fn keys_have_rounds_of_their_own() {
         let rounds: Arc<Rounds<&str, (u64, u64)>> = Arc::default();
         let store = Arc::new(SlowStore::default());
-        let a = tokio::spawn({
-            let (rounds, read) = (rounds.clone(), store.read());
-            async move { rounds.join("a", 1, read).await }
-        });
-        let b = tokio::spawn({
-            let (rounds, read) = (rounds.clone(), store.read());
-            async move { rounds.join("b", 1, read).await }
-        });
+        let a = request(&rounds, &store, "a", 1);
+        let b = request(&rounds, &store, "b", 1);
         settle().await;
         assert_eq!(
             store.reads.load(Ordering::SeqCst),
@@ -311,17 +307,11 @@ mod tests {
     async fn a_round_everyone_left_is_dropped_and_the_next_request_opens_its_own() {
         let rounds: Arc<Rounds<&str, (u64, u64)>> = Arc::default();
         let store = Arc::new(SlowStore::default());
-        let abandoned = tokio::spawn({
-            let (rounds, read) = (rounds.clone(), store.read());
-            async move { rounds.join("k", 1, read).await }
-        });
+        let abandoned = request(&rounds, &store, "k", 1);
         settle().await;
         abandoned.abort();
         settle().await;
-        let next = tokio::spawn({
-            let (rounds, read) = (rounds.clone(), store.read());
-            async move { rounds.join("k", 5, read).await }
-        });
+        let next = request(&rounds, &store, "k", 5);
         settle().await;
         store.release.notify_one();
         assert_eq!(
@@ -338,10 +328,7 @@ mod tests {
         let rounds: Arc<Rounds<u64, (u64, u64)>> = Arc::default();
         let store = Arc::new(SlowStore::default());
         for key in 0..SWEEP_AT as u64 + 1 {
-            let waiting = tokio::spawn({
-                let (rounds, read) = (rounds.clone(), store.read());
-                async move { rounds.join(key, 1, read).await }
-            });
+            let waiting = request(&rounds, &store, key, 1);
             tokio::task::yield_now().await;
             waiting.abort();
             let _ = waiting.await;
