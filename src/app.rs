@@ -18,7 +18,6 @@ use crate::config::{Config, ConfigError};
 use crate::documents::TrustedDocuments;
 use crate::error::Error;
 use crate::graphql::admission::GuardedSchema;
-use crate::graphql::build_schema;
 use crate::graphql::response_cache::NearResponses;
 use crate::pubsub::{InProcessPubSub, PubSub, RedisPubSub};
 use crate::ratelimit::{MemoryRateLimits, RateLimitStore, RateLimiter, RedisRateLimits};
@@ -238,7 +237,7 @@ impl Application {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| StartError::Bind { addr, source })?;
-        let schema = GuardedSchema::new(build_schema(state.clone()), state.clone());
+        let schema = GuardedSchema::new(state.clone());
         let router = crate::http::router(state.clone(), schema);
         Ok(Self {
             listener,

@@ -6,21 +6,26 @@
 //! is not done with schema extensions because any extension sends every
 //! resolved field through a chain of extra futures, which cost a tenth of the
 //! CPU of an uncached home page for hooks that run once per request.
+//!
+//! A document that declares no variables and has passed the validation rules
+//! once runs on a twin of the schema that skips them (async-graphql's fast
+//! validation, which still measures depth and complexity): the rules read only
+//! the document, the schema and variable values, so they would pass again.
 
 use std::any::{Any, TypeId};
 use std::sync::Arc;
 
 use async_graphql::parser::types::OperationType;
-use async_graphql::{Data, Executor, Request, Response, ServerError};
+use async_graphql::{Data, Executor, Request, Response, ServerError, ValidationMode, Value};
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 
-use super::ConduitSchema;
 use super::introspection;
 use super::limits::{DocumentLimits, measure};
-use super::parsed_documents::ParsedDocuments;
+use super::parsed_documents::{DocumentRecord, ParsedDocuments};
 use super::rate_limit::{Budgets, Prepaid, RateLimitTicket, charge_request, selected_operation};
 use super::response_cache::ResponseScope;
+use super::{ConduitSchema, build_schema};
 use crate::error::Error;
 use crate::state::AppState;
 
@@ -38,6 +43,17 @@ struct Admission {
 /// What admission learned of a request it let through.
 struct Admitted {
     mutation: bool,
+    /// The record of the request's document, when it parsed.
+    document: Option<DocumentRecord>,
+}
+
+impl Admitted {
+    /// Whether the request may skip the validation rules.
+    fn prevalidated(&self) -> bool {
+        self.document
+            .as_ref()
+            .is_some_and(DocumentRecord::prevalidated)
+    }
 }
 
 impl Admission {
@@ -52,8 +68,11 @@ impl Admission {
         self.limits
             .check_tokens(&request.query)
             .map_err(Error::into_request_error)?;
-        let Some(document) = self.documents.parse(&request.query) else {
-            return Ok(Admitted { mutation: false });
+        let Some((document, record)) = self.documents.parse(&request.query) else {
+            return Ok(Admitted {
+                mutation: false,
+                document: None,
+            });
         };
         let operation_name = request.operation_name.as_deref();
         let measured = measure(&document, operation_name, &request.variables);
@@ -84,7 +103,10 @@ impl Admission {
             scope.mark_private();
         }
         request.set_parsed_query(document);
-        Ok(Admitted { mutation })
+        Ok(Admitted {
+            mutation,
+            document: Some(record),
+        })
     }
 
     /// After a mutation ran: whatever it changed, cached responses may show it.
@@ -101,16 +123,25 @@ fn find<T: Any>(data: &Data) -> Option<&T> {
         .and_then(|value| value.downcast_ref::<T>())
 }
 
+/// Whether `response` shows that its document passed validation: a document
+/// that fails is answered with errors alone, before anything runs.
+fn passed_validation(response: &Response) -> bool {
+    response.errors.is_empty() || !matches!(response.data, Value::Null)
+}
+
 /// The schema behind its admission checks: what HTTP and WebSocket execute.
 #[derive(Clone)]
 pub struct GuardedSchema {
     schema: ConduitSchema,
+    /// The same schema with fast validation, for prevalidated documents.
+    prevalidated: ConduitSchema,
     admission: Arc<Admission>,
 }
 
 impl GuardedSchema {
-    /// `schema`, checked with the limits, budgets and switches of `state`.
-    pub fn new(schema: ConduitSchema, state: AppState) -> Self {
+    /// The schema wired to `state`, checked with its limits, budgets and
+    /// switches.
+    pub fn new(state: AppState) -> Self {
         let protection = &state.config.protection;
         let admission = Admission {
             limits: DocumentLimits::from_protection(protection),
@@ -119,7 +150,8 @@ impl GuardedSchema {
             state,
         };
         Self {
-            schema,
+            schema: build_schema(admission.state.clone(), ValidationMode::Strict),
+            prevalidated: build_schema(admission.state.clone(), ValidationMode::Fast),
             admission: Arc::new(admission),
         }
     }
@@ -132,7 +164,17 @@ impl Executor for GuardedSchema {
             Ok(admitted) => admitted,
             Err(error) => return Response::from_errors(vec![error]),
         };
-        let response = self.schema.execute(request).await;
+        let response = if admitted.prevalidated() {
+            self.prevalidated.execute(request).await
+        } else {
+            let response = self.schema.execute(request).await;
+            if let Some(record) = &admitted.document
+                && passed_validation(&response)
+            {
+                record.mark_validated();
+            }
+            response
+        };
         self.admission.after(&admitted).await;
         response
     }

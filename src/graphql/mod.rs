@@ -21,7 +21,7 @@ pub mod subscriptions;
 pub mod tags;
 pub mod users;
 
-use async_graphql::{MergedObject, Schema};
+use async_graphql::{MergedObject, Schema, ValidationMode};
 
 use crate::state::AppState;
 
@@ -58,11 +58,11 @@ pub fn schema_builder()
     .register_output_type::<node::Node>()
 }
 
-/// The schema wired to the application's state. The checks every request
-/// passes before it runs live in [`admission::GuardedSchema`], not in schema
-/// extensions.
-pub fn build_schema(state: AppState) -> ConduitSchema {
-    let mut builder = schema_builder();
+/// The schema wired to the application's state, validating documents in
+/// `validation` mode. The checks every request passes before it runs live in
+/// [`admission::GuardedSchema`], not in schema extensions.
+pub fn build_schema(state: AppState, validation: ValidationMode) -> ConduitSchema {
+    let mut builder = schema_builder().validation_mode(validation);
     if !state.config.introspection_enabled() {
         builder = builder.disable_introspection().disable_suggestions();
     }

@@ -1,17 +1,53 @@
 //! Documents parsed lately, by their text: clients send the same few
 //! documents over and over, and parsing one again costs more than copying it.
+//!
+//! A kept document also remembers whether it passed the schema's full
+//! validation. For a document that declares no variables nothing a request
+//! sends can change that outcome, so later requests with the same text may
+//! skip the rules and have only the document's measures taken (see
+//! [`DocumentRecord::prevalidated`]).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_graphql::parser::types::ExecutableDocument;
 
 /// Roughly how many bytes a parsed document takes per byte of its text.
 const BYTES_PER_CHARACTER: usize = 8;
 
+/// A parsed document as kept, with what is known about it.
+struct KeptDocument {
+    document: ExecutableDocument,
+    /// Whether any operation of the document declares variables.
+    declares_variables: bool,
+    /// Whether the document has passed the schema's full validation.
+    validated: AtomicBool,
+}
+
+/// What is known about a document's text, shared by every request that sends it.
+#[derive(Clone)]
+pub struct DocumentRecord {
+    kept: Arc<KeptDocument>,
+}
+
+impl DocumentRecord {
+    /// Whether the request can skip the validation rules: the same text passed
+    /// them before and declares no variables, so the rules, which read only the
+    /// document, the schema and variable values, would pass again.
+    pub fn prevalidated(&self) -> bool {
+        !self.kept.declares_variables && self.kept.validated.load(Ordering::Relaxed)
+    }
+
+    /// Records that the document passed the schema's full validation.
+    pub fn mark_validated(&self) {
+        self.kept.validated.store(true, Ordering::Relaxed);
+    }
+}
+
 /// Parsed documents by text, bounded in (estimated) bytes; the least recently
 /// used go first.
 pub struct ParsedDocuments {
-    documents: moka::sync::Cache<Arc<str>, Arc<ExecutableDocument>>,
+    documents: moka::sync::Cache<Arc<str>, Arc<KeptDocument>>,
 }
 
 impl ParsedDocuments {
@@ -19,7 +55,7 @@ impl ParsedDocuments {
     pub fn new(max_bytes: u64) -> Self {
         Self {
             documents: moka::sync::Cache::builder()
-                .weigher(|text: &Arc<str>, _: &Arc<ExecutableDocument>| {
+                .weigher(|text: &Arc<str>, _: &Arc<KeptDocument>| {
                     u32::try_from(text.len().saturating_mul(BYTES_PER_CHARACTER))
                         .unwrap_or(u32::MAX)
                 })
@@ -28,16 +64,27 @@ impl ParsedDocuments {
         }
     }
 
-    /// The document `text` parses to, parsed once while it is kept; `None`
-    /// when it does not parse (the error is not kept).
-    pub fn parse(&self, text: &str) -> Option<ExecutableDocument> {
-        if let Some(document) = self.documents.get(text) {
-            return Some(ExecutableDocument::clone(&document));
-        }
-        let document = async_graphql::parser::parse_query(text).ok()?;
-        self.documents
-            .insert(Arc::from(text), Arc::new(document.clone()));
-        Some(document)
+    /// The document `text` parses to, parsed once while it is kept, with its
+    /// record; `None` when it does not parse (the error is not kept).
+    pub fn parse(&self, text: &str) -> Option<(ExecutableDocument, DocumentRecord)> {
+        let kept = match self.documents.get(text) {
+            Some(kept) => kept,
+            None => {
+                let document = async_graphql::parser::parse_query(text).ok()?;
+                let declares_variables = document
+                    .operations
+                    .iter()
+                    .any(|(_, operation)| !operation.node.variable_definitions.is_empty());
+                let kept = Arc::new(KeptDocument {
+                    document,
+                    declares_variables,
+                    validated: AtomicBool::new(false),
+                });
+                self.documents.insert(Arc::from(text), kept.clone());
+                kept
+            }
+        };
+        Some((kept.document.clone(), DocumentRecord { kept }))
     }
 }
 
@@ -49,11 +96,33 @@ mod tests {
     fn a_document_parses_the_same_from_the_cache() {
         let documents = ParsedDocuments::new(1 << 20);
         let text = "query Q($n: Int) { articles(first: $n) { nodes { slug } } }";
-        let first = documents.parse(text).expect("parses");
-        let again = documents.parse(text).expect("parses from the cache");
+        let (first, _) = documents.parse(text).expect("parses");
+        let (again, _) = documents.parse(text).expect("parses from the cache");
         assert_eq!(format!("{first:?}"), format!("{again:?}"));
         documents.documents.run_pending_tasks();
         assert_eq!(documents.documents.entry_count(), 1);
         assert!(documents.parse("{ unclosed").is_none());
+    }
+
+    #[test]
+    fn only_a_validated_document_without_variables_is_prevalidated() {
+        let documents = ParsedDocuments::new(1 << 20);
+        let literal = "{ articles(first: 20) { nodes { slug } } }";
+        let record = |text: &str| documents.parse(text).expect("parses").1;
+        let first = record(literal);
+        assert!(!first.prevalidated(), "not validated yet");
+        first.mark_validated();
+        assert!(
+            record(literal).prevalidated(),
+            "the same text passed before"
+        );
+        assert!(!record("{ tags }").prevalidated(), "another text is not");
+
+        let with_variables = "query Q($n: Int) { articles(first: $n) { nodes { slug } } }";
+        record(with_variables).mark_validated();
+        assert!(
+            !record(with_variables).prevalidated(),
+            "variable values are validated per request"
+        );
     }
 }

@@ -114,6 +114,51 @@ async fn request_errors_are_400_in_graphql_response_json_and_200_in_json() {
 }
 
 #[tokio::test]
+async fn validation_is_skipped_only_for_documents_that_passed_it_and_take_no_variables() {
+    let app = TestApp::spawn().await;
+    let author = app.register("validated").await;
+    app.create_article(&author, "Checked once", &["rust"], false)
+        .await;
+    let run = |query: &'static str, variables: Value| {
+        let app = &app;
+        async move { app.graphql(query, variables).await }
+    };
+
+    // A rule execution would not enforce: a document that failed it fails
+    // again, however often it is sent.
+    let unused_fragment = "{ tags { name } } fragment Unused on Article { slug }";
+    for _ in 0..3 {
+        let body = run(unused_fragment, json!({})).await;
+        assert!(body.get("data").is_none(), "a request error: {body}");
+        assert_error(&body, "BAD_USER_INPUT");
+    }
+
+    // A document that passed answers the same once it skips the rules.
+    let literal = "{ articles(first: 5) { edges { node { slug tags author { username } } } } }";
+    let first = run(literal, json!({})).await;
+    assert_eq!(
+        first["data"]["articles"]["edges"][0]["node"]["tags"],
+        json!(["rust"])
+    );
+    for _ in 0..2 {
+        assert_eq!(run(literal, json!({})).await, first);
+    }
+
+    // Variable values are checked on every request, before anything runs.
+    let with_variables = "query($n: Int) { articles(first: $n) { edges { node { slug } } } }";
+    for _ in 0..2 {
+        let body = run(with_variables, json!({ "n": 1 })).await;
+        assert_eq!(
+            body["data"]["articles"]["edges"].as_array().map(Vec::len),
+            Some(1)
+        );
+    }
+    let body = run(with_variables, json!({ "n": "one" })).await;
+    assert!(body.get("data").is_none(), "a request error: {body}");
+    assert_error(&body, "BAD_USER_INPUT");
+}
+
+#[tokio::test]
 async fn bodies_must_be_json_and_parameters_well_typed() {
     let app = TestApp::spawn().await;
     let body = json!({ "query": "{ __typename }" }).to_string();
