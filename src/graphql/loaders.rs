@@ -8,7 +8,6 @@
 //! the number of statements a query runs depends on its shape only, never on
 //! timing or page size.
 
-use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
 
@@ -18,12 +17,12 @@ use tokio::sync::OnceCell;
 use super::articles::Article;
 use super::users::User;
 use crate::error::Result;
-use crate::service::{article_relations, articles, users};
+use crate::service::{IdMap, IdSet, article_relations, articles, users};
 use sea_orm::DatabaseConnection;
 
 /// One relation of a set, loaded once for every member.
 pub struct SetLoader<V> {
-    loaded: OnceCell<HashMap<i64, V>>,
+    loaded: OnceCell<IdMap<V>>,
 }
 
 impl<V> Default for SetLoader<V> {
@@ -43,7 +42,7 @@ impl<V> SetLoader<V> {
     pub async fn load<F, Fut>(&self, key: i64, fetch: F) -> Result<Option<&V>>
     where
         F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<HashMap<i64, V>>>,
+        Fut: Future<Output = Result<IdMap<V>>>,
     {
         let loaded = self.loaded.get_or_try_init(|| Box::pin(fetch())).await?;
         Ok(loaded.get(&key))
@@ -55,7 +54,7 @@ impl SetLoader<i64> {
     pub async fn count<F, Fut>(&self, key: i64, fetch: F) -> Result<i64>
     where
         F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<HashMap<i64, i64>>>,
+        Fut: Future<Output = Result<IdMap<i64>>>,
     {
         Ok(self.load(key, fetch).await?.copied().unwrap_or(0))
     }
@@ -66,7 +65,7 @@ impl SetLoader<bool> {
     pub async fn contains<F, Fut>(&self, key: i64, ids: &[i64], fetch: F) -> Result<bool>
     where
         F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<HashSet<i64>>>,
+        Fut: Future<Output = Result<IdSet>>,
     {
         let found = self
             .load(key, || async move {
@@ -136,34 +135,25 @@ impl ArticleSet {
     }
 
     /// Loads the relations of every member, the authors sharing one user set.
-    pub async fn load_relations(
-        &self,
-        db: &DatabaseConnection,
-    ) -> Result<HashMap<i64, ArticleRelations>> {
+    pub async fn load_relations(&self, db: &DatabaseConnection) -> Result<IdMap<ArticleRelations>> {
         let rows = article_relations::for_articles(db, &self.ids).await?;
-        let mut authors: HashMap<i64, user::Model> = HashMap::new();
-        for row in rows.values() {
-            authors
-                .entry(row.author.id)
-                .or_insert_with(|| row.author.clone());
-        }
-        let authors: HashMap<i64, User> = UserSet::objects(authors.into_values())
-            .into_iter()
-            .map(|u| (u.user_id(), u))
-            .collect();
+        let author_set = UserSet::shared(distinct(rows.values().map(|row| row.author.id)));
+        let mut authors: IdMap<User> =
+            IdMap::with_capacity_and_hasher(author_set.ids.len(), Default::default());
         Ok(rows
             .into_iter()
-            .filter_map(|(id, row)| {
-                let author = authors.get(&row.author.id)?.clone();
-                Some((
-                    id,
-                    ArticleRelations {
-                        author,
-                        tags: row.tags,
-                        favorites: row.favorites,
-                        comments: row.comments,
-                    },
-                ))
+            .map(|(id, row)| {
+                let author = authors
+                    .entry(row.author.id)
+                    .or_insert_with(|| User::new(row.author, author_set.clone()))
+                    .clone();
+                let relations = ArticleRelations {
+                    author,
+                    tags: row.tags,
+                    favorites: row.favorites,
+                    comments: row.comments,
+                };
+                (id, relations)
             })
             .collect())
     }
@@ -185,13 +175,18 @@ impl UserSet {
     /// Wraps rows that came from one query into API objects sharing one set.
     pub fn objects(rows: impl IntoIterator<Item = user::Model>) -> Vec<User> {
         let rows: Vec<user::Model> = rows.into_iter().collect();
-        let set = Arc::new(Self {
-            ids: rows.iter().map(|u| u.id).collect(),
-            ..Default::default()
-        });
+        let set = Self::shared(rows.iter().map(|u| u.id).collect());
         rows.into_iter()
             .map(|row| User::new(row, set.clone()))
             .collect()
+    }
+
+    /// An empty set for the users with `ids`, to wrap their rows in.
+    fn shared(ids: Vec<i64>) -> Arc<Self> {
+        Arc::new(Self {
+            ids,
+            ..Default::default()
+        })
     }
 
     /// Wraps one row.
@@ -210,7 +205,7 @@ impl UserSet {
 }
 
 /// Users by id as API objects sharing one set. One statement.
-pub async fn users_by_ids(db: &DatabaseConnection, ids: &[i64]) -> Result<HashMap<i64, User>> {
+pub async fn users_by_ids(db: &DatabaseConnection, ids: &[i64]) -> Result<IdMap<User>> {
     let rows = users::by_ids(db, ids).await?;
     Ok(UserSet::objects(rows.into_values())
         .into_iter()
@@ -240,12 +235,12 @@ impl CommentSet {
     }
 
     /// Loads the authors of every member.
-    pub async fn load_authors(&self, db: &DatabaseConnection) -> Result<HashMap<i64, User>> {
+    pub async fn load_authors(&self, db: &DatabaseConnection) -> Result<IdMap<User>> {
         users_by_ids(db, &self.author_ids).await
     }
 
     /// Loads the articles of every member (visibility is the caller's to check).
-    pub async fn load_articles(&self, db: &DatabaseConnection) -> Result<HashMap<i64, Article>> {
+    pub async fn load_articles(&self, db: &DatabaseConnection) -> Result<IdMap<Article>> {
         let rows = articles::by_ids(db, &self.article_ids).await?;
         Ok(ArticleSet::objects(rows.into_values().collect())
             .into_iter()

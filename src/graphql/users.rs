@@ -17,10 +17,11 @@ use crate::auth::{Role, Viewer};
 use crate::service::articles::ArticleFilter;
 use crate::service::{profiles, users};
 
-/// A user row as the API shows it, with who reads it.
+/// A user row as the API shows it, with who reads it. Cheap to clone: the row
+/// is shared, as every article of a list by the same author shows it.
 #[derive(Clone)]
 pub struct User {
-    row: user::Model,
+    row: Arc<user::Model>,
     set: Arc<UserSet>,
     /// Who reads this object when it is not the request's viewer: the account
     /// that `register` or `login` has just signed in.
@@ -31,7 +32,7 @@ impl User {
     /// `row` as a member of `set`, read by the request's viewer.
     pub fn new(row: user::Model, set: Arc<UserSet>) -> Self {
         Self {
-            row,
+            row: Arc::new(row),
             set,
             signed_in: None,
         }

@@ -3,19 +3,18 @@
 //! A draft is visible only to its author, and only through a token that allows
 //! `article.read_draft`; everywhere else it does not exist (NOT_FOUND).
 
-use std::collections::{HashMap, HashSet};
-
 use entity::{article, article_tag, favorite, follow, tag, user};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Select, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryResult, QuerySelect, Select, Set,
+    TransactionTrait,
 };
 
 use super::fields::{self, Validator};
 use super::invalidation::{self, ArticleFootprint};
-use super::pagination::{Cursor, Page, PageRequest, fetch_page};
-use super::{by_unbanned_author, is_unique_violation, now, tags};
+use super::pagination::{Cursor, Page, PageRequest, PageRow, fetch_page};
+use super::{IdMap, IdSet, by_unbanned_author, is_unique_violation, now, tags};
 use crate::auth::capability::ResourceKind;
 use crate::auth::{Action, Capability, Viewer};
 use crate::cache::Generation;
@@ -230,6 +229,22 @@ pub async fn list(
     }
 }
 
+impl PageRow for article::Model {
+    fn from_columns(row: &QueryResult) -> Result<Self, DbErr> {
+        Ok(Self {
+            id: row.try_get_by_index(0)?,
+            slug: row.try_get_by_index(1)?,
+            title: row.try_get_by_index(2)?,
+            description: row.try_get_by_index(3)?,
+            body: row.try_get_by_index(4)?,
+            author_id: row.try_get_by_index(5)?,
+            published_at: row.try_get_by_index(6)?,
+            created_at: row.try_get_by_index(7)?,
+            updated_at: row.try_get_by_index(8)?,
+        })
+    }
+}
+
 /// How many articles `filter` selects: one statement, or none when cached.
 pub async fn count(state: &AppState, viewer: &Viewer, filter: &ArticleFilter) -> Result<u64> {
     authorize_filter(viewer, filter)?;
@@ -318,7 +333,7 @@ pub async fn find_by_id_cached(
 
 /// Articles by id, for loaders; drafts are the caller's to check, banned
 /// authors' articles are left out. One statement.
-pub async fn by_ids(db: &DatabaseConnection, ids: &[i64]) -> Result<HashMap<i64, article::Model>> {
+pub async fn by_ids(db: &DatabaseConnection, ids: &[i64]) -> Result<IdMap<article::Model>> {
     let rows = article::Entity::find()
         .filter(article::Column::Id.is_in(ids.iter().copied()))
         .filter(by_unbanned_author(article::Column::AuthorId))
@@ -585,11 +600,7 @@ pub async fn unfavorite(
 }
 
 /// Which of `ids` the user has favorited. One statement.
-pub async fn favorited_among(
-    db: &DatabaseConnection,
-    user_id: i64,
-    ids: &[i64],
-) -> Result<HashSet<i64>> {
+pub async fn favorited_among(db: &DatabaseConnection, user_id: i64, ids: &[i64]) -> Result<IdSet> {
     let rows: Vec<i64> = favorite::Entity::find()
         .select_only()
         .column(favorite::Column::ArticleId)

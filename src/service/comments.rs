@@ -2,11 +2,11 @@
 
 use entity::{article, comment};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryResult, Set,
 };
 
-use super::pagination::{Cursor, Page, PageRequest, fetch_page};
+use super::pagination::{Cursor, Page, PageRequest, PageRow, fetch_page};
 use super::{articles, by_unbanned_author, fields, now};
 use crate::auth::capability::ResourceKind;
 use crate::auth::{Action, Capability, Viewer};
@@ -52,6 +52,19 @@ pub async fn list(
             },
         )
         .await
+}
+
+impl PageRow for comment::Model {
+    fn from_columns(row: &QueryResult) -> Result<Self, DbErr> {
+        Ok(Self {
+            id: row.try_get_by_index(0)?,
+            article_id: row.try_get_by_index(1)?,
+            author_id: row.try_get_by_index(2)?,
+            body: row.try_get_by_index(3)?,
+            created_at: row.try_get_by_index(4)?,
+            updated_at: row.try_get_by_index(5)?,
+        })
+    }
 }
 
 /// How many comments an article has: one statement, or none when cached.

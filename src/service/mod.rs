@@ -15,10 +15,20 @@ pub mod profiles;
 pub mod tags;
 pub mod users;
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{DateTime, SubsecRound, Utc};
 use entity::user;
 use sea_orm::sea_query::{Query, SimpleExpr};
 use sea_orm::{ColumnTrait, DbErr, SqlErr};
+
+/// Values by database id. A map holds the ids of one list, at most a page
+/// long, so they are hashed with a fast hash rather than one built to resist
+/// keys chosen against it.
+pub type IdMap<V> = HashMap<i64, V, rustc_hash::FxBuildHasher>;
+
+/// A set of database ids; see [`IdMap`].
+pub type IdSet = HashSet<i64, rustc_hash::FxBuildHasher>;
 
 /// The current time at the microsecond precision every backend stores.
 pub fn now() -> DateTime<Utc> {

@@ -1,11 +1,9 @@
 //! Follows between users and the counts that come from them.
 
-use std::collections::{HashMap, HashSet};
-
 use entity::{follow, user};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set};
 
-use super::{is_unique_violation, now, users};
+use super::{IdMap, IdSet, is_unique_violation, now, users};
 use crate::auth::capability::ResourceKind;
 use crate::auth::{Action, Capability, Viewer};
 use crate::error::{Error, Result};
@@ -69,11 +67,7 @@ pub async fn unfollow(
 }
 
 /// Which of `ids` the user `follower` follows. One statement.
-pub async fn followed_among(
-    db: &DatabaseConnection,
-    follower: i64,
-    ids: &[i64],
-) -> Result<HashSet<i64>> {
+pub async fn followed_among(db: &DatabaseConnection, follower: i64, ids: &[i64]) -> Result<IdSet> {
     let rows: Vec<i64> = follow::Entity::find()
         .select_only()
         .column(follow::Column::FolloweeId)
@@ -86,20 +80,16 @@ pub async fn followed_among(
 }
 
 /// How many followers each of `ids` has. One statement.
-pub async fn follower_counts(db: &DatabaseConnection, ids: &[i64]) -> Result<HashMap<i64, i64>> {
+pub async fn follower_counts(db: &DatabaseConnection, ids: &[i64]) -> Result<IdMap<i64>> {
     count_by(db, follow::Column::FolloweeId, ids).await
 }
 
 /// How many users each of `ids` follows. One statement.
-pub async fn following_counts(db: &DatabaseConnection, ids: &[i64]) -> Result<HashMap<i64, i64>> {
+pub async fn following_counts(db: &DatabaseConnection, ids: &[i64]) -> Result<IdMap<i64>> {
     count_by(db, follow::Column::FollowerId, ids).await
 }
 
-async fn count_by(
-    db: &DatabaseConnection,
-    key: follow::Column,
-    ids: &[i64],
-) -> Result<HashMap<i64, i64>> {
+async fn count_by(db: &DatabaseConnection, key: follow::Column, ids: &[i64]) -> Result<IdMap<i64>> {
     let rows: Vec<(i64, i64)> = follow::Entity::find()
         .select_only()
         .column(key)
