@@ -15,7 +15,7 @@ use super::loaders::{ArticleRelations, ArticleSet};
 use super::node::{NodeKind, global_id};
 use super::users::User;
 use crate::error::Error;
-use crate::service::articles::{self, ArticleChanges, ArticleFilter, NewArticle};
+use crate::service::articles::{self, ArticleChanges, ArticleFilter, Bodies, NewArticle};
 use crate::service::pagination::{PageRequest, SortDirection};
 
 /// An article row as the API shows it, with the siblings it loads relations with.
@@ -130,14 +130,32 @@ pub async fn article_connection(
 ) -> Result<ArticleConnection> {
     let request = page_request(&args, order.direction)?;
     let viewer = ctx.viewer()?.clone();
-    let page = articles::list(ctx.state()?, &viewer, &filter, &request).await?;
+    let bodies = if selects_bodies(ctx) {
+        Bodies::Included
+    } else {
+        Bodies::Omitted
+    };
+    let page = articles::list(ctx.state()?, &viewer, &filter, &request, bodies).await?;
     let source = ListSource::Articles { viewer, filter };
     Ok(ArticleConnection::new(
         page,
         source,
         |row| articles::cursor(row).encode(),
-        ArticleSet::objects,
+        |rows| ArticleSet::page_objects(rows, bodies),
     ))
+}
+
+/// Whether the selection of the connection field at `ctx` reads the body of
+/// an article. It may miss one (a field merged from elsewhere in the
+/// document, say); the body is then loaded for the whole page when asked for.
+fn selects_bodies(ctx: &Context<'_>) -> bool {
+    let connection = ctx.look_ahead();
+    connection
+        .field("edges")
+        .field("node")
+        .field("body")
+        .exists()
+        || connection.field("nodes").field("body").exists()
 }
 
 /// An article, published or a draft. Drafts are visible only to their author.
@@ -164,8 +182,16 @@ impl Article {
     }
 
     /// Full text, in Markdown.
-    async fn body(&self) -> &str {
-        &self.row.body
+    async fn body(&self, ctx: &Context<'_>) -> Result<&str> {
+        if !self.set.bodies_omitted() {
+            return Ok(&self.row.body);
+        }
+        let (db, set) = (&ctx.state()?.db, &self.set);
+        let body = set
+            .bodies
+            .load(self.row.id, || articles::bodies(db, set.ids()))
+            .await?;
+        Ok(body.map_or("", String::as_str))
     }
 
     /// Tag names, alphabetically.

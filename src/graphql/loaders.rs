@@ -17,6 +17,7 @@ use tokio::sync::OnceCell;
 use super::articles::Article;
 use super::users::User;
 use crate::error::Result;
+use crate::service::articles::Bodies;
 use crate::service::{IdMap, IdSet, article_relations, articles, users};
 use sea_orm::DatabaseConnection;
 
@@ -101,6 +102,10 @@ pub struct ArticleRelations {
 #[derive(Default)]
 pub struct ArticleSet {
     ids: Vec<i64>,
+    /// Whether the members' rows came without their bodies.
+    bodies_omitted: bool,
+    /// The members' bodies, when their rows came without them.
+    pub bodies: SetLoader<String>,
     /// Author, tag names and counts per article, loaded together: a list of
     /// cards needs one statement for all of them.
     pub relations: SetLoader<ArticleRelations>,
@@ -111,8 +116,14 @@ pub struct ArticleSet {
 impl ArticleSet {
     /// Wraps rows that came from one query into API objects sharing one set.
     pub fn objects(rows: Vec<article::Model>) -> Vec<Article> {
+        Self::page_objects(rows, Bodies::Included)
+    }
+
+    /// Wraps the rows of one page, read with or without their `bodies`.
+    pub fn page_objects(rows: Vec<article::Model>, bodies: Bodies) -> Vec<Article> {
         let set = Arc::new(Self {
             ids: rows.iter().map(|a| a.id).collect(),
+            bodies_omitted: bodies == Bodies::Omitted,
             ..Default::default()
         });
         rows.into_iter()
@@ -132,6 +143,12 @@ impl ArticleSet {
     /// The ids of every member.
     pub fn ids(&self) -> &[i64] {
         &self.ids
+    }
+
+    /// Whether the members' rows came without their bodies, to be loaded
+    /// through [`Self::bodies`].
+    pub fn bodies_omitted(&self) -> bool {
+        self.bodies_omitted
     }
 
     /// Loads the relations of every member, the authors sharing one user set.

@@ -7,7 +7,7 @@ use entity::{article, article_tag, favorite, follow, tag, user};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryResult, QuerySelect, Select, Set,
+    EntityTrait, Iterable, PaginatorTrait, QueryFilter, QueryResult, QuerySelect, Select, Set,
     TransactionTrait,
 };
 
@@ -65,6 +65,18 @@ pub struct ArticleChanges {
     pub tags: Option<Vec<String>>,
 }
 
+/// Whether a list reads its articles' bodies. Bodies are most of an article's
+/// bytes and a list of cards shows none, so a list that will not show them
+/// leaves them in the database: each row then carries an empty body, and
+/// [`bodies`] reads them later if they are wanted after all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bodies {
+    /// The rows carry their bodies.
+    Included,
+    /// The rows carry empty bodies.
+    Omitted,
+}
+
 /// The cursor of an article in a list.
 pub fn cursor(article: &article::Model) -> Cursor {
     Cursor {
@@ -82,6 +94,19 @@ pub fn is_visible(viewer: &Viewer, article: &article::Model) -> bool {
             article.id,
             article.author_id,
         ))
+}
+
+/// `select` with an empty string in place of the body, every other column
+/// where it was ([`super::pagination::PageRow`] reads them by position).
+fn without_bodies(select: Select<article::Entity>) -> Select<article::Entity> {
+    let mut select = select.select_only();
+    for column in article::Column::iter() {
+        select = match column {
+            article::Column::Body => select.expr_as(Expr::cust("''"), "body"),
+            column => select.column(column),
+        };
+    }
+    select
 }
 
 fn filtered(viewer: &Viewer, filter: &ArticleFilter) -> Select<article::Entity> {
@@ -205,9 +230,13 @@ pub async fn list(
     viewer: &Viewer,
     filter: &ArticleFilter,
     page: &PageRequest,
+    bodies: Bodies,
 ) -> Result<Page<article::Model>> {
     authorize_filter(viewer, filter)?;
-    let select = filtered(viewer, filter);
+    let select = match bodies {
+        Bodies::Included => filtered(viewer, filter),
+        Bodies::Omitted => without_bodies(filtered(viewer, filter)),
+    };
     let db = state.db.clone();
     let request = *page;
     let load = move || async move {
@@ -222,7 +251,10 @@ pub async fn list(
     };
     match list_cache(state, filter).await? {
         Some((key, generations)) => {
-            let key = format!("{key}:page={}", page.cache_key());
+            let key = match bodies {
+                Bodies::Included => format!("{key}:page={}", page.cache_key()),
+                Bodies::Omitted => format!("{key}:page={}:bodies=omitted", page.cache_key()),
+            };
             state.cache.get_or_load(&key, &generations, load).await
         }
         None => load().await,
@@ -340,6 +372,20 @@ pub async fn by_ids(db: &DatabaseConnection, ids: &[i64]) -> Result<IdMap<articl
         .all(db)
         .await?;
     Ok(rows.into_iter().map(|a| (a.id, a)).collect())
+}
+
+/// The bodies of the articles with `ids`, for a list that left them out
+/// ([`Bodies::Omitted`]). One statement.
+pub async fn bodies(db: &DatabaseConnection, ids: &[i64]) -> Result<IdMap<String>> {
+    let rows: Vec<(i64, String)> = article::Entity::find()
+        .select_only()
+        .column(article::Column::Id)
+        .column(article::Column::Body)
+        .filter(article::Column::Id.is_in(ids.iter().copied()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// Writes a new article (published unless `draft`) with its tags, in one transaction.
@@ -668,4 +714,37 @@ pub async fn matches_subscription(
         }
     }
     Ok(article.is_published())
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{DatabaseBackend, QueryTrait};
+
+    use super::*;
+
+    #[test]
+    fn a_list_without_bodies_selects_an_empty_body_in_the_body_column_place() {
+        let filter = ArticleFilter::default();
+        for backend in [
+            DatabaseBackend::Postgres,
+            DatabaseBackend::MySql,
+            DatabaseBackend::Sqlite,
+        ] {
+            let full = filtered(&Viewer::Anonymous, &filter).build(backend).sql;
+            let lean = without_bodies(filtered(&Viewer::Anonymous, &filter))
+                .build(backend)
+                .sql;
+            let quote = if backend == DatabaseBackend::MySql {
+                '`'
+            } else {
+                '"'
+            };
+            let column = format!("{quote}articles{quote}.{quote}body{quote}");
+            let empty = format!("'' AS {quote}body{quote}");
+            assert!(full.contains(&column), "{full}");
+            assert!(!lean.contains(&column) && lean.contains(&empty), "{lean}");
+            // Every other column keeps its place.
+            assert_eq!(full.replace(&column, &empty), lean, "{backend:?}");
+        }
+    }
 }

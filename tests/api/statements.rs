@@ -5,7 +5,7 @@ use serde_json::json;
 
 use conduit::cache::Generation;
 
-use crate::helpers::TestApp;
+use crate::helpers::{CREATE_ARTICLE, TestApp};
 
 const HOME: &str = "query($n: Int!) {
   articles(first: $n) {
@@ -163,4 +163,60 @@ async fn mysql_sessions_have_room_for_the_longest_list_of_tag_names() {
     // Exactly what each new connection sets: MariaDB's own default is larger,
     // MySQL's (1,024) too small.
     assert_eq!(limit, 65536, "group_concat_max_len");
+}
+
+#[tokio::test]
+async fn a_list_reads_bodies_only_for_a_selection_that_shows_them() {
+    let app = TestApp::spawn().await;
+    let author = app.register("writer").await;
+    for n in 0..3 {
+        let body = app
+            .graphql_as(
+                &author.token,
+                CREATE_ARTICLE,
+                json!({ "input": { "title": format!("Story {n}"), "description": "About it",
+                                   "body": format!("Body number {n}."), "tags": [] } }),
+            )
+            .await;
+        assert!(body["errors"].is_null(), "{body}");
+    }
+    app.state.cache.invalidate(&[Generation::all_lists()]).await;
+    let cost = |query: &'static str| {
+        let app = &app;
+        async move {
+            let before = app.statements();
+            let body = app.graphql(query, json!({})).await;
+            assert!(body["errors"].is_null(), "{body}");
+            (body, app.statements() - before)
+        }
+    };
+
+    // Cards first: their page (cached without bodies) must not answer a
+    // selection that shows bodies.
+    let (cards, cards_cost) = cost("{ articles(first: 10) { edges { node { slug } } } }").await;
+    assert_eq!(
+        cards["data"]["articles"]["edges"].as_array().map(Vec::len),
+        Some(3)
+    );
+    let (full, full_cost) = cost("{ articles(first: 10) { nodes { slug body } } }").await;
+    let bodies: Vec<&str> = full["data"]["articles"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .filter_map(|node| node["body"].as_str())
+        .collect();
+    assert_eq!(
+        bodies,
+        ["Body number 2.", "Body number 1.", "Body number 0."]
+    );
+    assert_eq!(
+        (cards_cost, full_cost),
+        (1, 1),
+        "each list is one statement, its bodies read with it or not at all"
+    );
+    let (edges, _) = cost("{ articles(first: 10) { edges { node { body } } } }").await;
+    assert_eq!(
+        edges["data"]["articles"]["edges"][0]["node"]["body"],
+        "Body number 2."
+    );
 }
