@@ -18,6 +18,7 @@ use serde_json::value::RawValue;
 
 use super::HttpState;
 use super::csrf;
+use super::json;
 use super::negotiation::{ContentTypeError, ResponseType, check_json_content_type, negotiate};
 use super::params::GraphQLParams;
 use crate::auth::Viewer;
@@ -624,10 +625,13 @@ fn response_text(request_id: &str, mut response: async_graphql::Response) -> (St
             errors: &response.errors,
             extensions: &response.extensions,
         })
+        .ok()
     } else {
-        serde_json::to_string(&response)
+        json::response_json(&response)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
     };
-    let text = text.unwrap_or_else(|_| {
+    let text = text.unwrap_or_else(|| {
         error_json(
             Error::Internal("the response could not be serialised".into()),
             request_id,

@@ -7,6 +7,7 @@
 pub mod csrf;
 pub mod graphiql;
 pub mod graphql;
+pub mod json;
 pub mod limits;
 pub mod metrics;
 pub mod negotiation;
