@@ -21,6 +21,7 @@ use crate::graphql::admission::GuardedSchema;
 use crate::graphql::response_cache::NearResponses;
 use crate::pubsub::{InProcessPubSub, PubSub, RedisPubSub};
 use crate::ratelimit::{MemoryRateLimits, RateLimitStore, RateLimiter, RedisRateLimits};
+use crate::service::article_relations::RelationsStatements;
 use crate::state::{AppState, StatementCounter};
 
 /// Why the server could not start.
@@ -220,6 +221,7 @@ impl Application {
         // served here. An in-process store is as near as a copy would be.
         let near_responses = (config.cache_enabled && config.redis_url.is_some())
             .then(|| Arc::new(NearResponses::new(config.cache_memory_mb * 1024 * 1024)));
+        let relation_statements = Arc::new(RelationsStatements::new(db.get_database_backend()));
         let state = AppState {
             access,
             cache,
@@ -232,6 +234,7 @@ impl Application {
             trusted_documents: Arc::new(trusted_documents(&config)?),
             config: Arc::new(config),
             statements,
+            relation_statements,
         };
         let addr = state.config.bind;
         let listener = TcpListener::bind(addr)

@@ -12,6 +12,7 @@ use crate::documents::TrustedDocuments;
 use crate::graphql::response_cache::NearResponses;
 use crate::pubsub::PubSub;
 use crate::ratelimit::RateLimiter;
+use crate::service::article_relations::RelationsStatements;
 
 /// Shared state, cloned cheaply into every request.
 #[derive(Clone)]
@@ -39,6 +40,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// SQL statements run since start; read by tests and diagnostics.
     pub statements: StatementCounter,
+    /// The article relations statement, made once per number of articles.
+    pub relation_statements: Arc<RelationsStatements>,
 }
 
 /// Counts the SQL statements the connection pool runs.

@@ -39,9 +39,9 @@ impl Article {
     /// Its author, tags and counts, loaded for the whole set on first use;
     /// `None` when the article is gone.
     async fn relations(&self, ctx: &Context<'_>) -> Result<Option<&ArticleRelations>, Error> {
-        let (db, set) = (&ctx.state()?.db, &self.set);
+        let (state, set) = (ctx.state()?, &self.set);
         set.relations
-            .load(self.row.id, || set.load_relations(db))
+            .load(self.row.id, || set.load_relations(state))
             .await
     }
 }

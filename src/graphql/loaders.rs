@@ -19,6 +19,7 @@ use super::users::User;
 use crate::error::Result;
 use crate::service::articles::Bodies;
 use crate::service::{IdMap, IdSet, article_relations, articles, users};
+use crate::state::AppState;
 use sea_orm::DatabaseConnection;
 
 /// One relation of a set, loaded once for every member.
@@ -152,8 +153,9 @@ impl ArticleSet {
     }
 
     /// Loads the relations of every member, the authors sharing one user set.
-    pub async fn load_relations(&self, db: &DatabaseConnection) -> Result<IdMap<ArticleRelations>> {
-        let rows = article_relations::for_articles(db, &self.ids).await?;
+    pub async fn load_relations(&self, state: &AppState) -> Result<IdMap<ArticleRelations>> {
+        let statements = &state.relation_statements;
+        let rows = article_relations::for_articles(&state.db, statements, &self.ids).await?;
         let author_set = UserSet::shared(distinct(rows.values().map(|row| row.author.id)));
         let mut authors: IdMap<User> =
             IdMap::with_capacity_and_hasher(author_set.ids.len(), Default::default());

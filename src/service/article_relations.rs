@@ -2,11 +2,14 @@
 //! favorite count and comment count) for a whole list of articles in one
 //! statement.
 
+use std::sync::Arc;
+
 use entity::{article, article_tag, comment, favorite, tag, user};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement, SimpleExpr};
 use sea_orm::{
     ColumnTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
-    JoinType, QueryFilter, QueryResult, QuerySelect, RelationTrait, Select,
+    JoinType, QueryFilter, QueryResult, QuerySelect, QueryTrait, RelationTrait, Select, Statement,
+    Value,
 };
 
 use super::{IdMap, by_unbanned_author};
@@ -104,15 +107,63 @@ fn split_tags(joined: Option<&str>) -> Vec<String> {
 /// Counts and tag names come from grouped derived tables joined to the
 /// articles, each reading only the rows of `ids`: on PostgreSQL this costs
 /// about 15% less than correlated subqueries run once per article.
-pub async fn for_articles(db: &DatabaseConnection, ids: &[i64]) -> Result<IdMap<ArticleRelations>> {
-    let rows = relations_select(db.get_database_backend(), ids)
-        .into_model::<RelationsRow>()
+pub async fn for_articles(
+    db: &DatabaseConnection,
+    statements: &RelationsStatements,
+    ids: &[i64],
+) -> Result<IdMap<ArticleRelations>> {
+    let rows = RelationsRow::find_by_statement(statements.for_ids(ids))
         .all(db)
         .await?;
     Ok(rows
         .into_iter()
         .map(|row| (row.article_id, row.relations))
         .collect())
+}
+
+/// The first of the stand-ins for ids that statements are made with; far
+/// from any real id or other value of the statement.
+const STAND_IN_BASE: i64 = i64::MIN / 2;
+
+/// The statement [`for_articles`] runs, made once for each number of ids.
+///
+/// Its shape depends on the number of ids alone, and building its SQL afresh
+/// for every list cost about a twentieth of the work of a page of cards. It is
+/// made with stand-ins for the ids, which are swapped for the real ones.
+pub struct RelationsStatements {
+    backend: DatabaseBackend,
+    made: moka::sync::Cache<usize, Arc<Statement>>,
+}
+
+impl RelationsStatements {
+    /// Statements for `backend`, for up to 256 different numbers of ids.
+    pub fn new(backend: DatabaseBackend) -> Self {
+        Self {
+            backend,
+            made: moka::sync::Cache::new(256),
+        }
+    }
+
+    /// The statement for `ids`.
+    fn for_ids(&self, ids: &[i64]) -> Statement {
+        let template = self.made.get_with(ids.len(), || {
+            let stand_ins: Vec<i64> = (0..ids.len() as i64).map(|i| STAND_IN_BASE + i).collect();
+            Arc::new(relations_select(self.backend, &stand_ins).build(self.backend))
+        });
+        let mut statement = Statement::clone(&template);
+        if let Some(values) = statement.values.as_mut() {
+            for value in &mut values.0 {
+                if let Value::BigInt(Some(stand_in)) = value
+                    && let Some(id) = usize::try_from(*stand_in - STAND_IN_BASE)
+                        .ok()
+                        .and_then(|index| ids.get(index))
+                {
+                    *stand_in = *id;
+                }
+            }
+        }
+        statement
+    }
 }
 
 /// The statement [`for_articles`] runs on `backend`.
@@ -209,7 +260,7 @@ fn tag_names(backend: DatabaseBackend, ids: &[i64]) -> SelectStatement {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sea_orm::{IdenStatic, Iterable, QueryTrait};
+    use sea_orm::{IdenStatic, Iterable};
 
     #[test]
     fn the_author_columns_are_every_column_of_users_in_order() {
@@ -220,6 +271,23 @@ mod tests {
             names(&mut AUTHOR_COLUMNS.into_iter()),
             names(&mut user::Column::iter())
         );
+    }
+
+    #[test]
+    fn a_statement_made_once_per_length_equals_one_built_for_the_ids() {
+        for backend in [
+            DatabaseBackend::Postgres,
+            DatabaseBackend::MySql,
+            DatabaseBackend::Sqlite,
+        ] {
+            let statements = RelationsStatements::new(backend);
+            for ids in [vec![5, 9, 7], vec![0, 1, 2], vec![42], vec![3, 1, 4, 1, 5]] {
+                let made = statements.for_ids(&ids);
+                let built = relations_select(backend, &ids).build(backend);
+                assert_eq!(made.sql, built.sql, "{backend:?}");
+                assert_eq!(made.values, built.values, "{backend:?} {ids:?}");
+            }
+        }
     }
 
     #[test]
