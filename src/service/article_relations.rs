@@ -154,8 +154,9 @@ impl RelationsStatements {
         if let Some(values) = statement.values.as_mut() {
             for value in &mut values.0 {
                 if let Value::BigInt(Some(stand_in)) = value
-                    && let Some(id) = usize::try_from(*stand_in - STAND_IN_BASE)
-                        .ok()
+                    && let Some(id) = stand_in
+                        .checked_sub(STAND_IN_BASE)
+                        .and_then(|index| usize::try_from(index).ok())
                         .and_then(|index| ids.get(index))
                 {
                     *stand_in = *id;

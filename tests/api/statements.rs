@@ -166,7 +166,7 @@ async fn mysql_sessions_have_room_for_the_longest_list_of_tag_names() {
 }
 
 #[tokio::test]
-async fn a_list_reads_bodies_only_for_a_selection_that_shows_them() {
+async fn a_list_that_shows_bodies_gets_them_after_one_that_left_them_out() {
     let app = TestApp::spawn().await;
     let author = app.register("writer").await;
     for n in 0..3 {
