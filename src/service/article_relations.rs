@@ -12,6 +12,7 @@ use sea_orm::{
     Value,
 };
 
+use super::columns::Columns;
 use super::{IdMap, by_unbanned_author};
 use crate::error::Result;
 
@@ -61,36 +62,37 @@ struct RelationsRow {
 /// the two counts and the tag names.
 impl FromQueryResult for RelationsRow {
     fn from_query_result(row: &QueryResult, _: &str) -> Result<Self, DbErr> {
+        let row = Columns::new(row);
         let counts = 1 + AUTHOR_COLUMNS.len();
-        let tags: Option<String> = row.try_get_by_index(counts + 2)?;
+        let tags: Option<String> = row.get(counts + 2)?;
         Ok(Self {
-            article_id: row.try_get_by_index(0)?,
+            article_id: row.get(0)?,
             relations: ArticleRelations {
-                author: author_at(row, 1)?,
+                author: author_at(&row, 1)?,
                 tags: split_tags(tags.as_deref()),
-                favorites: row.try_get_by_index(counts)?,
-                comments: row.try_get_by_index(counts + 1)?,
+                favorites: row.get(counts)?,
+                comments: row.get(counts + 1)?,
             },
         })
     }
 }
 
 /// The author whose [`AUTHOR_COLUMNS`] start at column `first` of `row`.
-fn author_at(row: &QueryResult, first: usize) -> Result<user::Model, DbErr> {
+fn author_at(row: &Columns<'_>, first: usize) -> Result<user::Model, DbErr> {
     Ok(user::Model {
-        id: row.try_get_by_index(first)?,
-        username: row.try_get_by_index(first + 1)?,
-        email: row.try_get_by_index(first + 2)?,
-        email_key: row.try_get_by_index(first + 3)?,
-        password_hash: row.try_get_by_index(first + 4)?,
-        bio: row.try_get_by_index(first + 5)?,
-        image: row.try_get_by_index(first + 6)?,
-        created_at: row.try_get_by_index(first + 7)?,
-        updated_at: row.try_get_by_index(first + 8)?,
-        role: row.try_get_by_index(first + 9)?,
-        session_epoch: row.try_get_by_index(first + 10)?,
-        banned_at: row.try_get_by_index(first + 11)?,
-        access_changed_at: row.try_get_by_index(first + 12)?,
+        id: row.get(first)?,
+        username: row.get(first + 1)?,
+        email: row.get(first + 2)?,
+        email_key: row.get(first + 3)?,
+        password_hash: row.get(first + 4)?,
+        bio: row.get(first + 5)?,
+        image: row.get(first + 6)?,
+        created_at: row.get(first + 7)?,
+        updated_at: row.get(first + 8)?,
+        role: row.get(first + 9)?,
+        session_epoch: row.get(first + 10)?,
+        banned_at: row.get(first + 11)?,
+        access_changed_at: row.get(first + 12)?,
     })
 }
 

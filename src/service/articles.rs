@@ -7,10 +7,10 @@ use entity::{article, article_tag, favorite, follow, tag, user};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
-    EntityTrait, Iterable, PaginatorTrait, QueryFilter, QueryResult, QuerySelect, Select, Set,
-    TransactionTrait,
+    EntityTrait, Iterable, PaginatorTrait, QueryFilter, QuerySelect, Select, Set, TransactionTrait,
 };
 
+use super::columns::Columns;
 use super::fields::{self, Validator};
 use super::invalidation::{self, ArticleFootprint};
 use super::pagination::{Cursor, Page, PageRequest, PageRow, fetch_page};
@@ -262,17 +262,17 @@ pub async fn list(
 }
 
 impl PageRow for article::Model {
-    fn from_columns(row: &QueryResult) -> Result<Self, DbErr> {
+    fn from_columns(row: &Columns<'_>) -> Result<Self, DbErr> {
         Ok(Self {
-            id: row.try_get_by_index(0)?,
-            slug: row.try_get_by_index(1)?,
-            title: row.try_get_by_index(2)?,
-            description: row.try_get_by_index(3)?,
-            body: row.try_get_by_index(4)?,
-            author_id: row.try_get_by_index(5)?,
-            published_at: row.try_get_by_index(6)?,
-            created_at: row.try_get_by_index(7)?,
-            updated_at: row.try_get_by_index(8)?,
+            id: row.get(0)?,
+            slug: row.get(1)?,
+            title: row.get(2)?,
+            description: row.get(3)?,
+            body: row.get(4)?,
+            author_id: row.get(5)?,
+            published_at: row.get(6)?,
+            created_at: row.get(7)?,
+            updated_at: row.get(8)?,
         })
     }
 }

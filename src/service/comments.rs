@@ -3,9 +3,10 @@
 use entity::{article, comment};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryResult, Set,
+    QueryFilter, Set,
 };
 
+use super::columns::Columns;
 use super::pagination::{Cursor, Page, PageRequest, PageRow, fetch_page};
 use super::{articles, by_unbanned_author, fields, now};
 use crate::auth::capability::ResourceKind;
@@ -55,14 +56,14 @@ pub async fn list(
 }
 
 impl PageRow for comment::Model {
-    fn from_columns(row: &QueryResult) -> Result<Self, DbErr> {
+    fn from_columns(row: &Columns<'_>) -> Result<Self, DbErr> {
         Ok(Self {
-            id: row.try_get_by_index(0)?,
-            article_id: row.try_get_by_index(1)?,
-            author_id: row.try_get_by_index(2)?,
-            body: row.try_get_by_index(3)?,
-            created_at: row.try_get_by_index(4)?,
-            updated_at: row.try_get_by_index(5)?,
+            id: row.get(0)?,
+            article_id: row.get(1)?,
+            author_id: row.get(2)?,
+            body: row.get(3)?,
+            created_at: row.get(4)?,
+            updated_at: row.get(5)?,
         })
     }
 }

@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod article_relations;
 pub mod articles;
+pub mod columns;
 pub mod comments;
 pub mod fields;
 pub mod invalidation;
