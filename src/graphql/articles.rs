@@ -140,7 +140,7 @@ pub async fn article_connection(
     Ok(ArticleConnection::new(
         page,
         source,
-        |row| articles::cursor(row).encode(),
+        articles::cursor,
         |rows| ArticleSet::page_objects(rows, bodies),
     ))
 }

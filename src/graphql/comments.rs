@@ -74,7 +74,7 @@ pub async fn comment_connection(
     Ok(CommentConnection::new(
         page,
         source,
-        |row| comments::cursor(row).encode(),
+        comments::cursor,
         Comment::objects,
     ))
 }

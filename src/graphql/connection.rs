@@ -1,7 +1,7 @@
 //! Relay connections: a page of a list with its edges, cursors, page info and
 //! total count.
 
-use async_graphql::{Context, Object, Result, SimpleObject};
+use async_graphql::{Context, Object, Result};
 
 use super::articles::Article;
 use super::comments::Comment;
@@ -9,7 +9,7 @@ use super::context::ContextExt;
 use crate::auth::Viewer;
 use crate::service::articles::{self, ArticleFilter};
 use crate::service::comments;
-use crate::service::pagination::Page;
+use crate::service::pagination::{Cursor, Page};
 
 /// Where the page came from, to count the whole list on demand.
 pub enum ListSource {
@@ -28,25 +28,45 @@ pub enum ListSource {
 }
 
 /// Where a page sits in its list.
-#[derive(SimpleObject, Clone)]
+#[derive(Clone)]
 pub struct PageInfo {
-    /// Whether more items follow this page (when paging forward).
-    pub has_next_page: bool,
-    /// Whether items precede this page (when paging backward, or after a cursor).
-    pub has_previous_page: bool,
-    /// Cursor of the first item of the page; null when the page is empty.
-    pub start_cursor: Option<String>,
-    /// Cursor of the last item of the page; null when the page is empty.
-    pub end_cursor: Option<String>,
+    has_next_page: bool,
+    has_previous_page: bool,
+    start: Option<Cursor>,
+    end: Option<Cursor>,
 }
 
-/// Builds the page info of a page whose edges carry these cursors.
-fn page_info<R>(page: &Page<R>, cursors: &[String]) -> PageInfo {
+/// Where a page sits in its list.
+#[Object]
+impl PageInfo {
+    /// Whether more items follow this page (when paging forward).
+    async fn has_next_page(&self) -> bool {
+        self.has_next_page
+    }
+
+    /// Whether items precede this page (when paging backward, or after a cursor).
+    async fn has_previous_page(&self) -> bool {
+        self.has_previous_page
+    }
+
+    /// Cursor of the first item of the page; null when the page is empty.
+    async fn start_cursor(&self) -> Option<String> {
+        self.start.as_ref().map(Cursor::encode)
+    }
+
+    /// Cursor of the last item of the page; null when the page is empty.
+    async fn end_cursor(&self) -> Option<String> {
+        self.end.as_ref().map(Cursor::encode)
+    }
+}
+
+/// Builds the page info of a page whose edges sit at these positions.
+fn page_info<R>(page: &Page<R>, cursors: &[Cursor]) -> PageInfo {
     PageInfo {
         has_next_page: page.has_next_page,
         has_previous_page: page.has_previous_page,
-        start_cursor: cursors.first().cloned(),
-        end_cursor: cursors.last().cloned(),
+        start: cursors.first().copied(),
+        end: cursors.last().copied(),
     }
 }
 
@@ -63,12 +83,25 @@ async fn total_count(ctx: &Context<'_>, source: &ListSource) -> Result<u64> {
 macro_rules! connection {
     ($connection:ident, $edge:ident, $node:ty, $what:literal) => {
         #[doc = concat!("One ", $what, " of a page, with its cursor.")]
-        #[derive(SimpleObject, Clone)]
+        #[derive(Clone)]
         pub struct $edge {
+            /// Where the item sits; written out only when asked for.
+            position: Cursor,
+            node: $node,
+        }
+
+        #[doc = concat!("One ", $what, " of a page, with its cursor.")]
+        #[Object]
+        impl $edge {
             /// Opaque position of this item; pass it as `after` or `before` to page from here.
-            pub cursor: String,
+            async fn cursor(&self) -> String {
+                self.position.encode()
+            }
+
             #[doc = concat!("The ", $what, ".")]
-            pub node: $node,
+            async fn node(&self) -> &$node {
+                &self.node
+            }
         }
 
         #[doc = concat!("A page of ", $what, "s, in the Relay connection shape.")]
@@ -79,20 +112,21 @@ macro_rules! connection {
         }
 
         impl $connection {
-            /// A connection over `page`; `cursor` names each row's position and
+            /// A connection over `page`; `cursor` gives each row's position and
             /// `objects` turns the rows into API objects sharing one loader set.
+            /// Cursors are written out only for the clients that ask for them.
             pub fn new<R>(
                 page: Page<R>,
                 source: ListSource,
-                cursor: impl Fn(&R) -> String,
+                cursor: impl Fn(&R) -> Cursor,
                 objects: impl FnOnce(Vec<R>) -> Vec<$node>,
             ) -> Self {
-                let cursors: Vec<String> = page.items.iter().map(&cursor).collect();
+                let cursors: Vec<Cursor> = page.items.iter().map(&cursor).collect();
                 let page_info = page_info(&page, &cursors);
                 let edges = cursors
                     .into_iter()
                     .zip(objects(page.items))
-                    .map(|(cursor, node)| $edge { cursor, node })
+                    .map(|(position, node)| $edge { position, node })
                     .collect();
                 Self {
                     edges,
