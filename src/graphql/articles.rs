@@ -39,6 +39,11 @@ impl Article {
     /// Its author, tags and counts, loaded for the whole set on first use;
     /// `None` when the article is gone.
     async fn relations(&self, ctx: &Context<'_>) -> Result<Option<&ArticleRelations>, Error> {
+        // Every card asks four times (author, tags and two counts): all but
+        // the first find the set loaded.
+        if let Some(relations) = self.set.relations.loaded(self.row.id) {
+            return Ok(relations);
+        }
         let (state, set) = (ctx.state()?, &self.set);
         set.relations
             .load(self.row.id, || set.load_relations(state))

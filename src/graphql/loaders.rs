@@ -36,6 +36,12 @@ impl<V> Default for SetLoader<V> {
 }
 
 impl<V> SetLoader<V> {
+    /// The value for `key` if the set's relation is loaded already: `None`
+    /// before the first load, `Some(None)` when the load found nothing for `key`.
+    pub fn loaded(&self, key: i64) -> Option<Option<&V>> {
+        self.loaded.get().map(|loaded| loaded.get(&key))
+    }
+
     /// The value for `key`, running `fetch` for the whole set on first use.
     ///
     /// The fetch runs boxed: it holds a whole database query, and a future
