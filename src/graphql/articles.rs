@@ -200,9 +200,9 @@ impl Article {
     }
 
     /// Tag names, alphabetically.
-    async fn tags(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+    async fn tags(&self, ctx: &Context<'_>) -> Result<&[String]> {
         let relations = self.relations(ctx).await?;
-        Ok(relations.map(|r| r.tags.clone()).unwrap_or_default())
+        Ok(relations.map_or(&[], |r| r.tags.as_slice()))
     }
 
     /// The writer.
