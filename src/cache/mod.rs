@@ -208,6 +208,11 @@ impl Cache {
         self.store.kind()
     }
 
+    /// Whether values are kept at all: false when caching is switched off.
+    pub fn keeps_values(&self) -> bool {
+        self.store.keeps_values()
+    }
+
     fn key(&self, name: &str) -> String {
         format!("{}{name}", self.prefix)
     }

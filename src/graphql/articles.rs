@@ -15,7 +15,9 @@ use super::loaders::{ArticleRelations, ArticleSet};
 use super::node::{NodeKind, global_id};
 use super::users::User;
 use crate::error::Error;
-use crate::service::articles::{self, ArticleChanges, ArticleFilter, Bodies, NewArticle};
+use crate::service::articles::{
+    self, ArticleChanges, ArticleFilter, Bodies, NewArticle, Relations,
+};
 use crate::service::pagination::{PageRequest, SortDirection};
 
 /// An article row as the API shows it, with the siblings it loads relations with.
@@ -140,14 +142,37 @@ pub async fn article_connection(
     } else {
         Bodies::Omitted
     };
-    let page = articles::list(ctx.state()?, &viewer, &filter, &request, bodies).await?;
+    let relations = if selects_relations(ctx) {
+        Relations::Joined
+    } else {
+        Relations::Apart
+    };
+    let state = ctx.state()?;
+    let listed = articles::list(state, &viewer, &filter, &request, bodies, relations).await?;
     let source = ListSource::Articles { viewer, filter };
     Ok(ArticleConnection::new(
-        page,
+        listed.page,
         source,
         articles::cursor,
-        |rows| ArticleSet::page_objects(rows, bodies),
+        |rows| ArticleSet::page_objects(rows, bodies, listed.relations),
     ))
+}
+
+/// Fields of an article that show its relations ([`ArticleRelations`]).
+const RELATION_FIELDS: [&str; 4] = ["author", "tags", "favoritesCount", "commentCount"];
+
+/// Whether the selection of the connection field at `ctx` shows an article's
+/// author, tags or counts, which the page's statement then reads too. When
+/// it misses one, the relations are loaded for the whole page when asked for.
+fn selects_relations(ctx: &Context<'_>) -> bool {
+    let connection = ctx.look_ahead();
+    let (edges, nodes) = (
+        connection.field("edges").field("node"),
+        connection.field("nodes"),
+    );
+    RELATION_FIELDS
+        .iter()
+        .any(|field| edges.field(field).exists() || nodes.field(field).exists())
 }
 
 /// Whether the selection of the connection field at `ctx` reads the body of

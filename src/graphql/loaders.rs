@@ -36,6 +36,13 @@ impl<V> Default for SetLoader<V> {
 }
 
 impl<V> SetLoader<V> {
+    /// A relation loaded already, with what the set's own query read.
+    pub fn with(loaded: IdMap<V>) -> Self {
+        Self {
+            loaded: OnceCell::new_with(Some(loaded)),
+        }
+    }
+
     /// The value for `key` if the set's relation is loaded already: `None`
     /// before the first load, `Some(None)` when the load found nothing for `key`.
     pub fn loaded(&self, key: i64) -> Option<Option<&V>> {
@@ -123,14 +130,22 @@ pub struct ArticleSet {
 impl ArticleSet {
     /// Wraps rows that came from one query into API objects sharing one set.
     pub fn objects(rows: Vec<article::Model>) -> Vec<Article> {
-        Self::page_objects(rows, Bodies::Included)
+        Self::page_objects(rows, Bodies::Included, None)
     }
 
-    /// Wraps the rows of one page, read with or without their `bodies`.
-    pub fn page_objects(rows: Vec<article::Model>, bodies: Bodies) -> Vec<Article> {
+    /// Wraps the rows of one page, read with or without their `bodies`, and
+    /// with their `relations` when they were read with the page.
+    pub fn page_objects(
+        rows: Vec<article::Model>,
+        bodies: Bodies,
+        relations: Option<IdMap<article_relations::ArticleRelations>>,
+    ) -> Vec<Article> {
         let set = Arc::new(Self {
             ids: rows.iter().map(|a| a.id).collect(),
             bodies_omitted: bodies == Bodies::Omitted,
+            relations: relations.map_or_else(SetLoader::default, |relations| {
+                SetLoader::with(api_relations(relations))
+            }),
             ..Default::default()
         });
         rows.into_iter()
@@ -158,30 +173,34 @@ impl ArticleSet {
         self.bodies_omitted
     }
 
-    /// Loads the relations of every member, the authors sharing one user set.
+    /// Loads the relations of every member.
     pub async fn load_relations(&self, state: &AppState) -> Result<IdMap<ArticleRelations>> {
         let statements = &state.relation_statements;
         let rows = article_relations::for_articles(&state.db, statements, &self.ids).await?;
-        let author_set = UserSet::shared(distinct(rows.values().map(|row| row.author.id)));
-        let mut authors: IdMap<User> =
-            IdMap::with_capacity_and_hasher(author_set.ids.len(), Default::default());
-        Ok(rows
-            .into_iter()
-            .map(|(id, row)| {
-                let author = authors
-                    .entry(row.author.id)
-                    .or_insert_with(|| User::new(row.author, author_set.clone()))
-                    .clone();
-                let relations = ArticleRelations {
-                    author,
-                    tags: row.tags,
-                    favorites: row.favorites,
-                    comments: row.comments,
-                };
-                (id, relations)
-            })
-            .collect())
+        Ok(api_relations(rows))
     }
+}
+
+/// Relations as the API shows them, the authors sharing one user set.
+fn api_relations(rows: IdMap<article_relations::ArticleRelations>) -> IdMap<ArticleRelations> {
+    let author_set = UserSet::shared(distinct(rows.values().map(|row| row.author.id)));
+    let mut authors: IdMap<User> =
+        IdMap::with_capacity_and_hasher(author_set.ids.len(), Default::default());
+    rows.into_iter()
+        .map(|(id, row)| {
+            let author = authors
+                .entry(row.author.id)
+                .or_insert_with(|| User::new(row.author, author_set.clone()))
+                .clone();
+            let relations = ArticleRelations {
+                author,
+                tags: row.tags,
+                favorites: row.favorites,
+                comments: row.comments,
+            };
+            (id, relations)
+        })
+        .collect()
 }
 
 /// Sibling users and their relations.

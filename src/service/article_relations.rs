@@ -5,14 +5,17 @@
 use std::sync::Arc;
 
 use entity::{article, article_tag, comment, favorite, tag, user};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement, SimpleExpr};
+use sea_orm::sea_query::{
+    Alias, Asterisk, Expr, ExprTrait, Func, IntoColumnRef, IntoIden, Order, Query, SelectStatement,
+    SimpleExpr,
+};
 use sea_orm::{
-    ColumnTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
-    JoinType, QueryFilter, QueryResult, QuerySelect, QueryTrait, RelationTrait, Select, Statement,
-    Value,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, FromQueryResult,
+    Iterable, JoinType, QueryResult, Select, Statement, Value,
 };
 
 use super::columns::Columns;
+use super::pagination::{self, Page, PageRequest, PageRow};
 use super::{IdMap, by_unbanned_author};
 use crate::error::Result;
 
@@ -63,18 +66,24 @@ struct RelationsRow {
 impl FromQueryResult for RelationsRow {
     fn from_query_result(row: &QueryResult, _: &str) -> Result<Self, DbErr> {
         let row = Columns::new(row);
-        let counts = 1 + AUTHOR_COLUMNS.len();
-        let tags: Option<String> = row.get(counts + 2)?;
         Ok(Self {
             article_id: row.get(0)?,
-            relations: ArticleRelations {
-                author: author_at(&row, 1)?,
-                tags: split_tags(tags.as_deref()),
-                favorites: row.get(counts)?,
-                comments: row.get(counts + 1)?,
-            },
+            relations: relations_at(&row, 1)?,
         })
     }
+}
+
+/// The relations whose columns start at column `first` of `row`: the
+/// author's [`AUTHOR_COLUMNS`], the two counts and the tag names.
+pub fn relations_at(row: &Columns<'_>, first: usize) -> Result<ArticleRelations, DbErr> {
+    let counts = first + AUTHOR_COLUMNS.len();
+    let tags: Option<String> = row.get(counts + 2)?;
+    Ok(ArticleRelations {
+        author: author_at(row, first)?,
+        tags: split_tags(tags.as_deref()),
+        favorites: row.get(counts)?,
+        comments: row.get(counts + 1)?,
+    })
 }
 
 /// The author whose [`AUTHOR_COLUMNS`] start at column `first` of `row`.
@@ -150,7 +159,10 @@ impl RelationsStatements {
     fn for_ids(&self, ids: &[i64]) -> Statement {
         let template = self.made.get_with(ids.len(), || {
             let stand_ins: Vec<i64> = (0..ids.len() as i64).map(|i| STAND_IN_BASE + i).collect();
-            Arc::new(relations_select(self.backend, &stand_ins).build(self.backend))
+            Arc::new(
+                self.backend
+                    .build(&relations_select(self.backend, &stand_ins)),
+            )
         });
         let mut statement = Statement::clone(&template);
         if let Some(values) = statement.values.as_mut() {
@@ -170,74 +182,192 @@ impl RelationsStatements {
 }
 
 /// The statement [`for_articles`] runs on `backend`.
-fn relations_select(backend: DatabaseBackend, ids: &[i64]) -> Select<article::Entity> {
-    let mut select = article::Entity::find()
-        .select_only()
-        .column_as(article::Column::Id, "article_id")
-        .join(JoinType::InnerJoin, article::Relation::Author.def());
+fn relations_select(backend: DatabaseBackend, ids: &[i64]) -> SelectStatement {
+    let mut query = Query::select();
+    query
+        .expr_as(
+            Expr::col((article::Entity, article::Column::Id)),
+            Alias::new("article_id"),
+        )
+        .from(article::Entity);
+    join_relations(&mut query, backend, article::Entity, Articles::Ids(ids));
+    query.and_where(Expr::col((article::Entity, article::Column::Id)).is_in(ids.iter().copied()));
+    query
+}
+
+/// Adds to `query`, which reads articles from `source`, the columns
+/// [`relations_at`] reads: each article's author, its two counts and its tag
+/// names, for the articles `of`. The counts and names come from grouped
+/// derived tables that read only the rows of those articles.
+fn join_relations(
+    query: &mut SelectStatement,
+    backend: DatabaseBackend,
+    source: impl IntoIden + Clone,
+    of: Articles<'_>,
+) {
     for column in AUTHOR_COLUMNS {
-        select = match column {
+        match column {
             // Shown nowhere, so never read: the authors carry an empty hash.
-            user::Column::PasswordHash => select.expr_as(Expr::cust("''"), "password_hash"),
-            column => select.column(column),
+            user::Column::PasswordHash => {
+                query.expr_as(Expr::cust("''"), Alias::new("password_hash"))
+            }
+            column => query.column((user::Entity, column)),
         };
     }
     let (favorites, comments, tags) = (Alias::new("f"), Alias::new("c"), Alias::new("t"));
     let count_or_zero = |table: &Alias| {
         SimpleExpr::from(Func::coalesce([
             Expr::col((table.clone(), Alias::new("n"))),
-            Expr::val(0i64),
+            Expr::cust("0"),
         ]))
     };
-    select = select
-        .expr_as(count_or_zero(&favorites), "favorites")
-        .expr_as(count_or_zero(&comments), "comments")
-        .expr_as(Expr::col((tags.clone(), Alias::new("names"))), "tags")
-        .filter(article::Column::Id.is_in(ids.iter().copied()));
-    let query = QuerySelect::query(&mut select);
+    query
+        .expr_as(count_or_zero(&favorites), Alias::new("favorites"))
+        .expr_as(count_or_zero(&comments), Alias::new("comments"))
+        .expr_as(
+            Expr::col((tags.clone(), Alias::new("names"))),
+            Alias::new("tags"),
+        )
+        .inner_join(
+            user::Entity,
+            Expr::col((user::Entity, user::Column::Id))
+                .equals((source.clone(), article::Column::AuthorId)),
+        );
     for (counts, alias) in [
-        (favorite_counts(ids), favorites),
-        (comment_counts(ids), comments),
-        (tag_names(backend, ids), tags),
+        (favorite_counts(of), favorites),
+        (comment_counts(of), comments),
+        (tag_names(backend, of), tags),
     ] {
         query.join_subquery(
             JoinType::LeftJoin,
             counts,
             alias.clone(),
             Expr::col((alias, Alias::new("article_id")))
-                .equals((article::Entity, article::Column::Id)),
+                .equals((source.clone(), article::Column::Id)),
         );
     }
-    select
 }
 
-/// `article_id, n`: favorites per article of `ids`.
-fn favorite_counts(ids: &[i64]) -> SelectStatement {
+/// The name the page is read under in [`with_relations`].
+const PAGE: &str = "page_rows";
+
+/// `page`, a statement that reads a page of articles
+/// ([`pagination::page_statement`]), with each row's relations joined on: one
+/// statement where a list of cards took two. Rows come in `order` by
+/// `(created_at, id)`, as the page reads them; each has the page's columns,
+/// then those [`relations_at`] reads.
+pub fn with_relations(page: Statement, order: Order) -> Statement {
+    let backend = page.db_backend;
+    let source = Alias::new(PAGE);
+    let mut query = Query::select();
+    query
+        .column((source.clone(), Asterisk))
+        .from(source.clone());
+    join_relations(&mut query, backend, source.clone(), Articles::Page);
+    query
+        .order_by((source.clone(), article::Column::CreatedAt), order.clone())
+        .order_by((source, article::Column::Id), order);
+    // Everything around the page is written into the SQL, so the page's
+    // values are the statement's, whatever the placeholders look like.
+    let outer = backend.build(&query);
+    debug_assert!(
+        outer
+            .values
+            .as_ref()
+            .is_none_or(|values| values.0.is_empty())
+    );
+    let name = match backend {
+        DatabaseBackend::MySql => format!("`{PAGE}`"),
+        _ => format!("\"{PAGE}\""),
+    };
+    Statement {
+        sql: format!("WITH {name} AS ({}) {}", page.sql, outer.sql),
+        values: page.values,
+        db_backend: backend,
+    }
+}
+
+/// One page of `request` from `select` (articles' columns in declared order),
+/// with each article's relations, in one statement.
+pub async fn page_with_relations(
+    db: &DatabaseConnection,
+    select: Select<article::Entity>,
+    request: &PageRequest,
+) -> Result<(Page<article::Model>, IdMap<ArticleRelations>)> {
+    let backend = db.get_database_backend();
+    let page = pagination::page_statement(
+        backend,
+        select,
+        article::Column::CreatedAt,
+        article::Column::Id,
+        request,
+    );
+    let rows = db
+        .query_all_raw(with_relations(page, request.read_order()))
+        .await?;
+    let first = article::Column::iter().count();
+    let mut articles = Vec::with_capacity(rows.len());
+    let mut relations = IdMap::with_capacity_and_hasher(rows.len(), Default::default());
+    for row in &rows {
+        let row = Columns::new(row);
+        let article = article::Model::from_columns(&row)?;
+        relations.insert(article.id, relations_at(&row, first)?);
+        articles.push(article);
+    }
+    Ok((request.page_of(articles), relations))
+}
+
+/// Which articles a statement reads the relations of.
+#[derive(Clone, Copy)]
+enum Articles<'a> {
+    /// These ids.
+    Ids(&'a [i64]),
+    /// The rows of the page the statement reads first ([`PAGE`]).
+    Page,
+}
+
+impl Articles<'_> {
+    /// `column` is the id of one of the articles.
+    fn contain(self, column: impl IntoColumnRef) -> SimpleExpr {
+        match self {
+            Articles::Ids(ids) => Expr::col(column).is_in(ids.iter().copied()),
+            Articles::Page => Expr::col(column).in_subquery(
+                Query::select()
+                    .column(article::Column::Id)
+                    .from(Alias::new(PAGE))
+                    .to_owned(),
+            ),
+        }
+    }
+}
+
+/// `article_id, n`: favorites per article of `of`.
+fn favorite_counts(of: Articles<'_>) -> SelectStatement {
     Query::select()
         .column(favorite::Column::ArticleId)
         .expr_as(favorite::Column::UserId.count(), Alias::new("n"))
         .from(favorite::Entity)
-        .and_where(favorite::Column::ArticleId.is_in(ids.iter().copied()))
+        .and_where(of.contain(favorite::Column::ArticleId))
         .group_by_col(favorite::Column::ArticleId)
         .to_owned()
 }
 
-/// `article_id, n`: comments per article of `ids`, leaving out banned authors.
-fn comment_counts(ids: &[i64]) -> SelectStatement {
+/// `article_id, n`: comments per article of `of`, leaving out banned authors.
+fn comment_counts(of: Articles<'_>) -> SelectStatement {
     Query::select()
         .column(comment::Column::ArticleId)
         .expr_as(comment::Column::Id.count(), Alias::new("n"))
         .from(comment::Entity)
-        .and_where(comment::Column::ArticleId.is_in(ids.iter().copied()))
+        .and_where(of.contain(comment::Column::ArticleId))
         .and_where(by_unbanned_author(comment::Column::AuthorId))
         .group_by_col(comment::Column::ArticleId)
         .to_owned()
 }
 
-/// `article_id, names`: the tag names of each article of `ids`, joined by
+/// `article_id, names`: the tag names of each article of `of`, joined by
 /// [`TAG_SEPARATOR`] in name order. Each backend spells an ordered string
 /// aggregate its own way.
-fn tag_names(backend: DatabaseBackend, ids: &[i64]) -> SelectStatement {
+fn tag_names(backend: DatabaseBackend, of: Articles<'_>) -> SelectStatement {
     let joined = match backend {
         DatabaseBackend::Postgres => "string_agg(tags.name, ',' ORDER BY tags.name)",
         DatabaseBackend::MySql => "GROUP_CONCAT(tags.name ORDER BY tags.name SEPARATOR ',')",
@@ -252,10 +382,7 @@ fn tag_names(backend: DatabaseBackend, ids: &[i64]) -> SelectStatement {
             Expr::col((tag::Entity, tag::Column::Id))
                 .equals((article_tag::Entity, article_tag::Column::TagId)),
         )
-        .and_where(
-            Expr::col((article_tag::Entity, article_tag::Column::ArticleId))
-                .is_in(ids.iter().copied()),
-        )
+        .and_where(of.contain((article_tag::Entity, article_tag::Column::ArticleId)))
         .group_by_col((article_tag::Entity, article_tag::Column::ArticleId))
         .to_owned()
 }
@@ -286,7 +413,7 @@ mod tests {
             let statements = RelationsStatements::new(backend);
             for ids in [vec![5, 9, 7], vec![0, 1, 2], vec![42], vec![3, 1, 4, 1, 5]] {
                 let made = statements.for_ids(&ids);
-                let built = relations_select(backend, &ids).build(backend);
+                let built = backend.build(&relations_select(backend, &ids));
                 assert_eq!(made.sql, built.sql, "{backend:?}");
                 assert_eq!(made.values, built.values, "{backend:?} {ids:?}");
             }
@@ -300,7 +427,7 @@ mod tests {
             DatabaseBackend::MySql,
             DatabaseBackend::Sqlite,
         ] {
-            let sql = relations_select(backend, &[1, 2]).build(backend).sql;
+            let sql = backend.build(&relations_select(backend, &[1, 2])).sql;
             let quote = if backend == DatabaseBackend::MySql {
                 '`'
             } else {

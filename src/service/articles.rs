@@ -3,6 +3,8 @@
 //! A draft is visible only to its author, and only through a token that allows
 //! `article.read_draft`; everywhere else it does not exist (NOT_FOUND).
 
+use std::sync::{Arc, Mutex, PoisonError};
+
 use entity::{article, article_tag, favorite, follow, tag, user};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
@@ -10,6 +12,7 @@ use sea_orm::{
     EntityTrait, Iterable, PaginatorTrait, QueryFilter, QuerySelect, Select, Set, TransactionTrait,
 };
 
+use super::article_relations::{self, ArticleRelations};
 use super::columns::Columns;
 use super::fields::{self, Validator};
 use super::invalidation::{self, ArticleFootprint};
@@ -224,6 +227,26 @@ async fn list_cache(
     Ok(Some((key, generations)))
 }
 
+/// Whether a list reads its articles' relations (author, tag names and
+/// counts) in the statement that reads its page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Relations {
+    /// In the page's statement: one statement where a list of cards took two.
+    Joined,
+    /// Not with the page: they are loaded apart when asked for, if ever.
+    Apart,
+}
+
+/// A page of articles, with their relations when they were read with it.
+pub struct Listed {
+    /// The page.
+    pub page: Page<article::Model>,
+    /// The relations of its articles, by article id, when this call read the
+    /// page with them; `None` when it did not (or the page came from the
+    /// cache, or from the read of a request this one waited for).
+    pub relations: Option<IdMap<ArticleRelations>>,
+}
+
 /// One page of the articles `filter` selects: one statement, or none when cached.
 pub async fn list(
     state: &AppState,
@@ -231,7 +254,8 @@ pub async fn list(
     filter: &ArticleFilter,
     page: &PageRequest,
     bodies: Bodies,
-) -> Result<Page<article::Model>> {
+    relations: Relations,
+) -> Result<Listed> {
     authorize_filter(viewer, filter)?;
     let select = match bodies {
         Bodies::Included => filtered(viewer, filter),
@@ -239,26 +263,44 @@ pub async fn list(
     };
     let db = state.db.clone();
     let request = *page;
+    // What the read found beside the page; the cache keeps only the page.
+    let read_with_page: Arc<Mutex<Option<IdMap<ArticleRelations>>>> = Arc::default();
+    let found = read_with_page.clone();
     let load = move || async move {
-        fetch_page(
-            &db,
-            select,
-            article::Column::CreatedAt,
-            article::Column::Id,
-            &request,
-        )
-        .await
+        match relations {
+            Relations::Apart => {
+                fetch_page(
+                    &db,
+                    select,
+                    article::Column::CreatedAt,
+                    article::Column::Id,
+                    &request,
+                )
+                .await
+            }
+            Relations::Joined => {
+                let (page, relations) =
+                    article_relations::page_with_relations(&db, select, &request).await?;
+                *found.lock().unwrap_or_else(PoisonError::into_inner) = Some(relations);
+                Ok(page)
+            }
+        }
     };
-    match list_cache(state, filter).await? {
+    let page = match list_cache(state, filter).await? {
         Some((key, generations)) => {
             let key = match bodies {
                 Bodies::Included => format!("{key}:page={}", page.cache_key()),
                 Bodies::Omitted => format!("{key}:page={}:bodies=omitted", page.cache_key()),
             };
-            state.cache.get_or_load(&key, &generations, load).await
+            state.cache.get_or_load(&key, &generations, load).await?
         }
-        None => load().await,
-    }
+        None => load().await?,
+    };
+    let relations = read_with_page
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take();
+    Ok(Listed { page, relations })
 }
 
 impl PageRow for article::Model {

@@ -55,8 +55,10 @@ mod tests {
     };
 
     use super::*;
-    use crate::service::article_relations::{RelationsStatements, for_articles};
-    use crate::service::pagination::PageRow;
+    use crate::service::article_relations::{
+        RelationsStatements, for_articles, page_with_relations,
+    };
+    use crate::service::pagination::{PageRequest, PageRow, SortDirection, fetch_page};
 
     /// A fresh database on the server `TEST_DATABASE_URL` names, or in-memory
     /// SQLite when it is unset, with the migrations applied.
@@ -105,7 +107,11 @@ mod tests {
             banned_at: None,
             access_changed_at: Some(at(4)),
         };
-        ann.clone().into_active_model().insert(db).await.expect("user");
+        ann.clone()
+            .into_active_model()
+            .insert(db)
+            .await
+            .expect("user");
         article::Model {
             id: 11,
             slug: "a-slug".into(),
@@ -215,5 +221,77 @@ mod tests {
         assert_eq!(relations.author, without_hash);
         assert_eq!(relations.tags, ["rust"]);
         assert_eq!((relations.favorites, relations.comments), (1, 1));
+    }
+
+    /// A page read with its relations in one statement equals the page and
+    /// the relations read apart, forwards and backwards.
+    #[tokio::test]
+    async fn a_page_read_with_its_relations_equals_both_read_apart() {
+        let db = fresh_database().await;
+        one_of_each(&db).await;
+        article::Model {
+            id: 12,
+            slug: "another".into(),
+            title: "Another".into(),
+            description: "More".into(),
+            body: "Text".into(),
+            author_id: 7,
+            published_at: None,
+            created_at: at(11),
+            updated_at: at(12),
+        }
+        .into_active_model()
+        .insert(&db)
+        .await
+        .expect("article");
+        let statements = RelationsStatements::new(db.get_database_backend());
+        for request in [
+            PageRequest::first(1, SortDirection::Desc),
+            PageRequest::new(None, None, Some(1), None, SortDirection::Asc).expect("last 1"),
+            PageRequest::first(5, SortDirection::Asc),
+        ] {
+            let (page, relations) = page_with_relations(&db, article::Entity::find(), &request)
+                .await
+                .expect("page with relations");
+            let apart = fetch_page(
+                &db,
+                article::Entity::find(),
+                article::Column::CreatedAt,
+                article::Column::Id,
+                &request,
+            )
+            .await
+            .expect("page");
+            assert_eq!(page.items, apart.items, "{request:?}");
+            assert_eq!(
+                (page.has_next_page, page.has_previous_page),
+                (apart.has_next_page, apart.has_previous_page),
+                "{request:?}"
+            );
+            let ids: Vec<i64> = page.items.iter().map(|article| article.id).collect();
+            let read_apart = for_articles(&db, &statements, &ids)
+                .await
+                .expect("relations");
+            for id in ids {
+                let (joined, apart) = (&relations[&id], &read_apart[&id]);
+                assert_eq!(joined.author, apart.author);
+                assert_eq!(
+                    (&joined.tags, joined.favorites, joined.comments),
+                    (&apart.tags, apart.favorites, apart.comments)
+                );
+            }
+        }
+        let (page, relations) = page_with_relations(
+            &db,
+            article::Entity::find(),
+            &PageRequest::first(5, SortDirection::Desc),
+        )
+        .await
+        .expect("page with relations");
+        assert_eq!(page.items.len(), 2);
+        assert_eq!(relations[&11].tags, ["rust"]);
+        assert_eq!((relations[&11].favorites, relations[&11].comments), (1, 1));
+        assert!(relations[&12].tags.is_empty());
+        assert_eq!((relations[&12].favorites, relations[&12].comments), (0, 0));
     }
 }

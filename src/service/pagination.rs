@@ -227,6 +227,26 @@ where
     E::Model: PageRow,
     C: ConnectionTrait,
 {
+    let statement = page_statement(db.get_database_backend(), select, at, id, request);
+    let rows = db
+        .query_all_raw(statement)
+        .await?
+        .iter()
+        .map(|row| E::Model::from_columns(&Columns::new(row)))
+        .collect::<Result<Vec<_>, DbErr>>()?;
+    Ok(request.page_of(rows))
+}
+
+/// The statement that reads one page of `request` from `select`: one row more
+/// than the page holds (to tell whether more follow), in
+/// [`PageRequest::read_order`] by `(at, id)`.
+pub fn page_statement<E: EntityTrait>(
+    backend: DatabaseBackend,
+    select: Select<E>,
+    at: E::Column,
+    id: E::Column,
+    request: &PageRequest,
+) -> Statement {
     let ascending = request.direction == SortDirection::Asc;
     let mut select = select;
     if let Some(after) = &request.after {
@@ -235,39 +255,45 @@ where
     if let Some(before) = &request.before {
         select = select.filter(beyond(at, id, before, !ascending).into_condition());
     }
-    let read_ascending = ascending != request.backward;
-    let order = if read_ascending {
-        Order::Asc
-    } else {
-        Order::Desc
-    };
+    let order = request.read_order();
     let limit = request.size + 1;
     let select = select
         .order_by(at, order.clone())
         .order_by(id, order)
         .limit(limit);
-    let statement = with_literal_limit(select.build(db.get_database_backend()), limit);
-    let mut rows = db
-        .query_all_raw(statement)
-        .await?
-        .iter()
-        .map(|row| E::Model::from_columns(&Columns::new(row)))
-        .collect::<Result<Vec<_>, DbErr>>()?;
-    let more = rows.len() as u64 > request.size;
-    rows.truncate(usize::try_from(request.size).unwrap_or(usize::MAX));
-    if request.backward {
-        rows.reverse();
-        Ok(Page {
-            items: rows,
-            has_next_page: request.before.is_some(),
-            has_previous_page: more,
-        })
-    } else {
-        Ok(Page {
-            items: rows,
-            has_next_page: more,
-            has_previous_page: request.after.is_some(),
-        })
+    with_literal_limit(select.build(backend), limit)
+}
+
+impl PageRequest {
+    /// The order the page's statement reads rows in: the list's order, or
+    /// its reverse when paging backward.
+    pub fn read_order(&self) -> Order {
+        let ascending = self.direction == SortDirection::Asc;
+        if ascending != self.backward {
+            Order::Asc
+        } else {
+            Order::Desc
+        }
+    }
+
+    /// The page made of `rows`, as [`page_statement`] read them.
+    pub fn page_of<T>(&self, mut rows: Vec<T>) -> Page<T> {
+        let more = rows.len() as u64 > self.size;
+        rows.truncate(usize::try_from(self.size).unwrap_or(usize::MAX));
+        if self.backward {
+            rows.reverse();
+            Page {
+                items: rows,
+                has_next_page: self.before.is_some(),
+                has_previous_page: more,
+            }
+        } else {
+            Page {
+                items: rows,
+                has_next_page: more,
+                has_previous_page: self.after.is_some(),
+            }
+        }
     }
 }
 

@@ -44,6 +44,7 @@ async fn the_home_page_costs_the_same_statements_for_5_and_50_articles() {
     }
     let viewer = &users[1].token;
     let mut costs = Vec::new();
+    let mut pages = Vec::new();
     for n in [5, 50] {
         // Measure with a cold cache: drop every cached list first.
         app.state.cache.invalidate(&[Generation::all_lists()]).await;
@@ -56,14 +57,26 @@ async fn the_home_page_costs_the_same_statements_for_5_and_50_articles() {
             Some(n)
         );
         costs.push(after - before);
+        pages.push(body);
     }
     assert_eq!(
         costs[0], costs[1],
         "statements for 5 and 50 articles: {costs:?}"
     );
-    // The page, its total count, the cards' relations (authors, tags and
-    // both counts), the viewer's favorites and the viewer's follows.
-    assert_eq!(costs[0], 5, "statements for the home page");
+    // The page with the cards' relations (authors, tags and both counts), its
+    // total count, the viewer's favorites and the viewer's follows.
+    assert_eq!(costs[0], 4, "statements for the home page");
+
+    // The same page from the cache: its relations are read apart, in one
+    // statement, and show the same.
+    let before = app.statements();
+    let cached = app.graphql_as(viewer, HOME, json!({ "n": 50 })).await;
+    let cost = app.statements() - before;
+    assert_eq!(cached, pages[1], "the page read apart from its relations");
+    if app.state.cache.keeps_values() {
+        // The cards' relations, the viewer's favorites and follows.
+        assert_eq!(cost, 3, "statements for the home page from the cache");
+    }
 }
 
 #[tokio::test]
