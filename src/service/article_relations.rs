@@ -141,9 +141,21 @@ const STAND_IN_BASE: i64 = i64::MIN / 2;
 /// Its shape depends on the number of ids alone, and building its SQL afresh
 /// for every list cost about a twentieth of the work of a page of cards. It is
 /// made with stand-ins for the ids, which are swapped for the real ones.
+///
+/// It also holds what [`with_relations`] writes around a page, which depends
+/// only on the order the page is read in.
 pub struct RelationsStatements {
     backend: DatabaseBackend,
     made: moka::sync::Cache<usize, Arc<Statement>>,
+    around_ascending: Arc<AroundPage>,
+    around_descending: Arc<AroundPage>,
+}
+
+/// The SQL [`with_relations`] writes before and after a page's own.
+#[derive(Debug)]
+pub struct AroundPage {
+    before: String,
+    after: String,
 }
 
 impl RelationsStatements {
@@ -152,6 +164,16 @@ impl RelationsStatements {
         Self {
             backend,
             made: moka::sync::Cache::new(256),
+            around_ascending: Arc::new(around_page(backend, Order::Asc)),
+            around_descending: Arc::new(around_page(backend, Order::Desc)),
+        }
+    }
+
+    /// What [`with_relations`] writes around a page read in `order`.
+    pub fn around_page(&self, order: &Order) -> Arc<AroundPage> {
+        match order {
+            Order::Asc => self.around_ascending.clone(),
+            _ => self.around_descending.clone(),
         }
     }
 
@@ -251,13 +273,10 @@ fn join_relations(
 /// The name the page is read under in [`with_relations`].
 const PAGE: &str = "page_rows";
 
-/// `page`, a statement that reads a page of articles
-/// ([`pagination::page_statement`]), with each row's relations joined on: one
-/// statement where a list of cards took two. Rows come in `order` by
-/// `(created_at, id)`, as the page reads them; each has the page's columns,
-/// then those [`relations_at`] reads.
-pub fn with_relations(page: Statement, order: Order) -> Statement {
-    let backend = page.db_backend;
+/// The SQL that [`with_relations`] writes around a page read in `order`. It
+/// binds no values, so the page's values are the statement's whatever its
+/// placeholders look like.
+fn around_page(backend: DatabaseBackend, order: Order) -> AroundPage {
     let source = Alias::new(PAGE);
     let mut query = Query::select();
     query
@@ -267,23 +286,40 @@ pub fn with_relations(page: Statement, order: Order) -> Statement {
     query
         .order_by((source.clone(), article::Column::CreatedAt), order.clone())
         .order_by((source, article::Column::Id), order);
-    // Everything around the page is written into the SQL, so the page's
-    // values are the statement's, whatever the placeholders look like.
     let outer = backend.build(&query);
-    debug_assert!(
+    assert!(
         outer
             .values
             .as_ref()
-            .is_none_or(|values| values.0.is_empty())
+            .is_none_or(|values| values.0.is_empty()),
+        "the SQL around a page binds no values"
     );
     let name = match backend {
         DatabaseBackend::MySql => format!("`{PAGE}`"),
         _ => format!("\"{PAGE}\""),
     };
+    AroundPage {
+        before: format!("WITH {name} AS ("),
+        after: format!(") {}", outer.sql),
+    }
+}
+
+/// `page`, a statement that reads a page of articles
+/// ([`pagination::page_statement`]), with each row's relations joined on: one
+/// statement where a list of cards took two. `around` is
+/// [`RelationsStatements::around_page`] for the order the page is read in;
+/// rows come in that order by `(created_at, id)`, each with the page's
+/// columns, then those [`relations_at`] reads.
+pub fn with_relations(page: Statement, around: &AroundPage) -> Statement {
+    let (before, after) = (&around.before, &around.after);
+    let mut sql = String::with_capacity(before.len() + page.sql.len() + after.len());
+    sql.push_str(before);
+    sql.push_str(&page.sql);
+    sql.push_str(after);
     Statement {
-        sql: format!("WITH {name} AS ({}) {}", page.sql, outer.sql),
+        sql,
         values: page.values,
-        db_backend: backend,
+        db_backend: page.db_backend,
     }
 }
 
@@ -293,6 +329,7 @@ pub async fn page_with_relations(
     db: &DatabaseConnection,
     select: Select<article::Entity>,
     request: &PageRequest,
+    around: &AroundPage,
 ) -> Result<(Page<article::Model>, IdMap<ArticleRelations>)> {
     let backend = db.get_database_backend();
     let page = pagination::page_statement(
@@ -302,9 +339,7 @@ pub async fn page_with_relations(
         article::Column::Id,
         request,
     );
-    let rows = db
-        .query_all_raw(with_relations(page, request.read_order()))
-        .await?;
+    let rows = db.query_all_raw(with_relations(page, around)).await?;
     let first = article::Column::iter().count();
     let mut articles = Vec::with_capacity(rows.len());
     let mut relations = IdMap::with_capacity_and_hasher(rows.len(), Default::default());
@@ -401,6 +436,33 @@ mod tests {
             names(&mut AUTHOR_COLUMNS.into_iter()),
             names(&mut user::Column::iter())
         );
+    }
+
+    #[test]
+    fn a_page_with_relations_keeps_the_pages_sql_and_values_and_binds_nothing_else() {
+        for backend in [
+            DatabaseBackend::Postgres,
+            DatabaseBackend::MySql,
+            DatabaseBackend::Sqlite,
+        ] {
+            let statements = RelationsStatements::new(backend);
+            let page = backend.build(
+                Query::select()
+                    .column(article::Column::Id)
+                    .from(article::Entity)
+                    .and_where(article::Column::Slug.eq("a-slug")),
+            );
+            for order in [Order::Asc, Order::Desc] {
+                let around = statements.around_page(&order);
+                let joined = with_relations(page.clone(), &around);
+                assert_eq!(joined.values, page.values, "{backend:?}");
+                assert!(joined.sql.starts_with("WITH "), "{}", joined.sql);
+                let inside = format!("AS ({}) SELECT ", page.sql);
+                assert!(joined.sql.contains(&inside), "{}", joined.sql);
+                let last = if order == Order::Asc { "ASC" } else { "DESC" };
+                assert!(joined.sql.ends_with(last), "{}", joined.sql);
+            }
+        }
     }
 
     #[test]

@@ -263,6 +263,7 @@ pub async fn list(
     };
     let db = state.db.clone();
     let request = *page;
+    let around = state.relation_statements.around_page(&page.read_order());
     // What the read found beside the page; the cache keeps only the page.
     let read_with_page: Arc<Mutex<Option<IdMap<ArticleRelations>>>> = Arc::default();
     let found = read_with_page.clone();
@@ -280,7 +281,7 @@ pub async fn list(
             }
             Relations::Joined => {
                 let (page, relations) =
-                    article_relations::page_with_relations(&db, select, &request).await?;
+                    article_relations::page_with_relations(&db, select, &request, &around).await?;
                 *found.lock().unwrap_or_else(PoisonError::into_inner) = Some(relations);
                 Ok(page)
             }

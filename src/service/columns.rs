@@ -250,9 +250,11 @@ mod tests {
             PageRequest::new(None, None, Some(1), None, SortDirection::Asc).expect("last 1"),
             PageRequest::first(5, SortDirection::Asc),
         ] {
-            let (page, relations) = page_with_relations(&db, article::Entity::find(), &request)
-                .await
-                .expect("page with relations");
+            let around = statements.around_page(&request.read_order());
+            let (page, relations) =
+                page_with_relations(&db, article::Entity::find(), &request, &around)
+                    .await
+                    .expect("page with relations");
             let apart = fetch_page(
                 &db,
                 article::Entity::find(),
@@ -281,13 +283,12 @@ mod tests {
                 );
             }
         }
-        let (page, relations) = page_with_relations(
-            &db,
-            article::Entity::find(),
-            &PageRequest::first(5, SortDirection::Desc),
-        )
-        .await
-        .expect("page with relations");
+        let request = PageRequest::first(5, SortDirection::Desc);
+        let around = statements.around_page(&request.read_order());
+        let (page, relations) =
+            page_with_relations(&db, article::Entity::find(), &request, &around)
+                .await
+                .expect("page with relations");
         assert_eq!(page.items.len(), 2);
         assert_eq!(relations[&11].tags, ["rust"]);
         assert_eq!((relations[&11].favorites, relations[&11].comments), (1, 1));
