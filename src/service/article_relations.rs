@@ -446,6 +446,12 @@ fn tag_names(backend: DatabaseBackend, of: Articles<'_>) -> SelectStatement {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const BACKENDS: [DatabaseBackend; 3] = [
+        DatabaseBackend::Postgres,
+        DatabaseBackend::MySql,
+        DatabaseBackend::Sqlite,
+    ];
     use sea_orm::{IdenStatic, Iterable};
 
     #[test]
@@ -461,11 +467,7 @@ mod tests {
 
     #[test]
     fn a_page_with_relations_keeps_the_pages_sql_and_values_and_binds_nothing_else() {
-        for backend in [
-            DatabaseBackend::Postgres,
-            DatabaseBackend::MySql,
-            DatabaseBackend::Sqlite,
-        ] {
+        for backend in BACKENDS {
             let statements = RelationsStatements::new(backend);
             let page = backend.build(
                 Query::select()
@@ -488,11 +490,7 @@ mod tests {
 
     #[test]
     fn a_statement_made_once_per_length_equals_one_built_for_the_ids() {
-        for backend in [
-            DatabaseBackend::Postgres,
-            DatabaseBackend::MySql,
-            DatabaseBackend::Sqlite,
-        ] {
+        for backend in BACKENDS {
             let statements = RelationsStatements::new(backend);
             for ids in [vec![5, 9, 7], vec![0, 1, 2], vec![42], vec![3, 1, 4, 1, 5]] {
                 let made = statements.for_ids(&ids);
@@ -505,11 +503,7 @@ mod tests {
 
     #[test]
     fn the_statement_never_reads_password_hashes() {
-        for backend in [
-            DatabaseBackend::Postgres,
-            DatabaseBackend::MySql,
-            DatabaseBackend::Sqlite,
-        ] {
+        for backend in BACKENDS {
             let sql = backend.build(&relations_select(backend, &[1, 2])).sql;
             let quote = if backend == DatabaseBackend::MySql {
                 '`'
