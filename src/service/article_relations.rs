@@ -75,7 +75,7 @@ impl FromQueryResult for RelationsRow {
 
 /// The relations whose columns start at column `first` of `row`: the
 /// author's [`AUTHOR_COLUMNS`], the two counts and the tag names.
-pub fn relations_at(row: &Columns<'_>, first: usize) -> Result<ArticleRelations, DbErr> {
+fn relations_at(row: &Columns<'_>, first: usize) -> Result<ArticleRelations, DbErr> {
     let counts = first + AUTHOR_COLUMNS.len();
     let tags: Option<String> = row.get(counts + 2)?;
     Ok(ArticleRelations {
@@ -142,7 +142,7 @@ const STAND_IN_BASE: i64 = i64::MIN / 2;
 /// for every list cost about a twentieth of the work of a page of cards. It is
 /// made with stand-ins for the ids, which are swapped for the real ones.
 ///
-/// It also holds what [`with_relations`] writes around a page, which depends
+/// It also holds what [`page_with_relations`] writes around a page, which depends
 /// only on the order the page is read in.
 pub struct RelationsStatements {
     backend: DatabaseBackend,
@@ -151,7 +151,7 @@ pub struct RelationsStatements {
     around_descending: Arc<AroundPage>,
 }
 
-/// The SQL [`with_relations`] writes before and after a page's own.
+/// The SQL [`page_with_relations`] writes before and after a page's own.
 #[derive(Debug)]
 pub struct AroundPage {
     before: String,
@@ -169,7 +169,7 @@ impl RelationsStatements {
         }
     }
 
-    /// What [`with_relations`] writes around a page read in `order`.
+    /// What [`page_with_relations`] writes around a page read in `order`.
     pub fn around_page(&self, order: &Order) -> Arc<AroundPage> {
         match order {
             Order::Asc => self.around_ascending.clone(),
@@ -318,7 +318,7 @@ fn around_page(backend: DatabaseBackend, order: Order) -> AroundPage {
 /// [`RelationsStatements::around_page`] for the order the page is read in;
 /// rows come in that order by `(created_at, id)`, each with the page's
 /// columns, then those [`relations_at`] reads.
-pub fn with_relations(page: Statement, around: &AroundPage) -> Statement {
+fn with_relations(page: Statement, around: &AroundPage) -> Statement {
     let (before, after) = (&around.before, &around.after);
     let mut sql = String::with_capacity(before.len() + page.sql.len() + after.len());
     sql.push_str(before);
