@@ -137,12 +137,12 @@ pub async fn article_connection(
 ) -> Result<ArticleConnection> {
     let request = page_request(&args, order.direction)?;
     let viewer = ctx.viewer()?.clone();
-    let bodies = if selects_bodies(ctx) {
+    let bodies = if selects_any(ctx, &["body"]) {
         Bodies::Included
     } else {
         Bodies::Omitted
     };
-    let relations = if selects_relations(ctx) {
+    let relations = if selects_any(ctx, &RELATION_FIELDS) {
         Relations::Joined
     } else {
         Relations::Apart
@@ -158,34 +158,23 @@ pub async fn article_connection(
     ))
 }
 
-/// Fields of an article that show its relations ([`ArticleRelations`]).
+/// Fields of an article that show its relations ([`ArticleRelations`]); a
+/// list that shows one reads them in its page's statement.
 const RELATION_FIELDS: [&str; 4] = ["author", "tags", "favoritesCount", "commentCount"];
 
-/// Whether the selection of the connection field at `ctx` shows an article's
-/// author, tags or counts, which the page's statement then reads too. When
-/// it misses one, the relations are loaded for the whole page when asked for.
-fn selects_relations(ctx: &Context<'_>) -> bool {
+/// Whether the selection of the connection field at `ctx` shows any of
+/// `fields` of an article, through `edges.node` or `nodes`. It may miss one (a
+/// field merged from elsewhere in the document, say): bodies and relations
+/// are then loaded for the whole page when asked for.
+fn selects_any(ctx: &Context<'_>, fields: &[&str]) -> bool {
     let connection = ctx.look_ahead();
     let (edges, nodes) = (
         connection.field("edges").field("node"),
         connection.field("nodes"),
     );
-    RELATION_FIELDS
+    fields
         .iter()
         .any(|field| edges.field(field).exists() || nodes.field(field).exists())
-}
-
-/// Whether the selection of the connection field at `ctx` reads the body of
-/// an article. It may miss one (a field merged from elsewhere in the
-/// document, say); the body is then loaded for the whole page when asked for.
-fn selects_bodies(ctx: &Context<'_>) -> bool {
-    let connection = ctx.look_ahead();
-    connection
-        .field("edges")
-        .field("node")
-        .field("body")
-        .exists()
-        || connection.field("nodes").field("body").exists()
 }
 
 /// An article, published or a draft. Drafts are visible only to their author.
