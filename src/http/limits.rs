@@ -1,10 +1,13 @@
 //! Limits on the HTTP request itself (the number and size of its headers), and
 //! the CORS credentials rule.
 
-use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
-use axum::middleware::Next;
+use std::task::{Context, Poll};
+
+use axum::http::{HeaderMap, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use futures_util::TryFutureExt;
+use futures_util::future::{Either, MapOk, Ready, ready};
+use tower::{Layer, Service};
 
 use crate::config::Config;
 use crate::error::Error;
@@ -27,46 +30,87 @@ impl From<&Config> for HeaderLimits {
     }
 }
 
-/// Refuses a request with more headers, or more header bytes, than allowed
-/// (431), before anything else looks at it.
-pub async fn limit_headers(
-    State(limits): State<HeaderLimits>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let count = request.headers().len();
-    let bytes: usize = request
-        .headers()
-        .iter()
-        .map(|(name, value)| name.as_str().len() + value.len())
-        .sum();
-    let over = if count > limits.max_headers {
-        Some(("headers", limits.max_headers, count))
-    } else if bytes > limits.max_header_bytes {
-        Some(("headerBytes", limits.max_header_bytes, bytes))
-    } else {
-        None
-    };
-    let Some((limit, max, actual)) = over else {
-        return next.run(request).await;
-    };
-    let error = Error::LimitExceeded {
-        limit,
-        max: max as u64,
-        actual: actual as u64,
-    };
-    let server_error = error.into_request_error();
-    let body = serde_json::json!({ "errors": [server_error] });
-    (
-        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-        axum::Json(body),
-    )
-        .into_response()
+impl HeaderLimits {
+    /// The 431 response for `headers` when they pass a limit.
+    fn refusal(&self, headers: &HeaderMap) -> Option<Response> {
+        let count = headers.len();
+        let bytes: usize = headers
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len())
+            .sum();
+        let (limit, max, actual) = if count > self.max_headers {
+            ("headers", self.max_headers, count)
+        } else if bytes > self.max_header_bytes {
+            ("headerBytes", self.max_header_bytes, bytes)
+        } else {
+            return None;
+        };
+        let error = Error::LimitExceeded {
+            limit,
+            max: max as u64,
+            actual: actual as u64,
+        };
+        let server_error = error.into_request_error();
+        let body = serde_json::json!({ "errors": [server_error] });
+        let response = (
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            axum::Json(body),
+        );
+        Some(response.into_response())
+    }
+}
+
+/// The layer that answers 431 to a request whose headers pass the
+/// [`HeaderLimits`], before any other layer sees it (or adds a header).
+#[derive(Clone, Copy, Debug)]
+pub struct HeaderLimitsLayer(pub HeaderLimits);
+
+impl<S> Layer<S> for HeaderLimitsLayer {
+    type Service = LimitHeaders<S>;
+
+    fn layer(&self, inner: S) -> LimitHeaders<S> {
+        LimitHeaders {
+            inner,
+            limits: self.0,
+        }
+    }
+}
+
+/// The service of [`HeaderLimitsLayer`]: calls `inner` unless the headers
+/// pass a limit. It neither clones `inner` nor boxes its future.
+#[derive(Clone, Debug)]
+pub struct LimitHeaders<S> {
+    inner: S,
+    limits: HeaderLimits,
+}
+
+impl<S, B> Service<Request<B>> for LimitHeaders<S>
+where
+    S: Service<Request<B>>,
+    S::Response: IntoResponse,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future =
+        Either<Ready<Result<Response, S::Error>>, MapOk<S::Future, fn(S::Response) -> Response>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        match self.limits.refusal(request.headers()) {
+            Some(refusal) => Either::Left(ready(Ok(refusal))),
+            None => Either::Right(self.inner.call(request).map_ok(IntoResponse::into_response)),
+        }
+    }
 }
 
 /// Drops `Access-Control-Allow-Credentials` from responses to origins that are
 /// not allowed, so credentials are offered to listed origins only.
-pub async fn credentials_for_allowed_origins_only(mut response: Response) -> Response {
+pub fn credentials_for_allowed_origins_only<B>(
+    mut response: axum::http::Response<B>,
+) -> axum::http::Response<B> {
     if !response
         .headers()
         .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN)

@@ -16,12 +16,12 @@ pub mod websocket;
 
 use std::sync::Arc;
 
+use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Router, middleware};
 use tower::ServiceBuilder;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -31,7 +31,7 @@ use crate::config::Protection;
 use crate::error::Error;
 use crate::graphql::admission::GuardedSchema;
 use crate::state::AppState;
-use limits::HeaderLimits;
+use limits::{HeaderLimits, HeaderLimitsLayer};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -82,10 +82,7 @@ pub fn router(app: AppState, schema: GuardedSchema) -> Router {
         .route("/metrics", get(metrics::metrics))
         .with_state(state);
     let layered = ServiceBuilder::new()
-        .layer(middleware::from_fn_with_state(
-            header_limits,
-            limits::limit_headers,
-        ))
+        .layer(HeaderLimitsLayer(header_limits))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
@@ -98,9 +95,7 @@ pub fn router(app: AppState, schema: GuardedSchema) -> Router {
                 tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
             }),
         )
-        .layer(middleware::map_response(
-            limits::credentials_for_allowed_origins_only,
-        ))
+        .map_response(limits::credentials_for_allowed_origins_only)
         .layer(cors)
         .service(routes);
     Router::new().fallback_service(layered)
