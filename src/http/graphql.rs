@@ -83,9 +83,10 @@ pub async fn graphql_post(
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     request: Request,
 ) -> Response {
-    let headers = request.headers().clone();
-    let request_id = request_id(&headers);
-    let Some(response_type) = negotiate(&headers) else {
+    let (parts, body) = request.into_parts();
+    let headers = &parts.headers;
+    let request_id = request_id(headers);
+    let Some(response_type) = negotiate(headers) else {
         return not_acceptable(request_id);
     };
     let reply = Reply {
@@ -93,7 +94,7 @@ pub async fn graphql_post(
         request_id,
         client: client.ip(),
     };
-    if let Err(err) = check_json_content_type(&headers) {
+    if let Err(err) = check_json_content_type(headers) {
         let message = match err {
             ContentTypeError::Missing => "a POST needs Content-Type: application/json".to_owned(),
             ContentTypeError::Unsupported(given) => {
@@ -106,7 +107,7 @@ pub async fn graphql_post(
         );
     }
     let limits = &state.app.config.protection;
-    let body = match to_bytes(request.into_body(), limits.max_body_bytes).await {
+    let body = match to_bytes(body, limits.max_body_bytes).await {
         Ok(body) => body,
         Err(_) => {
             let error = Error::LimitExceeded {
@@ -127,7 +128,7 @@ pub async fn graphql_post(
             );
         }
     };
-    let viewer = match verify(&state, &headers) {
+    let viewer = match verify(&state, headers) {
         Ok(viewer) => viewer,
         Err(err) => return reply.unauthorized(err),
     };
@@ -149,20 +150,21 @@ pub async fn graphql_get(
     if request.headers().contains_key(header::UPGRADE) {
         return super::websocket::upgrade(state, request, client.ip()).await;
     }
-    let headers = request.headers().clone();
-    let query_string = request.uri().query().unwrap_or_default().to_owned();
-    let carries_request = serde_urlencoded::from_str::<Vec<(String, String)>>(&query_string)
+    let (parts, _) = request.into_parts();
+    let headers = &parts.headers;
+    let query_string = parts.uri.query().unwrap_or_default();
+    let carries_request = serde_urlencoded::from_str::<Vec<(String, String)>>(query_string)
         .map(|pairs| {
             pairs
                 .iter()
                 .any(|(name, _)| name == "query" || name == "extensions")
         })
         .unwrap_or(true);
-    if !carries_request && state.app.config.graphiql_enabled() && accepts_html(&headers) {
+    if !carries_request && state.app.config.graphiql_enabled() && accepts_html(headers) {
         return super::graphiql::page();
     }
-    let request_id = request_id(&headers);
-    let Some(response_type) = negotiate(&headers) else {
+    let request_id = request_id(headers);
+    let Some(response_type) = negotiate(headers) else {
         return not_acceptable(request_id);
     };
     let reply = Reply {
@@ -178,13 +180,13 @@ pub async fn graphql_get(
         };
         return reply.error(StatusCode::BAD_REQUEST, Error::BadRequest(message.into()));
     }
-    if state.app.config.protection.csrf_prevention && !csrf::is_preflighted(&headers) {
+    if state.app.config.protection.csrf_prevention && !csrf::is_preflighted(headers) {
         return reply.error(
             StatusCode::BAD_REQUEST,
             Error::BadRequest(csrf::REFUSAL.into()),
         );
     }
-    let params = match GraphQLParams::from_query_string(&query_string) {
+    let params = match GraphQLParams::from_query_string(query_string) {
         Ok(params) => params,
         Err(err) => {
             return reply.error(
@@ -193,7 +195,7 @@ pub async fn graphql_get(
             );
         }
     };
-    let viewer = match verify(&state, &headers) {
+    let viewer = match verify(&state, headers) {
         Ok(viewer) => viewer,
         Err(err) => return reply.unauthorized(err),
     };
@@ -316,15 +318,20 @@ fn rate_limit_ticket(
 /// `x-ratelimit-limit`, `-remaining`, `-used` and `-reset` (Unix seconds), as GitHub sends them.
 fn add_rate_limit_headers(response: &mut Response, charge: &Charge) {
     let values = [
-        ("x-ratelimit-limit", charge.limit.to_string()),
-        ("x-ratelimit-remaining", charge.remaining().to_string()),
-        ("x-ratelimit-used", charge.used.to_string()),
-        ("x-ratelimit-reset", charge.reset_at.timestamp().to_string()),
+        ("x-ratelimit-limit", HeaderValue::from(charge.limit)),
+        (
+            "x-ratelimit-remaining",
+            HeaderValue::from(charge.remaining()),
+        ),
+        ("x-ratelimit-used", HeaderValue::from(charge.used)),
+        (
+            "x-ratelimit-reset",
+            HeaderValue::from(charge.reset_at.timestamp()),
+        ),
     ];
+    let headers = response.headers_mut();
     for (name, value) in values {
-        if let Ok(value) = HeaderValue::from_str(&value) {
-            response.headers_mut().insert(name, value);
-        }
+        headers.insert(name, value);
     }
 }
 
@@ -423,7 +430,10 @@ async fn execute(
         request.data.insert(store.scope.clone());
     }
     let limit = state.app.config.protection.request_timeout();
-    match tokio::time::timeout(limit, state.schema.execute(request)).await {
+    // Boxed: the executor's future is large, and unboxed it would make every
+    // request's future as large, answered from the cache or not.
+    let execution = Box::pin(state.schema.execute(request));
+    match tokio::time::timeout(limit, execution).await {
         Ok(response) => Ok(Executed::Ran { response, store }),
         Err(_) => Err(Refusal {
             status: StatusCode::GATEWAY_TIMEOUT,
