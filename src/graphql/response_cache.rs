@@ -131,8 +131,17 @@ pub fn cache_key(
         hash.update((part.len() as u64).to_be_bytes());
         hash.update(part.as_bytes());
     }
-    format!("response:{}", hex::encode(hash.finalize()))
+    let mut digits = [0u8; 64];
+    // 32 bytes always fit 64 digits.
+    let _ = hex::encode_to_slice(hash.finalize(), &mut digits);
+    let mut key = String::with_capacity(RESPONSE_KEY_PREFIX.len() + digits.len());
+    key.push_str(RESPONSE_KEY_PREFIX);
+    key.extend(digits.iter().map(|&digit| char::from(digit)));
+    key
 }
+
+/// What every response's cache key starts with.
+const RESPONSE_KEY_PREFIX: &str = "response:";
 
 /// Whether one request's response may be shared with other anonymous callers.
 /// Put in the request's data when its response is a candidate for the cache.
@@ -185,5 +194,15 @@ mod tests {
             }
         }
         assert_eq!(keys[3], cache_key("{ a }", None, &one));
+        // The SHA-256 of the length-prefixed parts, in lowercase hex.
+        let mut hash = Sha256::new();
+        for part in ["{ a }", "", "{}"] {
+            hash.update((part.len() as u64).to_be_bytes());
+            hash.update(part.as_bytes());
+        }
+        assert_eq!(
+            keys[0],
+            format!("response:{}", hex::encode(hash.finalize()))
+        );
     }
 }
