@@ -11,6 +11,9 @@ import json
 import sys
 from pathlib import Path
 
+# The logins a second bench/run paces alongside the home page.
+LOGIN_RATE = 50
+
 WORKLOADS = {
     ("uncached", "home"): "home page, gateway, cache off",
     ("uncached", "home_with_logins"): "home page, cache off, 50 logins/s alongside",
@@ -92,15 +95,25 @@ def main() -> None:
             )
     lines += ["", "| ratio | target | " + " | ".join(f"c={c}" for c in connections) + " |",
               "|---|---|" + "---|" * len(connections)]
+    def shown(key, c):
+        value = ratios[c][key]
+        if value is None:
+            return "–"
+        paced = by_key.get(("uncached", "paced_logins", c))
+        # A machine that cannot hash LOGIN_RATE passwords a second measured
+        # the home page beside fewer logins: the ratio says at how many.
+        if key == "with_logins_vs_alone_p99" and paced and paced["rate"] < 0.9 * LOGIN_RATE:
+            return f"{value:.2f} (at {paced['rate']} logins/s)"
+        return f"{value:.2f}"
+
     for key, label, target in [
         ("uncached_vs_postgraphile_rps", "gateway (cache off) / PostGraphile, req/s", "≥ 3"),
         ("uncached_vs_postgraphile_p99", "gateway (cache off) / PostGraphile, p99", "≤ 0.5"),
         ("uncached_vs_pgbench_rps", "gateway (cache off) / pgbench, req/s", "≥ 0.6"),
         ("cached_vs_http_floor_rps", "gateway (cache in Redis) / HTTP floor, req/s", "≥ 0.5"),
-        ("with_logins_vs_alone_p99", "home page p99 with 50 logins/s / without", "< 3"),
+        ("with_logins_vs_alone_p99", f"home page p99 with {LOGIN_RATE} logins/s / without", "< 3"),
     ]:
-        values = [ratios[c][key] for c in connections]
-        lines.append(f"| {label} | {target} | " + " | ".join("–" if v is None else f"{v:.2f}" for v in values) + " |")
+        lines.append(f"| {label} | {target} | " + " | ".join(shown(key, c) for c in connections) + " |")
     lines += ["", "| memory | target | measured |", "|---|---|---|",
               f"| peak RSS under load (cache in Redis) | ≤ 150 MB | {description['peak_rss_kib'] / 1024:.0f} MB |",
               f"| RSS idle after start-up | ≤ 40 MB | {description['idle_rss_kib'] / 1024:.0f} MB |",
