@@ -8,6 +8,7 @@ the only argument; computes the ratios the targets are stated in.
 """
 
 import json
+import statistics
 import sys
 from pathlib import Path
 
@@ -27,6 +28,37 @@ WORKLOADS = {
     ("cached", "write_mix"): "write mix: favorite, comment, unfavorite",
     ("cached", "login"): "login",
 }
+
+
+# Ratios measured again in rounds that alternate their two sides (bench/run's
+# paired rounds): key, label, target, numerator and denominator (target, workload).
+PAIRED_RATIOS = [
+    ("cached_vs_http_floor_rps", "gateway (cache in Redis) / HTTP floor, req/s", "≥ 0.5"),
+    ("uncached_vs_postgraphile_rps", "gateway (cache off) / PostGraphile, req/s", "≥ 3"),
+]
+PAIRED_SIDES = {
+    "cached_vs_http_floor_rps": (("cached", "home"), ("http_floor", "home")),
+    "uncached_vs_postgraphile_rps": (("uncached", "home"), ("postgraphile", "postgraphile_home")),
+}
+
+
+def paired_ratios(path: Path) -> dict:
+    """Per connection count, each paired ratio's value in every round."""
+    if not path.exists():
+        return {}
+    rps = {}
+    for line in path.read_text().splitlines():
+        if line:
+            r = json.loads(line)
+            rps[(r["target"], r["workload"], r["connections"], r["round"])] = r["result"]["rps"]
+    paired = {}
+    for (_, _, c, round_) in sorted(rps, key=lambda k: (k[2], k[3])):
+        for key, (top, bottom) in PAIRED_SIDES.items():
+            a, b = rps.get((*top, c, round_)), rps.get((*bottom, c, round_))
+            values = paired.setdefault(c, {}).setdefault(key, {})
+            if a is not None and b:
+                values[round_] = a / b
+    return {c: {key: list(by_round.values()) for key, by_round in keys.items()} for c, keys in paired.items()}
 
 
 def main() -> None:
@@ -51,7 +83,8 @@ def main() -> None:
                                          if uncached and get("uncached", "home_with_logins") else None),
         }
 
-    report = {"description": description, "results": rows, "ratios": ratios}
+    paired = paired_ratios(folder / "paired.jsonl")
+    report = {"description": description, "results": rows, "ratios": ratios, "paired_ratios": paired}
     (folder / "results.json").write_text(json.dumps(report, indent=2) + "\n")
 
     data = description["data"]
@@ -114,6 +147,19 @@ def main() -> None:
         ("with_logins_vs_alone_p99", f"home page p99 with {LOGIN_RATE} logins/s / without", "< 3"),
     ]:
         lines.append(f"| {label} | {target} | " + " | ".join(shown(key, c) for c in connections) + " |")
+    if paired:
+        rounds = max(len(values) for by_c in paired.values() for values in by_c.values())
+        lines += ["", f"Paired rounds: each side {description.get('paired_duration', '')} in turn, {rounds} rounds; "
+                  "the median of the rounds' ratios (lowest–highest).", "",
+                  "| ratio, paired | target | " + " | ".join(f"c={c}" for c in sorted(paired)) + " |",
+                  "|---|---|" + "---|" * len(paired)]
+        for key, label, target in PAIRED_RATIOS:
+            cells = []
+            for c in sorted(paired):
+                values = paired[c].get(key, [])
+                cells.append("–" if not values else
+                             f"{statistics.median(values):.2f} ({min(values):.2f}–{max(values):.2f})")
+            lines.append(f"| {label} | {target} | " + " | ".join(cells) + " |")
     lines += ["", "| memory | target | measured |", "|---|---|---|",
               f"| peak RSS under load (cache in Redis) | ≤ 150 MB | {description['peak_rss_kib'] / 1024:.0f} MB |",
               f"| RSS idle after start-up | ≤ 40 MB | {description['idle_rss_kib'] / 1024:.0f} MB |",
