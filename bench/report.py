@@ -17,7 +17,7 @@ LOGIN_RATE = 50
 
 WORKLOADS = {
     ("uncached", "home"): "home page, gateway, cache off",
-    ("uncached", "home_with_logins"): "home page, cache off, 50 logins/s alongside",
+    ("uncached", "home_with_logins"): f"home page, cache off, {LOGIN_RATE} logins/s alongside",
     ("cached", "home"): "home page, gateway, cache in Redis",
     ("postgraphile", "postgraphile_home"): "home page, PostGraphile v5",
     ("pgbench", "home"): "home page SQL, pgbench (database floor)",
@@ -52,7 +52,7 @@ def paired_ratios(path: Path) -> dict:
             r = json.loads(line)
             rps[(r["target"], r["workload"], r["connections"], r["round"])] = r["result"]["rps"]
     paired = {}
-    for (_, _, c, round_) in sorted(rps, key=lambda k: (k[2], k[3])):
+    for c, round_ in sorted({(c, round_) for (_, _, c, round_) in rps}):
         for key, (top, bottom) in PAIRED_SIDES.items():
             a, b = rps.get((*top, c, round_)), rps.get((*bottom, c, round_))
             values = paired.setdefault(c, {}).setdefault(key, {})
