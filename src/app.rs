@@ -214,6 +214,7 @@ impl Application {
             rate_limit_store,
             &config.redis_prefix,
             timeout,
+            config.protection.rate_limit_lease_points,
         ));
         access.sync_on_announcements(background, pubsub.as_ref());
         tracing::info!(store = cache.kind(), "cache ready");

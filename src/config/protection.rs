@@ -62,6 +62,10 @@ pub struct Protection {
     pub rate_limit_window_secs: u64,
     /// Points a mutation costs at the least.
     pub rate_limit_mutation_cost: u64,
+    /// With Redis, the most points one instance takes from a caller's budget
+    /// ahead of use, so that the requests after a charge spend them without a
+    /// round trip (at most 1% of the budget; 0 sends every charge to Redis).
+    pub rate_limit_lease_points: u64,
     /// Sign-in attempts (`login`, `register`) one client address may make per window.
     pub auth_rate_limit_attempts: u64,
     /// Length of the sign-in attempt window, in seconds.
@@ -101,6 +105,7 @@ impl Default for Protection {
             rate_limit_points: 5_000,
             rate_limit_window_secs: 3_600,
             rate_limit_mutation_cost: 10,
+            rate_limit_lease_points: 100,
             auth_rate_limit_attempts: 10,
             auth_rate_limit_window_secs: 60,
             persisted_queries: true,
@@ -135,6 +140,7 @@ pub const PROTECTION_ENV_VARS: &[&str] = &[
     "RATE_LIMIT_POINTS",
     "RATE_LIMIT_WINDOW_SECS",
     "RATE_LIMIT_MUTATION_COST",
+    "RATE_LIMIT_LEASE_POINTS",
     "AUTH_RATE_LIMIT_ATTEMPTS",
     "AUTH_RATE_LIMIT_WINDOW_SECS",
     "PERSISTED_QUERIES",

@@ -64,7 +64,7 @@ fn render(app: &AppState) -> String {
         ),
         (
             "conduit_rate_limit_charge_rounds_total",
-            "Round trips that charged budgets in the shared store; charges that arrive together share one",
+            "Round trips that took points from budgets in the shared store; charges that arrive together share one, and charges paid from a lease need none",
             app.rate_limits.charge_rounds().unwrap_or(0),
         ),
     ];

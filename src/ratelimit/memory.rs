@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::RateLimitStore;
+use super::{Points, RateLimitStore};
 use crate::cache::StoreError;
 
 /// Counts beyond this many keys trigger a sweep of expired ones.
@@ -18,13 +18,12 @@ pub struct MemoryRateLimits {
 
 #[async_trait::async_trait]
 impl RateLimitStore for MemoryRateLimits {
-    async fn charge(
+    async fn take(
         &self,
         key: &str,
-        cost: u64,
-        limit: u64,
+        points: Points,
         ttl: Duration,
-    ) -> Result<(bool, u64), StoreError> {
+    ) -> Result<(u64, u64), StoreError> {
         let now = Instant::now();
         let mut counts = self
             .counts
@@ -37,11 +36,12 @@ impl RateLimitStore for MemoryRateLimits {
         if entry.1 <= now {
             *entry = (0, now + ttl);
         }
-        if entry.0.saturating_add(cost) > limit {
-            return Ok((false, entry.0));
+        let taken = points.wanted.min(points.limit.saturating_sub(entry.0));
+        if taken == 0 || taken < points.at_least {
+            return Ok((0, entry.0));
         }
-        entry.0 += cost;
-        Ok((true, entry.0))
+        entry.0 += taken;
+        Ok((taken, entry.0))
     }
 
     fn kind(&self) -> &'static str {

@@ -2,30 +2,44 @@
 //! has a budget of points per window, and each request costs points.
 //!
 //! Budgets live in Redis when it is configured (one atomic Lua script per
-//! charge, so every instance draws on the same budget) and in process
+//! take, so every instance draws on the same budget) and in process
 //! otherwise. When Redis fails, charges fall back to this instance's own
 //! counts: callers are still limited, per instance, and nothing waits on a
 //! dead Redis. The failure is logged once per outage.
 //!
-//! Charges to one budget that arrive together go to Redis together
-//! ([`crate::rounds`]): one script call adds their summed cost. When the sum
-//! does not fit, each is charged alone, so a request is refused only when its
-//! own cost does not fit.
+//! With Redis, a charge spends points this instance already took from the
+//! budget (its [`lease`]) when there are enough. Otherwise it goes to Redis,
+//! with the other charges to the same budget that arrive meanwhile
+//! ([`crate::rounds`]), and the round takes their summed cost and a little
+//! more for the requests that follow: at most `RATE_LIMIT_LEASE_POINTS`, and
+//! at most 1% of the budget. When the budget cannot pay all of that, the round
+//! takes what is left, and the charges in it spend it one by one; so a
+//! request is refused only when its own cost does not fit.
 
+pub mod lease;
 pub mod memory;
 pub mod redis;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
+use futures_util::future::BoxFuture;
 
+pub use lease::Leases;
 pub use memory::MemoryRateLimits;
 pub use redis::RedisRateLimits;
 
 use crate::cache::StoreError;
 use crate::rounds::Rounds;
+
+/// A lease is at most this share of its budget (1/100).
+const LEASE_SHARE: u64 = 100;
+
+/// Rounds a charge joins before it asks the store alone, when other requests
+/// keep spending the points its rounds took.
+const ROUNDS_PER_CHARGE: usize = 3;
 
 /// A number of points per window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,31 +78,52 @@ impl Charge {
     }
 }
 
+/// What a take asks of a window count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Points {
+    /// Points wanted.
+    pub wanted: u64,
+    /// Fewest points worth taking: when fewer fit, none are taken.
+    pub at_least: u64,
+    /// The most the count may reach.
+    pub limit: u64,
+}
+
 /// Where window counts are kept.
 #[async_trait::async_trait]
 pub trait RateLimitStore: Send + Sync + 'static {
-    /// Adds `cost` to the count under `key` unless that would pass `limit`;
-    /// returns whether it was added and the count afterwards. The count
-    /// expires after `ttl`.
-    async fn charge(
+    /// Takes points from the budget under `key`: as many as
+    /// [`Points::wanted`], but only as many as keep the count within
+    /// [`Points::limit`], and none when fewer than [`Points::at_least`] fit.
+    /// Returns the points taken and the count afterwards. The count expires
+    /// `ttl` after its first points.
+    async fn take(
         &self,
         key: &str,
-        cost: u64,
-        limit: u64,
+        points: Points,
         ttl: Duration,
-    ) -> Result<(bool, u64), StoreError>;
+    ) -> Result<(u64, u64), StoreError>;
     /// A name for logs.
     fn kind(&self) -> &'static str;
-    /// True for a store a network away, whose concurrent charges are worth
-    /// sending together.
+    /// True for a store a network away, whose charges are worth sending
+    /// together and taking ahead of use.
     fn is_remote(&self) -> bool {
         false
     }
 }
 
-/// The outcome of a round of charges, as every charge in it sees it: added or
-/// not and the count after, with the summed cost; or why the store failed.
-type RoundOutcome = Result<((bool, u64), u64), String>;
+/// The outcome of a round of takes, as every charge in it sees it: whether
+/// the budget ran dry (the round took less than it asked), or why the store
+/// failed.
+type RoundOutcome = Result<bool, String>;
+
+/// Rounds and leases, for a remote store.
+struct Remote {
+    rounds: Arc<Rounds<String, RoundOutcome>>,
+    leases: Arc<Leases>,
+    /// The most points a round takes ahead of use.
+    lease_points: u64,
+}
 
 /// Charges callers against their budgets.
 pub struct RateLimiter {
@@ -98,16 +133,26 @@ pub struct RateLimiter {
     timeout: Duration,
     failing: AtomicBool,
     failures: AtomicU64,
-    /// Charges to one key sent together, for a remote store.
-    rounds: Option<Arc<Rounds<String, RoundOutcome>>>,
+    remote: Option<Remote>,
 }
 
 impl RateLimiter {
     /// A limiter keeping counts in `store`, under keys starting with `prefix`;
-    /// a store slower than `timeout` counts as failed.
-    pub fn new(store: Arc<dyn RateLimitStore>, prefix: &str, timeout: Duration) -> Self {
+    /// a store slower than `timeout` counts as failed. With a remote store, a
+    /// round takes up to `lease_points` ahead of use (and at most 1% of the
+    /// budget).
+    pub fn new(
+        store: Arc<dyn RateLimitStore>,
+        prefix: &str,
+        timeout: Duration,
+        lease_points: u64,
+    ) -> Self {
         Self {
-            rounds: store.is_remote().then(Arc::default),
+            remote: store.is_remote().then(|| Remote {
+                rounds: Arc::default(),
+                leases: Arc::default(),
+                lease_points,
+            }),
             store,
             fallback: MemoryRateLimits::default(),
             prefix: prefix.to_owned(),
@@ -145,9 +190,13 @@ impl RateLimiter {
             self.prefix
         );
         let ttl = Duration::from_secs(window as u64 + 1);
-        let charged = self
-            .charge_store(key.clone(), cost, budget.points, ttl)
-            .await;
+        let charged = match &self.remote {
+            Some(remote) => {
+                self.charge_remote(remote, &key, cost, budget.points, ttl)
+                    .await
+            }
+            None => self.charge_alone(&key, cost, budget.points, ttl).await,
+        };
         let (allowed, used) = match charged {
             Ok(outcome) => {
                 if self.failing.swap(false, Ordering::Relaxed) {
@@ -160,10 +209,15 @@ impl RateLimiter {
                 if !self.failing.swap(true, Ordering::Relaxed) {
                     tracing::error!(store = self.store.kind(), error = %err, "rate-limit store failed; counting in process until it is back");
                 }
+                let points = Points {
+                    wanted: cost,
+                    at_least: cost,
+                    limit: budget.points,
+                };
                 self.fallback
-                    .charge(&key, cost, budget.points, ttl)
+                    .take(&key, points, ttl)
                     .await
-                    .unwrap_or((true, 0))
+                    .map_or((true, 0), |(taken, used)| (taken == cost, used))
             }
         };
         Charge {
@@ -178,42 +232,80 @@ impl RateLimiter {
         }
     }
 
-    /// Adds `cost` under `key` in the store, within the timeout; with other
-    /// charges to the same key that arrive meanwhile, when the store is remote.
-    async fn charge_store(
+    /// Charges `cost` under `key` in a remote store: from this instance's
+    /// lease when it holds enough, else in a round that refills the lease.
+    async fn charge_remote(
         &self,
-        key: String,
+        remote: &Remote,
+        key: &str,
         cost: u64,
         limit: u64,
         ttl: Duration,
     ) -> Result<(bool, u64), StoreError> {
-        let Some(rounds) = &self.rounds else {
-            return self.charge_alone(&key, cost, limit, ttl).await;
-        };
-        let (store, timeout, round_key) = (self.store.clone(), self.timeout, key.clone());
-        let together = rounds
-            .join(key.clone(), cost, move |total| async move {
-                let charged =
-                    tokio::time::timeout(timeout, store.charge(&round_key, total, limit, ttl))
-                        .await;
-                match charged {
-                    Ok(Ok(outcome)) => Ok((outcome, total)),
+        let ahead = remote.lease_points.min(limit / LEASE_SHARE);
+        for _ in 0..ROUNDS_PER_CHARGE {
+            if let Some(used) = remote.leases.spend(key, cost, Instant::now()) {
+                return Ok((true, used));
+            }
+            let refill = self.refill(remote, key.to_owned(), limit, ttl, ahead);
+            let ran_dry = remote
+                .rounds
+                .join(key.to_owned(), cost, refill)
+                .await
+                .map_err(StoreError)?;
+            if let Some(used) = remote.leases.spend(key, cost, Instant::now()) {
+                return Ok((true, used));
+            }
+            if ran_dry {
+                return Ok((false, remote.leases.used(key, Instant::now())));
+            }
+            // Requests that did not wait for the round spent what it took.
+        }
+        let (allowed, count) = self.charge_alone(key, cost, limit, ttl).await?;
+        let unspent = remote.leases.unspent(key, Instant::now());
+        Ok((allowed, count.saturating_sub(unspent)))
+    }
+
+    /// What a round for `key` does, given the summed cost of the charges in
+    /// it: take that sum, less what the lease holds, plus `ahead` points, and
+    /// add them to the lease. Whether the budget ran dry.
+    fn refill(
+        &self,
+        remote: &Remote,
+        key: String,
+        limit: u64,
+        ttl: Duration,
+        ahead: u64,
+    ) -> impl FnOnce(u64) -> BoxFuture<'static, RoundOutcome> + Send + use<> {
+        let (store, leases, timeout) = (self.store.clone(), remote.leases.clone(), self.timeout);
+        move |total| {
+            Box::pin(async move {
+                let held = leases.unspent(&key, Instant::now());
+                let wanted = total.saturating_add(ahead).saturating_sub(held);
+                if wanted == 0 {
+                    return Ok(false);
+                }
+                let points = Points {
+                    wanted,
+                    at_least: 1,
+                    limit,
+                };
+                let taken = tokio::time::timeout(timeout, store.take(&key, points, ttl)).await;
+                match taken {
+                    Ok(Ok((taken, count))) => {
+                        let now = Instant::now();
+                        leases.deposit(&key, taken, count, now + ttl, now);
+                        Ok(taken < wanted)
+                    }
                     Ok(Err(err)) => Err(err.0),
                     Err(_) => Err("timed out".to_owned()),
                 }
             })
-            .await;
-        match together {
-            Ok(((true, used), _)) => Ok((true, used)),
-            // Others' costs made the sum too large: this one may still fit.
-            Ok(((false, _), total)) if total > cost => {
-                self.charge_alone(&key, cost, limit, ttl).await
-            }
-            Ok(((false, used), _)) => Ok((false, used)),
-            Err(err) => Err(StoreError(err)),
         }
     }
 
+    /// Charges `cost` under `key` in one take of its own: all of it or
+    /// nothing. Whether it was charged, and the count afterwards.
     async fn charge_alone(
         &self,
         key: &str,
@@ -221,15 +313,21 @@ impl RateLimiter {
         limit: u64,
         ttl: Duration,
     ) -> Result<(bool, u64), StoreError> {
-        tokio::time::timeout(self.timeout, self.store.charge(key, cost, limit, ttl))
+        let points = Points {
+            wanted: cost,
+            at_least: cost,
+            limit,
+        };
+        let (taken, count) = tokio::time::timeout(self.timeout, self.store.take(key, points, ttl))
             .await
-            .unwrap_or_else(|_| Err(StoreError("timed out".into())))
+            .unwrap_or_else(|_| Err(StoreError("timed out".into())))?;
+        Ok((taken == cost, count))
     }
 
-    /// How many charges went to a remote store in rounds since start (each
-    /// round carrying one or more), or `None` for a store in process.
+    /// How many rounds went to a remote store since start (each carrying
+    /// one or more charges), or `None` for a store in process.
     pub fn charge_rounds(&self) -> Option<u64> {
-        self.rounds.as_ref().map(|rounds| rounds.sent())
+        self.remote.as_ref().map(|remote| remote.rounds.sent())
     }
 
     /// How many charges the store failed since start.
@@ -247,6 +345,7 @@ mod tests {
             Arc::new(MemoryRateLimits::default()),
             "test",
             Duration::from_secs(1),
+            0,
         )
     }
 

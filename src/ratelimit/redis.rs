@@ -1,25 +1,26 @@
 //! Window counts in Redis, shared by every instance; one Lua script checks and
-//! adds atomically.
+//! takes atomically.
 
 use std::time::Duration;
 
-use super::RateLimitStore;
+use super::{Points, RateLimitStore};
 use crate::cache::StoreError;
 use crate::cache::redis::RedisStore;
 
-/// Adds ARGV[1] to KEYS[1] unless the sum would pass ARGV[2]; sets the expiry
-/// (ARGV[3] ms) on first use. Returns {added (0/1), count}.
-const CHARGE_SCRIPT: &str = r"
+/// Takes from KEYS[1] as many as ARGV[1] points, but no more than leave it at
+/// most ARGV[3], and none unless at least ARGV[2] fit; sets the expiry
+/// (ARGV[4] ms) on first use. Returns {points taken, count after}.
+const TAKE_SCRIPT: &str = r"
 local used = tonumber(redis.call('GET', KEYS[1]) or '0')
-local cost = tonumber(ARGV[1])
-if used + cost > tonumber(ARGV[2]) then
+local taken = math.min(tonumber(ARGV[1]), tonumber(ARGV[3]) - used)
+if taken <= 0 or taken < tonumber(ARGV[2]) then
   return {0, used}
 end
-used = redis.call('INCRBY', KEYS[1], cost)
-if used == cost then
-  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+used = redis.call('INCRBY', KEYS[1], taken)
+if used == taken then
+  redis.call('PEXPIRE', KEYS[1], ARGV[4])
 end
-return {1, used}
+return {taken, used}
 ";
 
 /// Window counts in Redis.
@@ -33,34 +34,34 @@ impl RedisRateLimits {
     pub fn new(connection: RedisStore) -> Self {
         Self {
             connection,
-            script: redis::Script::new(CHARGE_SCRIPT),
+            script: redis::Script::new(TAKE_SCRIPT),
         }
     }
 }
 
 #[async_trait::async_trait]
 impl RateLimitStore for RedisRateLimits {
-    async fn charge(
+    async fn take(
         &self,
         key: &str,
-        cost: u64,
-        limit: u64,
+        points: Points,
         ttl: Duration,
-    ) -> Result<(bool, u64), StoreError> {
+    ) -> Result<(u64, u64), StoreError> {
         let mut connection = self
             .connection
             .connection_handle()
             .ok_or_else(|| StoreError("not connected to redis yet".into()))?;
-        let (added, used): (i64, i64) = self
+        let (taken, used): (i64, i64) = self
             .script
             .key(key)
-            .arg(cost)
-            .arg(limit)
+            .arg(points.wanted)
+            .arg(points.at_least)
+            .arg(points.limit)
             .arg(ttl.as_millis() as u64)
             .invoke_async(&mut connection)
             .await
             .map_err(|err| StoreError(err.to_string()))?;
-        Ok((added == 1, used.max(0) as u64))
+        Ok((taken.max(0) as u64, used.max(0) as u64))
     }
 
     fn kind(&self) -> &'static str {

@@ -2,6 +2,7 @@
 //! and `rateLimit` field, 429 with Retry-After, a stricter sign-in budget, and
 //! one budget shared by instances through Redis.
 
+use futures_util::StreamExt;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, TestRedis, WsClient, assert_error, header};
@@ -132,6 +133,98 @@ async fn concurrent_charges_through_redis_spend_the_budget_exactly() {
         .expect("a remote store");
     assert!((1..60).contains(&rounds), "60 charges took {rounds} rounds");
     assert_eq!(post_as(&app, None, "{ tags { name } }").await.status(), 429);
+}
+
+#[tokio::test]
+async fn a_lease_pays_the_charges_after_a_round_and_other_instances_count_it_as_used() {
+    let redis = TestRedis::start().await;
+    // A lease of min(10, 1% of 1000) = 10 points.
+    let a = TestApp::spawn_with_redis_configured(&redis.url, |c| {
+        c.protection.rate_limit_points = 1_000;
+        c.protection.rate_limit_lease_points = 10;
+    })
+    .await;
+    let b = a.spawn_peer().await;
+    for used in 1..=25 {
+        let response = post_as(&a, None, "{ tags { name } }").await;
+        assert_eq!(response.status(), 200, "request {used}");
+        assert_eq!(header(&response, "x-ratelimit-used"), used);
+        assert_eq!(header(&response, "x-ratelimit-remaining"), 1_000 - used);
+    }
+    // Each round took 1 point for its request and 10 ahead: 25 requests, 3 rounds.
+    assert_eq!(a.state.rate_limits.charge_rounds(), Some(3));
+    // Redis counts all 33 points a took; b sees them as used, and takes 1 + 10.
+    let response = post_as(&b, None, "{ tags { name } }").await;
+    assert_eq!(header(&response, "x-ratelimit-used"), 34);
+    assert_eq!(b.state.rate_limits.charge_rounds(), Some(1));
+}
+
+#[tokio::test]
+async fn concurrent_charges_paid_from_leases_spend_the_budget_exactly() {
+    let redis = TestRedis::start().await;
+    // A lease of min(100, 1% of 300) = 3 points.
+    let app =
+        TestApp::spawn_with_redis_configured(&redis.url, |c| c.protection.rate_limit_points = 300)
+            .await;
+    let responses: Vec<(u16, u64)> = futures_util::stream::iter(0..330)
+        .map(|_| async {
+            let response = post_as(&app, None, "{ tags { name } }").await;
+            let used = header(&response, "x-ratelimit-used");
+            (response.status().as_u16(), used)
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    let mut allowed: Vec<u64> = responses
+        .iter()
+        .filter(|(status, _)| *status == 200)
+        .map(|(_, used)| *used)
+        .collect();
+    let refused = responses
+        .iter()
+        .filter(|(status, _)| *status == 429)
+        .count();
+    assert_eq!((allowed.len(), refused), (300, 30));
+    // Every admitted request saw a count of its own.
+    allowed.sort_unstable();
+    allowed.dedup();
+    assert_eq!(allowed, (1..=300).collect::<Vec<u64>>());
+    let rounds = app
+        .state
+        .rate_limits
+        .charge_rounds()
+        .expect("a remote store");
+    assert!(rounds < 150, "300 charges took {rounds} rounds");
+}
+
+#[tokio::test]
+async fn instances_drawing_on_one_budget_through_leases_never_admit_more_than_it() {
+    let redis = TestRedis::start().await;
+    let a =
+        TestApp::spawn_with_redis_configured(&redis.url, |c| c.protection.rate_limit_points = 300)
+            .await;
+    let b = a.spawn_peer().await;
+    let statuses: Vec<u16> = futures_util::stream::iter(0..330)
+        .map(|i| {
+            let app = if i % 2 == 0 { &a } else { &b };
+            async move {
+                post_as(app, None, "{ tags { name } }")
+                    .await
+                    .status()
+                    .as_u16()
+            }
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    let allowed = statuses.iter().filter(|status| **status == 200).count();
+    // A lease is 3 points here: at most that waits unspent on each instance
+    // when the budget runs dry elsewhere.
+    assert!((294..=300).contains(&allowed), "{allowed} admitted");
+    assert_eq!(
+        statuses.len() - allowed,
+        statuses.iter().filter(|s| **s == 429).count()
+    );
 }
 
 #[tokio::test]

@@ -1,0 +1,157 @@
+//! Points this instance took from a shared budget ahead of use.
+//!
+//! Asking Redis for every charge costs a round trip per request. Instead, a
+//! charge that goes to Redis takes a little more than it needs, and the
+//! requests after it spend the surplus here, in process, until it runs out.
+//! The points taken are counted in Redis as soon as they are taken, so every
+//! instance together never admits more than the budget; what a lease costs is
+//! that another instance may refuse a caller while points still wait here.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// Leases beyond this many trigger a sweep of expired ones.
+const SWEEP_AT: usize = 10_000;
+
+/// What one budget's lease holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Lease {
+    /// Points taken from the store and not spent yet.
+    unspent: u64,
+    /// The store's count after the last take: every instance's spending and
+    /// leases, this one's included.
+    store_count: u64,
+    /// When the store's count expires, and the lease with it.
+    expires: Instant,
+}
+
+/// Leases per budget key (which names the window, so a new window starts
+/// without one).
+#[derive(Default)]
+pub struct Leases {
+    held: Mutex<HashMap<String, Lease>>,
+}
+
+impl Leases {
+    /// Spends `cost` from the lease under `key` when it holds that much;
+    /// the points used in the window afterwards, as this instance sees them.
+    pub fn spend(&self, key: &str, cost: u64, now: Instant) -> Option<u64> {
+        let mut held = self.lock();
+        let lease = held.get_mut(key).filter(|lease| lease.expires > now)?;
+        if lease.unspent < cost {
+            return None;
+        }
+        lease.unspent -= cost;
+        Some(used(lease))
+    }
+
+    /// Points unspent under `key`.
+    pub fn unspent(&self, key: &str, now: Instant) -> u64 {
+        self.live(key, now).map_or(0, |lease| lease.unspent)
+    }
+
+    /// Points used in the window as this instance sees them: the store's
+    /// count after the last take, less what is unspent here.
+    pub fn used(&self, key: &str, now: Instant) -> u64 {
+        self.live(key, now).map_or(0, |lease| used(&lease))
+    }
+
+    /// Adds `points` taken from the store under `key`, whose count was
+    /// `store_count` afterwards and expires at `expires`.
+    pub fn deposit(
+        &self,
+        key: &str,
+        points: u64,
+        store_count: u64,
+        expires: Instant,
+        now: Instant,
+    ) {
+        let mut held = self.lock();
+        if held.len() >= SWEEP_AT && !held.contains_key(key) {
+            held.retain(|_, lease| lease.expires > now);
+        }
+        let lease = held.entry(key.to_owned()).or_insert(Lease {
+            unspent: 0,
+            store_count: 0,
+            expires,
+        });
+        if lease.expires <= now {
+            *lease = Lease {
+                unspent: 0,
+                store_count: 0,
+                expires,
+            };
+        }
+        lease.unspent = lease.unspent.saturating_add(points);
+        // Takes may finish out of order; the store's count only grows.
+        lease.store_count = lease.store_count.max(store_count);
+        lease.expires = lease.expires.max(expires);
+    }
+
+    fn live(&self, key: &str, now: Instant) -> Option<Lease> {
+        self.lock()
+            .get(key)
+            .copied()
+            .filter(|lease| lease.expires > now)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Lease>> {
+        self.held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn used(lease: &Lease) -> u64 {
+    lease.store_count.saturating_sub(lease.unspent)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn a_lease_is_spent_until_it_cannot_pay_and_counts_what_was_used() {
+        let leases = Leases::default();
+        let now = Instant::now();
+        let expires = now + Duration::from_secs(60);
+        assert_eq!(leases.spend("k", 1, now), None, "nothing held yet");
+        // The store held 30 before this instance took 12 (the first request's 2 and 10 ahead).
+        leases.deposit("k", 10, 42, expires, now);
+        assert_eq!(leases.used("k", now), 32);
+        assert_eq!(leases.spend("k", 4, now), Some(36));
+        assert_eq!(leases.spend("k", 6, now), Some(42));
+        assert_eq!(leases.spend("k", 1, now), None, "spent out");
+        assert_eq!(leases.unspent("k", now), 0);
+        assert_eq!(leases.spend("other", 1, now), None, "leases are per key");
+    }
+
+    #[test]
+    fn a_later_take_adds_to_the_lease_and_the_count_never_goes_back() {
+        let leases = Leases::default();
+        let now = Instant::now();
+        let expires = now + Duration::from_secs(60);
+        leases.deposit("k", 3, 50, expires, now);
+        // A take that finished earlier than the one above arrives late.
+        leases.deposit("k", 2, 47, expires, now);
+        assert_eq!(leases.unspent("k", now), 5);
+        assert_eq!(leases.used("k", now), 45);
+        assert_eq!(leases.spend("k", 5, now), Some(50));
+    }
+
+    #[test]
+    fn an_expired_lease_is_neither_spent_nor_added_to() {
+        let leases = Leases::default();
+        let now = Instant::now();
+        leases.deposit("k", 10, 10, now, now);
+        assert_eq!(leases.spend("k", 1, now), None);
+        assert_eq!((leases.unspent("k", now), leases.used("k", now)), (0, 0));
+        let later = now + Duration::from_secs(60);
+        leases.deposit("k", 4, 6, later, now);
+        assert_eq!(leases.unspent("k", now), 4, "a fresh lease, not 14");
+        assert_eq!(leases.used("k", now), 2);
+    }
+}
