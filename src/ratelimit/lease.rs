@@ -7,30 +7,34 @@
 //! instance together never admits more than the budget; what a lease costs is
 //! that another instance may refuse a caller while points still wait here.
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
-/// Leases beyond this many trigger a sweep of expired ones.
-const SWEEP_AT: usize = 10_000;
+use super::expiring::ExpiringMap;
 
 /// What one budget's lease holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Lease {
     /// Points taken from the store and not spent yet.
     unspent: u64,
     /// The store's count after the last take: every instance's spending and
     /// leases, this one's included.
     store_count: u64,
-    /// When the store's count expires, and the lease with it.
-    expires: Instant,
+}
+
+impl Lease {
+    /// Points used in the window as this instance sees them: the store's
+    /// count after the last take, less what is unspent here.
+    fn used(&self) -> u64 {
+        self.store_count.saturating_sub(self.unspent)
+    }
 }
 
 /// Leases per budget key (which names the window, so a new window starts
-/// without one).
+/// without one), each expiring with the store's count.
 #[derive(Default)]
 pub struct Leases {
-    held: Mutex<HashMap<String, Lease>>,
+    held: Mutex<ExpiringMap<Lease>>,
 }
 
 impl Leases {
@@ -38,23 +42,22 @@ impl Leases {
     /// the points used in the window afterwards, as this instance sees them.
     pub fn spend(&self, key: &str, cost: u64, now: Instant) -> Option<u64> {
         let mut held = self.lock();
-        let lease = held.get_mut(key).filter(|lease| lease.expires > now)?;
+        let lease = held.get_mut(key, now)?;
         if lease.unspent < cost {
             return None;
         }
         lease.unspent -= cost;
-        Some(used(lease))
+        Some(lease.used())
     }
 
     /// Points unspent under `key`.
     pub fn unspent(&self, key: &str, now: Instant) -> u64 {
-        self.live(key, now).map_or(0, |lease| lease.unspent)
+        self.lock().get(key, now).map_or(0, |lease| lease.unspent)
     }
 
-    /// Points used in the window as this instance sees them: the store's
-    /// count after the last take, less what is unspent here.
+    /// Points used in the window as this instance sees them.
     pub fn used(&self, key: &str, now: Instant) -> u64 {
-        self.live(key, now).map_or(0, |lease| used(&lease))
+        self.lock().get(key, now).map_or(0, Lease::used)
     }
 
     /// Adds `points` taken from the store under `key`, whose count was
@@ -68,43 +71,17 @@ impl Leases {
         now: Instant,
     ) {
         let mut held = self.lock();
-        if held.len() >= SWEEP_AT && !held.contains_key(key) {
-            held.retain(|_, lease| lease.expires > now);
-        }
-        let lease = held.entry(key.to_owned()).or_insert(Lease {
-            unspent: 0,
-            store_count: 0,
-            expires,
-        });
-        if lease.expires <= now {
-            *lease = Lease {
-                unspent: 0,
-                store_count: 0,
-                expires,
-            };
-        }
+        let lease = held.live_or_default(key, now, expires);
         lease.unspent = lease.unspent.saturating_add(points);
         // Takes may finish out of order; the store's count only grows.
         lease.store_count = lease.store_count.max(store_count);
-        lease.expires = lease.expires.max(expires);
     }
 
-    fn live(&self, key: &str, now: Instant) -> Option<Lease> {
-        self.lock()
-            .get(key)
-            .copied()
-            .filter(|lease| lease.expires > now)
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Lease>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, ExpiringMap<Lease>> {
         self.held
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
-}
-
-fn used(lease: &Lease) -> u64 {
-    lease.store_count.saturating_sub(lease.unspent)
 }
 
 #[cfg(test)]

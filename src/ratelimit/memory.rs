@@ -1,19 +1,16 @@
 //! Window counts in process, for a single instance or while Redis is down.
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use super::expiring::ExpiringMap;
 use super::{Points, RateLimitStore};
 use crate::cache::StoreError;
-
-/// Counts beyond this many keys trigger a sweep of expired ones.
-const SWEEP_AT: usize = 10_000;
 
 /// Window counts in a map, each with its expiry.
 #[derive(Default)]
 pub struct MemoryRateLimits {
-    counts: Mutex<HashMap<String, (u64, Instant)>>,
+    counts: Mutex<ExpiringMap<u64>>,
 }
 
 #[async_trait::async_trait]
@@ -29,19 +26,13 @@ impl RateLimitStore for MemoryRateLimits {
             .counts
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if counts.len() >= SWEEP_AT {
-            counts.retain(|_, (_, expires)| *expires > now);
-        }
-        let entry = counts.entry(key.to_owned()).or_insert((0, now + ttl));
-        if entry.1 <= now {
-            *entry = (0, now + ttl);
-        }
-        let taken = points.wanted.min(points.limit.saturating_sub(entry.0));
+        let count = counts.live_or_default(key, now, now + ttl);
+        let taken = points.wanted.min(points.limit.saturating_sub(*count));
         if taken == 0 || taken < points.at_least {
-            return Ok((0, entry.0));
+            return Ok((0, *count));
         }
-        entry.0 += taken;
-        Ok((taken, entry.0))
+        *count += taken;
+        Ok((taken, *count))
     }
 
     fn kind(&self) -> &'static str {

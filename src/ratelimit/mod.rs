@@ -16,6 +16,7 @@
 //! takes what is left, and the charges in it spend it one by one; so a
 //! request is refused only when its own cost does not fit.
 
+mod expiring;
 pub mod lease;
 pub mod memory;
 pub mod redis;
@@ -268,7 +269,9 @@ impl RateLimiter {
 
     /// What a round for `key` does, given the summed cost of the charges in
     /// it: take that sum, less what the lease holds, plus `ahead` points, and
-    /// add them to the lease. Whether the budget ran dry.
+    /// add them to the lease. Whether the budget ran dry. A round that every
+    /// charge in it stopped waiting for is dropped, and what it took with it:
+    /// those points stay counted, unspent.
     fn refill(
         &self,
         remote: &Remote,
