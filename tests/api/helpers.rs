@@ -18,6 +18,9 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
+/// The rate-limit windows of test servers, in seconds.
+pub const TEST_RATE_LIMIT_WINDOW_SECS: u64 = 1_000_000_000;
+
 /// A running server and a client for it.
 pub struct TestApp {
     /// `http://127.0.0.1:<port>`.
@@ -289,6 +292,10 @@ impl TestApp {
         };
         // Tests sign many users in from one address.
         config.protection.auth_rate_limit_attempts = 100_000;
+        // Windows start at multiples of their length; one this long does not
+        // end while a test spends its budget (the next starts in 2033).
+        config.protection.rate_limit_window_secs = TEST_RATE_LIMIT_WINDOW_SECS;
+        config.protection.auth_rate_limit_window_secs = TEST_RATE_LIMIT_WINDOW_SECS;
         if let Some((redis_url, prefix)) = &redis {
             config.redis_url = Some(redis_url.clone());
             config.redis_prefix = prefix.clone();
