@@ -105,7 +105,7 @@ impl Default for Protection {
             rate_limit_points: 5_000,
             rate_limit_window_secs: 3_600,
             rate_limit_mutation_cost: 10,
-            rate_limit_lease_points: 100,
+            rate_limit_lease_points: 1_000,
             auth_rate_limit_attempts: 10,
             auth_rate_limit_window_secs: 60,
             persisted_queries: true,

@@ -20,6 +20,8 @@ struct Lease {
     /// The store's count after the last take: every instance's spending and
     /// leases, this one's included.
     store_count: u64,
+    /// Whether a take to top the lease up was started and has not finished.
+    topping_up: bool,
 }
 
 impl Lease {
@@ -30,6 +32,15 @@ impl Lease {
     }
 }
 
+/// What spending from a lease came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Spent {
+    /// Points used in the window afterwards, as this instance sees them.
+    pub used: u64,
+    /// Whether the lease ran low and the caller should top it up.
+    pub top_up: bool,
+}
+
 /// Leases per budget key (which names the window, so a new window starts
 /// without one), each expiring with the store's count.
 #[derive(Default)]
@@ -38,16 +49,30 @@ pub struct Leases {
 }
 
 impl Leases {
-    /// Spends `cost` from the lease under `key` when it holds that much;
-    /// the points used in the window afterwards, as this instance sees them.
-    pub fn spend(&self, key: &str, cost: u64, now: Instant) -> Option<u64> {
+    /// Spends `cost` from the lease under `key` when it holds that much.
+    /// When that leaves less than `low_water` unspent and no top-up is under
+    /// way, the caller is asked to start one ([`Spent::top_up`]) and must
+    /// report its end with [`Leases::topped_up`].
+    pub fn spend(&self, key: &str, cost: u64, low_water: u64, now: Instant) -> Option<Spent> {
         let mut held = self.lock();
         let lease = held.get_mut(key, now)?;
         if lease.unspent < cost {
             return None;
         }
         lease.unspent -= cost;
-        Some(lease.used())
+        let top_up = !lease.topping_up && lease.unspent < low_water;
+        lease.topping_up |= top_up;
+        Some(Spent {
+            used: lease.used(),
+            top_up,
+        })
+    }
+
+    /// Marks the top-up of the lease under `key` finished, whatever came of it.
+    pub fn topped_up(&self, key: &str, now: Instant) {
+        if let Some(lease) = self.lock().get_mut(key, now) {
+            lease.topping_up = false;
+        }
     }
 
     /// Points unspent under `key`.
@@ -95,15 +120,16 @@ mod tests {
         let leases = Leases::default();
         let now = Instant::now();
         let expires = now + Duration::from_secs(60);
-        assert_eq!(leases.spend("k", 1, now), None, "nothing held yet");
+        let used = |spent: Option<Spent>| spent.map(|spent| spent.used);
+        assert_eq!(leases.spend("k", 1, 0, now), None, "nothing held yet");
         // The store held 30 before this instance took 12 (the first request's 2 and 10 ahead).
         leases.deposit("k", 10, 42, expires, now);
         assert_eq!(leases.used("k", now), 32);
-        assert_eq!(leases.spend("k", 4, now), Some(36));
-        assert_eq!(leases.spend("k", 6, now), Some(42));
-        assert_eq!(leases.spend("k", 1, now), None, "spent out");
+        assert_eq!(used(leases.spend("k", 4, 0, now)), Some(36));
+        assert_eq!(used(leases.spend("k", 6, 0, now)), Some(42));
+        assert_eq!(leases.spend("k", 1, 0, now), None, "spent out");
         assert_eq!(leases.unspent("k", now), 0);
-        assert_eq!(leases.spend("other", 1, now), None, "leases are per key");
+        assert_eq!(leases.spend("other", 1, 0, now), None, "leases are per key");
     }
 
     #[test]
@@ -116,7 +142,10 @@ mod tests {
         leases.deposit("k", 2, 47, expires, now);
         assert_eq!(leases.unspent("k", now), 5);
         assert_eq!(leases.used("k", now), 45);
-        assert_eq!(leases.spend("k", 5, now), Some(50));
+        assert_eq!(
+            leases.spend("k", 5, 0, now).map(|spent| spent.used),
+            Some(50)
+        );
     }
 
     #[test]
@@ -124,11 +153,31 @@ mod tests {
         let leases = Leases::default();
         let now = Instant::now();
         leases.deposit("k", 10, 10, now, now);
-        assert_eq!(leases.spend("k", 1, now), None);
+        assert_eq!(leases.spend("k", 1, 0, now), None);
         assert_eq!((leases.unspent("k", now), leases.used("k", now)), (0, 0));
         let later = now + Duration::from_secs(60);
         leases.deposit("k", 4, 6, later, now);
         assert_eq!(leases.unspent("k", now), 4, "a fresh lease, not 14");
         assert_eq!(leases.used("k", now), 2);
+    }
+
+    #[test]
+    fn a_lease_running_low_asks_for_one_top_up_at_a_time() {
+        let leases = Leases::default();
+        let now = Instant::now();
+        leases.deposit("k", 10, 10, now + Duration::from_secs(60), now);
+        let top_up = |cost| leases.spend("k", cost, 5, now).map(|spent| spent.top_up);
+        assert_eq!(top_up(5), Some(false), "5 left is not below 5");
+        assert_eq!(top_up(1), Some(true), "4 left: top up");
+        assert_eq!(top_up(1), Some(false), "one top-up is under way");
+        leases.topped_up("k", now);
+        assert_eq!(
+            top_up(1),
+            Some(true),
+            "it finished and the lease is still low"
+        );
+        leases.topped_up("k", now);
+        leases.deposit("k", 8, 18, now + Duration::from_secs(60), now);
+        assert_eq!(top_up(1), Some(false), "9 left");
     }
 }

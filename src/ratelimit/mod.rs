@@ -12,7 +12,9 @@
 //! with the other charges to the same budget that arrive meanwhile
 //! ([`crate::rounds`]), and the round takes their summed cost and a little
 //! more for the requests that follow: at most `RATE_LIMIT_LEASE_POINTS`, and
-//! at most 1% of the budget. When the budget cannot pay all of that, the round
+//! at most 1% of the budget. A lease that falls below half of that is topped
+//! up in the background, so charges rarely wait for Redis at all. When the
+//! budget cannot pay all of that, the round
 //! takes what is left, and the charges in it spend it one by one; so a
 //! request is refused only when its own cost does not fit.
 
@@ -244,9 +246,13 @@ impl RateLimiter {
         ttl: Duration,
     ) -> Result<(bool, u64), StoreError> {
         let ahead = remote.lease_points.min(limit / LEASE_SHARE);
+        let low_water = ahead / 2;
         for _ in 0..ROUNDS_PER_CHARGE {
-            if let Some(used) = remote.leases.spend(key, cost, Instant::now()) {
-                return Ok((true, used));
+            if let Some(spent) = remote.leases.spend(key, cost, low_water, Instant::now()) {
+                if spent.top_up {
+                    self.top_up(remote, key, limit, ttl, ahead);
+                }
+                return Ok((true, spent.used));
             }
             let refill = self.refill(remote, key.to_owned(), limit, ttl, ahead);
             let ran_dry = remote
@@ -254,8 +260,9 @@ impl RateLimiter {
                 .join(key.to_owned(), cost, refill)
                 .await
                 .map_err(StoreError)?;
-            if let Some(used) = remote.leases.spend(key, cost, Instant::now()) {
-                return Ok((true, used));
+            // Spent without a top-up: the round just took `ahead` more.
+            if let Some(spent) = remote.leases.spend(key, cost, 0, Instant::now()) {
+                return Ok((true, spent.used));
             }
             if ran_dry {
                 return Ok((false, remote.leases.used(key, Instant::now())));
@@ -265,6 +272,20 @@ impl RateLimiter {
         let (allowed, count) = self.charge_alone(key, cost, limit, ttl).await?;
         let unspent = remote.leases.unspent(key, Instant::now());
         Ok((allowed, count.saturating_sub(unspent)))
+    }
+
+    /// Tops the lease under `key` up in the background, in a round of its
+    /// own or in the next one, so that the charges after it do not wait for
+    /// Redis when the lease runs out.
+    fn top_up(&self, remote: &Remote, key: &str, limit: u64, ttl: Duration, ahead: u64) {
+        let refill = self.refill(remote, key.to_owned(), limit, ttl, ahead);
+        let (rounds, leases, key) = (remote.rounds.clone(), remote.leases.clone(), key.to_owned());
+        tokio::spawn(async move {
+            // A failed top-up is not a failed charge: the charge that finds
+            // the lease spent goes to Redis itself, and counts its failure.
+            let _ = rounds.join(key.clone(), 0, refill).await;
+            leases.topped_up(&key, Instant::now());
+        });
     }
 
     /// What a round for `key` does, given the summed cost of the charges in

@@ -141,7 +141,7 @@ async fn concurrent_charges_through_redis_spend_the_budget_exactly() {
 }
 
 #[tokio::test]
-async fn a_lease_pays_the_charges_after_a_round_and_other_instances_count_it_as_used() {
+async fn leases_pay_most_charges_without_a_round_and_other_instances_count_them_as_used() {
     let redis = TestRedis::start().await;
     // A lease of min(10, 1% of 1000) = 10 points.
     let a = TestApp::spawn_with_redis_configured(&redis.url, |c| {
@@ -156,18 +156,22 @@ async fn a_lease_pays_the_charges_after_a_round_and_other_instances_count_it_as_
         assert_eq!(header(&response, "x-ratelimit-used"), used);
         assert_eq!(header(&response, "x-ratelimit-remaining"), 1_000 - used);
     }
-    // Each round took 1 point for its request and 10 ahead: 25 requests, 3 rounds.
-    assert_eq!(a.state.rate_limits.charge_rounds(), Some(3));
-    // Redis counts all 33 points a took; b sees them as used, and takes 1 + 10.
+    // A round took 1 point for its request and 10 ahead, and a lease below 5
+    // was topped up in the background: 25 charges, a few rounds.
+    let rounds = a.state.rate_limits.charge_rounds().expect("a remote store");
+    assert!((1..=8).contains(&rounds), "25 charges took {rounds} rounds");
+    // Redis counts the 25 points a spent and up to 10 it holds; b sees them
+    // all as used, and takes 1 + 10 for itself.
     let response = post_as(&b, None, "{ tags { name } }").await;
-    assert_eq!(header(&response, "x-ratelimit-used"), 34);
+    let used = header(&response, "x-ratelimit-used");
+    assert!((26..=36).contains(&used), "b sees {used} used");
     assert_eq!(b.state.rate_limits.charge_rounds(), Some(1));
 }
 
 #[tokio::test]
 async fn concurrent_charges_paid_from_leases_spend_the_budget_exactly() {
     let redis = TestRedis::start().await;
-    // A lease of min(100, 1% of 300) = 3 points.
+    // A lease of min(1000, 1% of 300) = 3 points.
     let app =
         TestApp::spawn_with_redis_configured(&redis.url, |c| c.protection.rate_limit_points = 300)
             .await;
