@@ -106,18 +106,17 @@ where
     }
 }
 
-/// Drops `Access-Control-Allow-Credentials` from responses to origins that are
-/// not allowed, so credentials are offered to listed origins only.
-pub fn credentials_for_allowed_origins_only<B>(
+/// Drops `Access-Control-Allow-Credentials` and `-Expose-Headers` from
+/// responses to requests without an allowed origin (or without any): so
+/// credentials are offered to listed origins only, and clients that are not
+/// browsers are not sent a list only browsers read.
+pub fn cors_headers_for_allowed_origins_only<B>(
     mut response: axum::http::Response<B>,
 ) -> axum::http::Response<B> {
-    if !response
-        .headers()
-        .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN)
-    {
-        response
-            .headers_mut()
-            .remove(header::ACCESS_CONTROL_ALLOW_CREDENTIALS);
+    let headers = response.headers_mut();
+    if !headers.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN) {
+        headers.remove(header::ACCESS_CONTROL_ALLOW_CREDENTIALS);
+        headers.remove(header::ACCESS_CONTROL_EXPOSE_HEADERS);
     }
     response
 }

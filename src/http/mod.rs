@@ -95,7 +95,7 @@ pub fn router(app: AppState, schema: GuardedSchema) -> Router {
                 tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
             }),
         )
-        .map_response(limits::credentials_for_allowed_origins_only)
+        .map_response(limits::cors_headers_for_allowed_origins_only)
         .layer(cors)
         .service(routes);
     Router::new().fallback_service(layered)

@@ -275,6 +275,45 @@ async fn cors_answers_listed_origins_only_with_credentials() {
 }
 
 #[tokio::test]
+async fn cors_exposes_the_rate_limit_headers_to_listed_origins_only() {
+    let app = TestApp::spawn_configured(|c| {
+        c.protection.cors_allowed_origins = "https://app.example.org".into();
+    })
+    .await;
+    let query = |origin: Option<&'static str>| {
+        let mut request = reqwest::Client::new()
+            .post(format!("{}/graphql", app.address))
+            .json(&json!({ "query": "{ tags { name } }" }));
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        request.send()
+    };
+    let listed = query(Some("https://app.example.org")).await.expect("post");
+    let exposed = listed.headers()["access-control-expose-headers"]
+        .to_str()
+        .expect("text")
+        .to_owned();
+    for name in ["x-request-id", "x-ratelimit-remaining", "retry-after"] {
+        assert!(exposed.contains(name), "{name} in {exposed}");
+    }
+    // A browser reads the list only beside an allowed origin; other callers
+    // are not sent it.
+    for origin in [None, Some("https://evil.example")] {
+        let response = query(origin).await.expect("post");
+        assert_eq!(response.status(), 200);
+        assert!(response.headers().contains_key("x-ratelimit-remaining"));
+        assert!(
+            !response
+                .headers()
+                .contains_key("access-control-expose-headers"),
+            "{origin:?}"
+        );
+        assert_eq!(response.headers()["vary"], "origin");
+    }
+}
+
+#[tokio::test]
 async fn the_body_limit_answers_just_under_and_refuses_just_over() {
     let app = TestApp::spawn_configured(|c| c.protection.max_body_bytes = 1_000).await;
     let padded = |size: usize| {
