@@ -318,19 +318,13 @@ fn rate_limit_ticket(
 /// `x-ratelimit-limit`, `-remaining`, `-used` and `-reset` (Unix seconds), as GitHub sends them.
 fn add_rate_limit_headers(response: &mut Response, charge: &Charge) {
     let values = [
-        ("x-ratelimit-limit", HeaderValue::from(charge.limit)),
-        (
-            "x-ratelimit-remaining",
-            HeaderValue::from(charge.remaining()),
-        ),
-        ("x-ratelimit-used", HeaderValue::from(charge.used)),
-        (
-            "x-ratelimit-reset",
-            HeaderValue::from(charge.reset_at.timestamp()),
-        ),
+        HeaderValue::from(charge.limit),
+        HeaderValue::from(charge.remaining()),
+        HeaderValue::from(charge.used),
+        HeaderValue::from(charge.reset_at.timestamp()),
     ];
     let headers = response.headers_mut();
-    for (name, value) in values {
+    for (name, value) in super::RATE_LIMIT_HEADERS.into_iter().zip(values) {
         headers.insert(name, value);
     }
 }

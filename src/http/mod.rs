@@ -35,6 +35,15 @@ use limits::{HeaderLimits, HeaderLimitsLayer};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// The rate-limit headers, named as GitHub names them: points per window,
+/// points left, points used, and when the window resets (Unix seconds).
+const RATE_LIMIT_HEADERS: [HeaderName; 4] = [
+    HeaderName::from_static("x-ratelimit-limit"),
+    HeaderName::from_static("x-ratelimit-remaining"),
+    HeaderName::from_static("x-ratelimit-used"),
+    HeaderName::from_static("x-ratelimit-reset"),
+];
+
 /// What the HTTP handlers share: one reference count to clone per request,
 /// however much the state holds.
 #[derive(Clone)]
@@ -115,14 +124,12 @@ fn cors_layer(protection: &Protection) -> CorsLayer {
             HeaderName::from_static("apollo-require-preflight"),
             HeaderName::from_static("x-apollo-operation-name"),
         ])
-        .expose_headers([
-            REQUEST_ID,
-            HeaderName::from_static("x-ratelimit-limit"),
-            HeaderName::from_static("x-ratelimit-remaining"),
-            HeaderName::from_static("x-ratelimit-used"),
-            HeaderName::from_static("x-ratelimit-reset"),
-            header::RETRY_AFTER,
-        ])
+        .expose_headers(
+            [REQUEST_ID, header::RETRY_AFTER]
+                .into_iter()
+                .chain(RATE_LIMIT_HEADERS)
+                .collect::<Vec<_>>(),
+        )
         .max_age(std::time::Duration::from_secs(600));
     if origins.iter().any(|origin| origin == "*") {
         return layer.allow_origin(AllowOrigin::any());
