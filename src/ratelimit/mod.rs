@@ -14,9 +14,9 @@
 //! more for the requests that follow: at most `RATE_LIMIT_LEASE_POINTS`, and
 //! at most 1% of the budget. A lease that falls below half of that is topped
 //! up in the background, so charges rarely wait for Redis at all. When the
-//! budget cannot pay all of that, the round
-//! takes what is left, and the charges in it spend it one by one; so a
-//! request is refused only when its own cost does not fit.
+//! budget cannot pay for a whole round, the round takes what is left, and the
+//! charges in it spend that one by one; so a request is refused only when its
+//! own cost does not fit.
 
 mod expiring;
 pub mod lease;
