@@ -122,7 +122,7 @@ mod tests {
         let expires = now + Duration::from_secs(60);
         let used = |spent: Option<Spent>| spent.map(|spent| spent.used);
         assert_eq!(leases.spend("k", 1, 0, now), None, "nothing held yet");
-        // The store held 30 before this instance took 12 (the first request's 2 and 10 ahead).
+        // Redis counted 42 after this instance took 10: 32 were used before.
         leases.deposit("k", 10, 42, expires, now);
         assert_eq!(leases.used("k", now), 32);
         assert_eq!(used(leases.spend("k", 4, 0, now)), Some(36));
