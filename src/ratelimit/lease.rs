@@ -85,6 +85,16 @@ impl Leases {
         self.lock().get(key, now).map_or(0, Lease::used)
     }
 
+    /// Records the store's count under `key` after a take whose points were
+    /// spent at once; the points used in the window afterwards, as this
+    /// instance sees them.
+    pub fn observe(&self, key: &str, store_count: u64, expires: Instant, now: Instant) -> u64 {
+        let mut held = self.lock();
+        let lease = held.live_or_default(key, now, expires);
+        lease.store_count = lease.store_count.max(store_count);
+        lease.used()
+    }
+
     /// Adds `points` taken from the store under `key`, whose count was
     /// `store_count` afterwards and expires at `expires`.
     pub fn deposit(
@@ -146,6 +156,19 @@ mod tests {
             leases.spend("k", 5, 0, now).map(|spent| spent.used),
             Some(50)
         );
+    }
+
+    #[test]
+    fn a_take_spent_at_once_counts_with_the_lease_held_beside_it() {
+        let leases = Leases::default();
+        let now = Instant::now();
+        let expires = now + Duration::from_secs(60);
+        leases.deposit("k", 4, 20, expires, now);
+        // A take of 2 spent at once, which Redis counted before the lease's.
+        assert_eq!(leases.observe("k", 18, expires, now), 16);
+        // One counted after it.
+        assert_eq!(leases.observe("k", 22, expires, now), 18);
+        assert_eq!(leases.unspent("k", now), 4);
     }
 
     #[test]

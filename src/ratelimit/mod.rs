@@ -270,8 +270,8 @@ impl RateLimiter {
             // Requests that did not wait for the round spent what it took.
         }
         let (allowed, count) = self.charge_alone(key, cost, limit, ttl).await?;
-        let unspent = remote.leases.unspent(key, Instant::now());
-        Ok((allowed, count.saturating_sub(unspent)))
+        let now = Instant::now();
+        Ok((allowed, remote.leases.observe(key, count, now + ttl, now)))
     }
 
     /// Tops the lease under `key` up in the background, in a round of its
