@@ -92,6 +92,17 @@ pub struct Points {
     pub limit: u64,
 }
 
+impl Points {
+    /// All of `cost` or nothing, keeping the count within `limit`.
+    pub fn all_of(cost: u64, limit: u64) -> Self {
+        Self {
+            wanted: cost,
+            at_least: cost,
+            limit,
+        }
+    }
+}
+
 /// Where window counts are kept.
 #[async_trait::async_trait]
 pub trait RateLimitStore: Send + Sync + 'static {
@@ -212,13 +223,8 @@ impl RateLimiter {
                 if !self.failing.swap(true, Ordering::Relaxed) {
                     tracing::error!(store = self.store.kind(), error = %err, "rate-limit store failed; counting in process until it is back");
                 }
-                let points = Points {
-                    wanted: cost,
-                    at_least: cost,
-                    limit: budget.points,
-                };
                 self.fallback
-                    .take(&key, points, ttl)
+                    .take(&key, Points::all_of(cost, budget.points), ttl)
                     .await
                     .map_or((true, 0), |(taken, used)| (taken == cost, used))
             }
@@ -337,11 +343,7 @@ impl RateLimiter {
         limit: u64,
         ttl: Duration,
     ) -> Result<(bool, u64), StoreError> {
-        let points = Points {
-            wanted: cost,
-            at_least: cost,
-            limit,
-        };
+        let points = Points::all_of(cost, limit);
         let (taken, count) = tokio::time::timeout(self.timeout, self.store.take(key, points, ttl))
             .await
             .unwrap_or_else(|_| Err(StoreError("timed out".into())))?;
