@@ -1,9 +1,8 @@
-//! Limits on the HTTP request itself (the number and size of its headers), and
-//! the CORS credentials rule.
+//! Limits on the HTTP request itself: the number and size of its headers.
 
 use std::task::{Context, Poll};
 
-use axum::http::{HeaderMap, Request, StatusCode, header};
+use axum::http::{HeaderMap, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::TryFutureExt;
 use futures_util::future::{Either, MapOk, Ready, ready};
@@ -104,19 +103,4 @@ where
             None => Either::Right(self.inner.call(request).map_ok(IntoResponse::into_response)),
         }
     }
-}
-
-/// Drops `Access-Control-Allow-Credentials` and `-Expose-Headers` from
-/// responses to requests without an allowed origin (or without any): so
-/// credentials are offered to listed origins only, and clients that are not
-/// browsers are not sent a list only browsers read.
-pub fn cors_headers_for_allowed_origins_only<B>(
-    mut response: axum::http::Response<B>,
-) -> axum::http::Response<B> {
-    let headers = response.headers_mut();
-    if !headers.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN) {
-        headers.remove(header::ACCESS_CONTROL_ALLOW_CREDENTIALS);
-        headers.remove(header::ACCESS_CONTROL_EXPOSE_HEADERS);
-    }
-    response
 }

@@ -4,6 +4,7 @@
 //! Each request's token is verified once here into a [`Viewer`](crate::auth::Viewer),
 //! which the resolvers read from the GraphQL context.
 
+pub mod cors;
 pub mod csrf;
 pub mod graphiql;
 pub mod graphql;
@@ -19,15 +20,13 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower::ServiceBuilder;
-use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::config::Protection;
 use crate::error::Error;
 use crate::graphql::admission::GuardedSchema;
 use crate::state::AppState;
@@ -73,7 +72,7 @@ pub struct HttpShared {
 /// copies the route it calls for every request, and a layered route copies
 /// each of its layers with it.
 pub fn router(app: AppState, schema: GuardedSchema) -> Router {
-    let cors = cors_layer(&app.config.protection);
+    let cors = cors::CorsLayer::new(&app.config.protection);
     let header_limits = HeaderLimits::from(&*app.config);
     let state = HttpState(Arc::new(HttpShared {
         app,
@@ -104,43 +103,9 @@ pub fn router(app: AppState, schema: GuardedSchema) -> Router {
                 tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
             }),
         )
-        .map_response(limits::cors_headers_for_allowed_origins_only)
         .layer(cors)
         .service(routes);
     Router::new().fallback_service(layered)
-}
-
-/// CORS for the configured origins: credentials (the Authorization header) only
-/// for listed origins; `*` lets any origin in without credentials.
-fn cors_layer(protection: &Protection) -> CorsLayer {
-    let origins = protection.allowed_origins();
-    let layer = CorsLayer::new()
-        .allow_methods([Method::GET, Method::POST])
-        .allow_headers([
-            header::AUTHORIZATION,
-            header::CONTENT_TYPE,
-            header::ACCEPT,
-            REQUEST_ID,
-            HeaderName::from_static("apollo-require-preflight"),
-            HeaderName::from_static("x-apollo-operation-name"),
-        ])
-        .expose_headers(
-            [REQUEST_ID, header::RETRY_AFTER]
-                .into_iter()
-                .chain(RATE_LIMIT_HEADERS)
-                .collect::<Vec<_>>(),
-        )
-        .max_age(std::time::Duration::from_secs(600));
-    if origins.iter().any(|origin| origin == "*") {
-        return layer.allow_origin(AllowOrigin::any());
-    }
-    let listed: Vec<HeaderValue> = origins
-        .iter()
-        .filter_map(|origin| HeaderValue::from_str(origin).ok())
-        .collect();
-    layer
-        .allow_origin(AllowOrigin::list(listed))
-        .allow_credentials(true)
 }
 
 /// GET /healthz: the process is up.

@@ -309,7 +309,44 @@ async fn cors_exposes_the_rate_limit_headers_to_listed_origins_only() {
                 .contains_key("access-control-expose-headers"),
             "{origin:?}"
         );
+        assert!(
+            !response
+                .headers()
+                .contains_key("access-control-allow-credentials"),
+            "{origin:?}"
+        );
         assert_eq!(response.headers()["vary"], "origin");
+    }
+}
+
+#[tokio::test]
+async fn cors_for_any_origin_lets_every_origin_in_without_credentials() {
+    let app = TestApp::spawn_configured(|c| c.protection.cors_allowed_origins = "*".into()).await;
+    let query = |origin: Option<&'static str>| {
+        let mut request = reqwest::Client::new()
+            .post(format!("{}/graphql", app.address))
+            .json(&json!({ "query": "{ tags { name } }" }));
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        request.send()
+    };
+    let from_page = query(Some("https://anywhere.example")).await.expect("post");
+    assert_eq!(from_page.status(), 200);
+    let headers = from_page.headers();
+    assert_eq!(headers["access-control-allow-origin"], "*");
+    assert!(!headers.contains_key("access-control-allow-credentials"));
+    assert!(headers.contains_key("access-control-expose-headers"));
+    // Every origin gets the same answer, so caches are not told it varies.
+    assert!(!headers.contains_key("vary"));
+    let from_server = query(None).await.expect("post");
+    assert_eq!(from_server.status(), 200);
+    for name in [
+        "access-control-allow-origin",
+        "access-control-expose-headers",
+        "vary",
+    ] {
+        assert!(!from_server.headers().contains_key(name), "{name}");
     }
 }
 
