@@ -9,10 +9,10 @@ use std::sync::atomic::Ordering;
 
 use async_graphql::parser::types::OperationType;
 use async_graphql::{Executor, ServerError};
-use axum::body::{Bytes, to_bytes};
+use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
@@ -59,15 +59,22 @@ impl Reply {
         self.body(status, body.to_string())
     }
 
-    /// A response with a JSON body already written.
-    fn body(&self, status: StatusCode, body: impl IntoResponse) -> Response {
-        let mut response = (status, body).into_response();
-        response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, self.response_type.content_type());
+    /// A response with a JSON body already written. Its header map is made
+    /// with room for every header it leaves with, so it is not grown on the way.
+    fn body(&self, status: StatusCode, body: impl Into<Body>) -> Response {
+        let mut headers = HeaderMap::with_capacity(RESPONSE_HEADERS);
+        headers.insert(header::CONTENT_TYPE, self.response_type.content_type());
+        let mut response = Response::new(body.into());
+        *response.status_mut() = status;
+        *response.headers_mut() = headers;
         response
     }
 }
+
+/// The most headers a GraphQL response is sent with: its type, the four
+/// rate-limit headers, `Retry-After`, the request id, `Vary` and three CORS
+/// headers.
+const RESPONSE_HEADERS: usize = 12;
 
 fn request_id(headers: &HeaderMap) -> String {
     headers
@@ -317,16 +324,30 @@ fn rate_limit_ticket(
 
 /// `x-ratelimit-limit`, `-remaining`, `-used` and `-reset` (Unix seconds), as GitHub sends them.
 fn add_rate_limit_headers(response: &mut Response, charge: &Charge) {
-    let values = [
-        HeaderValue::from(charge.limit),
-        HeaderValue::from(charge.remaining()),
-        HeaderValue::from(charge.used),
-        HeaderValue::from(charge.reset_at.timestamp()),
-    ];
+    let reset = u64::try_from(charge.reset_at.timestamp()).unwrap_or_default();
+    let values = decimal_header_values([charge.limit, charge.remaining(), charge.used, reset]);
     let headers = response.headers_mut();
     for (name, value) in super::RATE_LIMIT_HEADERS.into_iter().zip(values) {
         headers.insert(name, value);
     }
+}
+
+/// Header values holding `numbers` in decimal, written into one buffer they
+/// share rather than one allocation each.
+fn decimal_header_values<const N: usize>(numbers: [u64; N]) -> [HeaderValue; N] {
+    let mut text = Vec::with_capacity(N * 20);
+    let ends = numbers.map(|number| {
+        text.extend_from_slice(itoa::Buffer::new().format(number).as_bytes());
+        text.len()
+    });
+    let text = Bytes::from(text);
+    let mut start = 0;
+    ends.map(|end| {
+        let digits = text.slice(start..end);
+        start = end;
+        // Decimal digits are always a valid header value.
+        HeaderValue::from_maybe_shared(digits).unwrap_or(HeaderValue::from_static("0"))
+    })
 }
 
 /// What became of a request that was not refused.
@@ -377,12 +398,12 @@ struct Refusal {
 async fn execute(
     state: &HttpState,
     viewer: Viewer,
-    params: GraphQLParams,
+    mut params: GraphQLParams,
     method: &Method,
     ticket: Option<RateLimitTicket>,
     shared: bool,
 ) -> Result<Executed, Refusal> {
-    let query = resolve_document(state, &params)
+    let query = resolve_document(state, &mut params)
         .await
         .map_err(|error| Refusal {
             // Apollo's clients expect the persisted-query answers with 200.
@@ -510,16 +531,16 @@ fn refusal(refused: ServerError) -> Executed {
     }
 }
 
-/// The text of the document a request runs: its `query`, or the persisted or
-/// trusted document its hash names.
-async fn resolve_document(state: &HttpState, params: &GraphQLParams) -> Result<String, Error> {
+/// The text of the document a request runs: its `query` (taken out of
+/// `params`), or the persisted or trusted document its hash names.
+async fn resolve_document(state: &HttpState, params: &mut GraphQLParams) -> Result<String, Error> {
     let hash = requested_hash(params.document_id.as_deref(), &params.extensions)?;
     let resolver = DocumentResolver {
         trusted: &state.app.trusted_documents,
         cache: &state.app.cache,
         persisted_queries: state.app.config.protection.persisted_queries,
     };
-    resolver.resolve(params.query.clone(), hash).await
+    resolver.resolve(params.query.take(), hash).await
 }
 
 /// The type of the operation a request would run, if the document parses and names one.
@@ -666,5 +687,20 @@ fn label_error(error: &mut ServerError, request_id: &str) {
     };
     if code == ErrorCode::Internal.as_str() {
         extensions.set("requestId", request_id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_header_values_hold_each_number_alone() {
+        let values = decimal_header_values([0, 7, 1_000_000_000_000, u64::MAX]);
+        let texts: Vec<&str> = values
+            .iter()
+            .map(|value| value.to_str().expect("text"))
+            .collect();
+        assert_eq!(texts, ["0", "7", "1000000000000", "18446744073709551615"]);
     }
 }
