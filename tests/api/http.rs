@@ -107,7 +107,16 @@ async fn health_probes_answer_and_every_response_has_a_request_id() {
         .await
         .expect("readyz");
     assert_eq!(ready.status(), 200);
-    assert!(ready.headers().contains_key("x-request-id"));
+    // A request without an id is given a random UUID, a new one each time.
+    let generated: Vec<uuid::Uuid> = [&live, &ready]
+        .iter()
+        .map(|response| {
+            let id = response.headers()["x-request-id"].to_str().expect("text");
+            uuid::Uuid::parse_str(id).expect("a UUID")
+        })
+        .collect();
+    assert!(generated.iter().all(|id| id.get_version_num() == 4));
+    assert_ne!(generated[0], generated[1]);
     let given = app
         .post_raw(
             json!({ "query": "{ tags { name } }" }).to_string(),
