@@ -274,21 +274,24 @@ async fn cors_answers_listed_origins_only_with_credentials() {
     );
 }
 
+/// A query sent with `origin` in its `Origin` header, or without the header.
+async fn query_from(app: &TestApp, origin: Option<&str>) -> reqwest::Result<reqwest::Response> {
+    let mut request = reqwest::Client::new()
+        .post(format!("{}/graphql", app.address))
+        .json(&json!({ "query": "{ tags { name } }" }));
+    if let Some(origin) = origin {
+        request = request.header("origin", origin);
+    }
+    request.send().await
+}
+
 #[tokio::test]
 async fn cors_exposes_the_rate_limit_headers_to_listed_origins_only() {
     let app = TestApp::spawn_configured(|c| {
         c.protection.cors_allowed_origins = "https://app.example.org".into();
     })
     .await;
-    let query = |origin: Option<&'static str>| {
-        let mut request = reqwest::Client::new()
-            .post(format!("{}/graphql", app.address))
-            .json(&json!({ "query": "{ tags { name } }" }));
-        if let Some(origin) = origin {
-            request = request.header("origin", origin);
-        }
-        request.send()
-    };
+    let query = |origin| query_from(&app, origin);
     let listed = query(Some("https://app.example.org")).await.expect("post");
     let exposed = listed.headers()["access-control-expose-headers"]
         .to_str()
@@ -322,15 +325,7 @@ async fn cors_exposes_the_rate_limit_headers_to_listed_origins_only() {
 #[tokio::test]
 async fn cors_for_any_origin_lets_every_origin_in_without_credentials() {
     let app = TestApp::spawn_configured(|c| c.protection.cors_allowed_origins = "*".into()).await;
-    let query = |origin: Option<&'static str>| {
-        let mut request = reqwest::Client::new()
-            .post(format!("{}/graphql", app.address))
-            .json(&json!({ "query": "{ tags { name } }" }));
-        if let Some(origin) = origin {
-            request = request.header("origin", origin);
-        }
-        request.send()
-    };
+    let query = |origin| query_from(&app, origin);
     let from_page = query(Some("https://anywhere.example")).await.expect("post");
     assert_eq!(from_page.status(), 200);
     let headers = from_page.headers();
