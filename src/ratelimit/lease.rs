@@ -125,11 +125,15 @@ mod tests {
 
     use super::*;
 
+    /// No leases yet, the time now, and a minute later for them to expire.
+    fn empty_for_a_minute() -> (Leases, Instant, Instant) {
+        let now = Instant::now();
+        (Leases::default(), now, now + Duration::from_secs(60))
+    }
+
     #[test]
     fn a_lease_is_spent_until_it_cannot_pay_and_counts_what_was_used() {
-        let leases = Leases::default();
-        let now = Instant::now();
-        let expires = now + Duration::from_secs(60);
+        let (leases, now, expires) = empty_for_a_minute();
         let used = |spent: Option<Spent>| spent.map(|spent| spent.used);
         assert_eq!(leases.spend("k", 1, 0, now), None, "nothing held yet");
         // Redis counted 42 after this instance took 10: 32 were used before.
@@ -144,9 +148,7 @@ mod tests {
 
     #[test]
     fn a_later_take_adds_to_the_lease_and_the_count_never_goes_back() {
-        let leases = Leases::default();
-        let now = Instant::now();
-        let expires = now + Duration::from_secs(60);
+        let (leases, now, expires) = empty_for_a_minute();
         leases.deposit("k", 3, 50, expires, now);
         // A take that finished earlier than the one above arrives late.
         leases.deposit("k", 2, 47, expires, now);
@@ -160,9 +162,7 @@ mod tests {
 
     #[test]
     fn a_take_spent_at_once_counts_with_the_lease_held_beside_it() {
-        let leases = Leases::default();
-        let now = Instant::now();
-        let expires = now + Duration::from_secs(60);
+        let (leases, now, expires) = empty_for_a_minute();
         leases.deposit("k", 4, 20, expires, now);
         // A take of 2 spent at once, which Redis counted before the lease's.
         assert_eq!(leases.observe("k", 18, expires, now), 16);
