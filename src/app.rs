@@ -206,6 +206,13 @@ impl Application {
             Arc::new(NoStore)
         };
         let cache = Cache::start(cache_store, &config.redis_prefix, timeout);
+        let lease = Duration::from_millis(config.cache_copy_lease_ms);
+        if let Some((url, redis)) = &redis
+            && config.cache_enabled
+            && !lease.is_zero()
+        {
+            cache.start_watch(url, redis.clone(), lease);
+        }
         let rate_limit_store: Arc<dyn RateLimitStore> = match redis {
             Some((_, redis)) => Arc::new(RedisRateLimits::new(redis)),
             None => Arc::new(MemoryRateLimits::default()),

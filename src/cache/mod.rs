@@ -16,11 +16,12 @@
 
 pub mod memory;
 pub mod redis;
+pub mod watch;
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
@@ -29,6 +30,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use watch::{Counter, GenerationWatch};
 
 /// Bumped when the format of cached values changes, so a new deploy never
 /// reads entries written by an old one.
@@ -167,6 +169,11 @@ pub struct Cache {
     unavailable_until: Mutex<Option<Instant>>,
     /// Invalidations may have been lost: bump the epoch at the next contact.
     dirty: AtomicBool,
+    /// When the store first failed since it last answered.
+    outage_began: Mutex<Option<Instant>>,
+    /// Announces invalidations of the responses' generation and hears those
+    /// of other instances, when the store is shared.
+    watch: OnceLock<Arc<GenerationWatch>>,
     /// What the cache did.
     pub stats: CacheStats,
 }
@@ -199,8 +206,71 @@ impl Cache {
             inflight: Mutex::new(HashMap::new()),
             unavailable_until: Mutex::new(None),
             dirty: AtomicBool::new(false),
+            outage_began: Mutex::new(None),
+            watch: OnceLock::new(),
             stats: CacheStats::default(),
         }
+    }
+
+    /// Starts watching the epoch and the responses' generation over the Redis
+    /// at `url` (see [`watch`]), with a lease of `lease`: from then on, every
+    /// invalidation here is announced to the other instances and waits for
+    /// them, and [`Cache::heard_response_tags`] answers without a read.
+    pub fn start_watch(&self, url: &str, store: self::redis::RedisStore, lease: Duration) {
+        let keys = [self.key(EPOCH), self.gen_key(&Generation::responses())];
+        let watch = GenerationWatch::start(url, &self.prefix, keys, store, lease, self.timeout);
+        let _ = self.watch.set(watch);
+    }
+
+    /// The watch on the responses' generation, when one was started.
+    pub fn watch(&self) -> Option<&GenerationWatch> {
+        self.watch.get().map(Arc::as_ref)
+    }
+
+    /// The tags of [`Generation::responses`], as [`Cache::current_tags`]
+    /// would read them, from what this instance heard: `None` unless it holds
+    /// a lease on what it heard (see [`watch`]).
+    pub fn heard_response_tags(&self) -> Option<Tags> {
+        self.watch.get()?.current()
+    }
+
+    /// Bumps `counter` and, with a watch, announces it to every instance and
+    /// waits until they heard it. False when the store did not answer.
+    async fn bump(&self, counter: Counter) -> bool {
+        if !self.available() && counter == Counter::Responses {
+            return false;
+        }
+        let Some(watch) = self.watch.get() else {
+            let key = match counter {
+                Counter::Epoch => self.key(EPOCH),
+                Counter::Responses => self.gen_key(&Generation::responses()),
+            };
+            return self.attempt(self.store.incr(&key)).await.is_some();
+        };
+        match self.attempt(watch.bump(counter)).await {
+            Some(bumped) => {
+                watch.confirmed(bumped).await;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// After an invalidation was lost: waits until no instance can still
+    /// serve copies on what it heard before the store stopped answering
+    /// (a lease after the outage began; nothing to wait once one has
+    /// passed). Without a watch, nothing is served on what was heard.
+    async fn wait_out_leases(&self) {
+        let Some(watch) = self.watch.get() else {
+            return;
+        };
+        let began = self
+            .outage_began
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .unwrap_or_else(Instant::now);
+        let leases_over = began + watch.lease() + watch::lease_margin(watch.lease());
+        tokio::time::sleep_until(leases_over.into()).await;
     }
 
     /// The store's kind, for logs.
@@ -229,11 +299,18 @@ impl Cache {
         until.is_none_or(|until| Instant::now() >= until)
     }
 
-    /// Runs a store operation with the timeout, recording failures.
+    /// Runs a store operation with the timeout, recording failures; none
+    /// while the store is left alone after a failure.
     async fn guarded<T>(&self, op: impl Future<Output = Result<T, StoreError>>) -> Option<T> {
         if !self.available() {
             return None;
         }
+        self.attempt(op).await
+    }
+
+    /// Runs a store operation with the timeout, recording failures, even
+    /// while the store is left alone (to find out whether it is back).
+    async fn attempt<T>(&self, op: impl Future<Output = Result<T, StoreError>>) -> Option<T> {
         let result = match tokio::time::timeout(self.timeout, op).await {
             Ok(result) => result,
             Err(_) => Err(StoreError(format!("no answer within {:?}", self.timeout))),
@@ -242,12 +319,18 @@ impl Cache {
             .unavailable_until
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut outage = self
+            .outage_began
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         match result {
             Ok(value) => {
                 until.take();
+                outage.take();
                 Some(value)
             }
             Err(err) => {
+                outage.get_or_insert_with(Instant::now);
                 self.stats.failures.fetch_add(1, Ordering::Relaxed);
                 // Whatever was written meanwhile may not have been invalidated.
                 self.dirty.store(true, Ordering::Release);
@@ -270,9 +353,7 @@ impl Cache {
     }
 
     async fn heal_now(&self) -> bool {
-        let epoch = self.key(EPOCH);
-        let bumped = tokio::time::timeout(self.timeout, self.store.incr(&epoch)).await;
-        if let Ok(Ok(_)) = bumped {
+        if self.bump(Counter::Epoch).await {
             self.dirty.store(false, Ordering::Release);
             *self
                 .unavailable_until
@@ -434,17 +515,24 @@ impl Cache {
     }
 
     /// Bumps `generations` (and [`Generation::responses`]) after a write
-    /// commits: every entry tagged with them is a miss from now on, on every instance. One that cannot be delivered
-    /// marks the cache dirty, and the epoch is bumped when the store returns.
+    /// commits: every entry tagged with them is a miss from now on, on every
+    /// instance; with a watch, every instance has heard so when this returns.
+    /// One that cannot be delivered marks the cache dirty, and the epoch is
+    /// bumped when the store returns; with a watch, it also waits until no
+    /// instance can serve copies on what it heard before the store failed.
     pub async fn invalidate(&self, generations: &[Generation]) {
         let responses = Generation::responses();
-        let also_responses = (!generations.contains(&responses)).then_some(&responses);
-        for generation in generations.iter().chain(also_responses) {
+        let mut delivered = true;
+        for generation in generations.iter().filter(|g| **g != responses) {
             let key = self.gen_key(generation);
             if self.guarded(self.store.incr(&key)).await.is_none() {
-                self.dirty.store(true, Ordering::Release);
-                return;
+                delivered = false;
+                break;
             }
+        }
+        if !(delivered && self.bump(Counter::Responses).await) {
+            self.dirty.store(true, Ordering::Release);
+            self.wait_out_leases().await;
         }
     }
 }

@@ -33,6 +33,7 @@ pub const ENV_VARS: &[&str] = &[
     "CACHE_TIMEOUT_MS",
     "CACHE_MEMORY_MB",
     "CACHE_ENABLED",
+    "CACHE_COPY_LEASE_MS",
     "ENVIRONMENT",
 ];
 
@@ -54,6 +55,12 @@ pub struct Config {
     /// there is no Redis; with Redis, this instance's copies of the anonymous
     /// responses it served.
     pub cache_memory_mb: u64,
+    /// With Redis: how long this instance may serve its copies of anonymous
+    /// responses on the invalidations it heard over Redis, without reading
+    /// the generations, in milliseconds. A write waits at most this long for
+    /// an instance that does not confirm it heard the write. 0 reads the
+    /// generations for every round of requests instead.
+    pub cache_copy_lease_ms: u64,
     /// Address the HTTP server listens on. Port 0 picks a free port.
     pub bind: SocketAddr,
     /// Directory for local state: the default SQLite file and the generated token key.
@@ -110,6 +117,7 @@ impl Default for Config {
             cache_timeout_ms: 100,
             cache_enabled: true,
             cache_memory_mb: 32,
+            cache_copy_lease_ms: 500,
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("data"),
             token_private_key: None,

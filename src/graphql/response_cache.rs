@@ -18,7 +18,9 @@
 //! request whose response is held there reads only the generations from the
 //! store, not the body: the copy is served while they are unchanged, so it is
 //! exactly as fresh as the shared entry. Concurrent requests share those
-//! reads ([`crate::rounds`]), never one sent before they arrived.
+//! reads ([`crate::rounds`]), never one sent before they arrived. With a
+//! watch ([`crate::cache::watch`]) an instance needs no read at all: every
+//! write waits until each instance has heard that the generation moved.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -80,11 +82,15 @@ impl NearResponses {
         }
     }
 
-    /// The current tags of the responses' generations, from a read sent after
-    /// this call began (so every write that finished before it is seen), and
-    /// shared with the calls that arrived meanwhile. `None` when the store is
-    /// out of reach.
+    /// The current tags of the responses' generations: what this instance
+    /// heard, while it holds a lease on it ([`crate::cache::watch`]); else
+    /// from a read sent after this call began, shared with the calls that
+    /// arrived meanwhile. Either way every write that finished before the
+    /// call began is seen. `None` when the store is out of reach.
     pub async fn current_tags(&self, cache: &Arc<Cache>) -> Option<Tags> {
+        if let Some(heard) = cache.heard_response_tags() {
+            return Some(heard);
+        }
         let cache = cache.clone();
         self.freshness
             .join((), 0, move |_| async move {

@@ -9,6 +9,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 
 use super::HttpState;
+use crate::cache::watch::WatchStats;
 use crate::state::AppState;
 
 /// The counters, as Prometheus text.
@@ -17,6 +18,11 @@ pub async fn metrics(State(state): State<HttpState>) -> impl IntoResponse {
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         render(&state.app),
     )
+}
+
+/// A count of the cache's watch, or 0 without one.
+fn watched(app: &AppState, count: impl Fn(&WatchStats) -> u64) -> u64 {
+    app.cache.watch().map_or(0, |watch| count(&watch.stats))
 }
 
 /// Every counter with its help line and type.
@@ -46,6 +52,16 @@ fn render(app: &AppState) -> String {
             app.near_responses
                 .as_ref()
                 .map_or(0, |near| near.freshness_reads()),
+        ),
+        (
+            "conduit_cache_watch_announcements_total",
+            "Invalidations of the responses' generation this instance announced to every instance over Redis",
+            watched(app, |stats| stats.announced.load(Ordering::Relaxed)),
+        ),
+        (
+            "conduit_cache_watch_unconfirmed_total",
+            "Announced invalidations that some instance did not confirm within a lease; the write waited the lease out",
+            watched(app, |stats| stats.unconfirmed.load(Ordering::Relaxed)),
         ),
         (
             "conduit_cache_misses_total",

@@ -3,6 +3,7 @@
 //! the caller, and charged to the caller's budget like a query that ran.
 
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use conduit::cache::Generation;
 use serde_json::{Value, json};
@@ -170,6 +171,165 @@ async fn a_mutation_over_websocket_refreshes_the_answers_too() {
     );
 }
 
+/// Reads of the generations an instance sent before serving its copies.
+fn freshness_reads(app: &TestApp) -> u64 {
+    app.state
+        .near_responses
+        .as_ref()
+        .expect("a shared cache keeps copies")
+        .freshness_reads()
+}
+
+/// Waits until `app` has listened on its watch and holds a lease on what it
+/// heard (a beat of its own came back).
+async fn holds_a_lease(app: &TestApp) {
+    for _ in 0..200 {
+        if app.state.cache.heard_response_tags().is_some() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the instance never held a lease on its watch");
+}
+
+/// Counts of an instance's watch.
+fn watch_stats(app: &TestApp) -> &conduit::cache::watch::WatchStats {
+    &app.state.cache.watch().expect("a watch with redis").stats
+}
+
+#[tokio::test]
+async fn a_write_waits_for_every_instance_to_hear_it_and_at_most_a_lease_for_one_that_does_not() {
+    let redis = TestRedis::start().await;
+    let lease = Duration::from_millis(400);
+    let a = TestApp::spawn_with_redis_configured(&redis.url, |c| {
+        c.cache_copy_lease_ms = lease.as_millis() as u64
+    })
+    .await;
+    let b = a.spawn_peer().await;
+    let jake = a.register("jake").await;
+    let slug = a.create_article(&jake, "Heard", &[], false).await;
+    holds_a_lease(&a).await;
+    holds_a_lease(&b).await;
+    // B keeps a copy of the page, which it serves on what it heard.
+    b.graphql(HOME, json!({ "first": 5 })).await;
+    let hits = near_hits(&b);
+    let before = b.graphql(HOME, json!({ "first": 5 })).await;
+    assert_eq!(before["data"]["articles"]["nodes"][0]["favoritesCount"], 0);
+    assert_eq!(near_hits(&b), hits + 1, "B did not answer from its copy");
+
+    // Both instances confirm: the write does not wait out a lease.
+    let unconfirmed = watch_stats(&a).unconfirmed.load(Ordering::Relaxed);
+    a.graphql_as(&jake.token, FAVORITE, json!({ "s": slug }))
+        .await;
+    assert_eq!(
+        watch_stats(&a).unconfirmed.load(Ordering::Relaxed),
+        unconfirmed
+    );
+    // B heard the write before A answered it: it knows its copy is out of
+    // date without a read.
+    let reads = freshness_reads(&b);
+    let after = b.graphql(HOME, json!({ "first": 5 })).await;
+    assert_eq!(
+        after["data"]["articles"]["nodes"][0]["favoritesCount"], 1,
+        "{after}"
+    );
+    assert_eq!(freshness_reads(&b), reads);
+    assert_eq!(near_hits(&b), hits + 1, "B served its out-of-date copy");
+    assert_eq!(b.graphql(HOME, json!({ "first": 5 })).await, after);
+    assert_eq!(near_hits(&b), hits + 2, "B did not keep the fresh answer");
+
+    // A listener that never confirms: the write waits a whole lease for it.
+    let channel = a.state.cache.watch().expect("watch").channel().to_owned();
+    let client = redis::Client::open(redis.url.as_str()).expect("redis url");
+    let mut silent = client.get_async_pubsub().await.expect("pub/sub");
+    silent.subscribe(&channel).await.expect("subscribed");
+    let started = std::time::Instant::now();
+    a.graphql_as(
+        &jake.token,
+        "mutation($s: String!) { unfavoriteArticle(input: { slug: $s }) { article { favoritesCount } } }",
+        json!({ "s": slug }),
+    )
+    .await;
+    assert!(
+        started.elapsed() >= lease,
+        "the write did not wait for the silent listener"
+    );
+    assert_eq!(
+        watch_stats(&a).unconfirmed.load(Ordering::Relaxed),
+        unconfirmed + 1
+    );
+    let after = b.graphql(HOME, json!({ "first": 5 })).await;
+    assert_eq!(
+        after["data"]["articles"]["nodes"][0]["favoritesCount"], 0,
+        "{after}"
+    );
+    assert_eq!(near_hits(&b), hits + 2, "B served its out-of-date copy");
+
+    // Once it stops listening, writes are confirmed again.
+    drop(silent);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    a.graphql_as(&jake.token, FAVORITE, json!({ "s": slug }))
+        .await;
+    assert_eq!(
+        watch_stats(&a).unconfirmed.load(Ordering::Relaxed),
+        unconfirmed + 1
+    );
+}
+
+#[tokio::test]
+async fn an_instance_that_lost_its_watch_reads_the_generations_until_it_listens_again() {
+    let redis = TestRedis::start().await;
+    let a = TestApp::spawn_with_redis(&redis.url).await;
+    let b = a.spawn_peer().await;
+    let jake = a.register("jake").await;
+    let slug = a.create_article(&jake, "Cut off", &[], false).await;
+    let first = a.graphql(HOME, json!({ "first": 5 })).await;
+    assert_eq!(first["data"]["articles"]["nodes"][0]["favoritesCount"], 0);
+    holds_a_lease(&a).await;
+    let listens = watch_stats(&a).listens.load(Ordering::Relaxed);
+
+    // Redis drops every listener: A forgets what it heard at once.
+    let client = redis::Client::open(redis.url.as_str()).expect("redis url");
+    let mut connection = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis");
+    redis::cmd("CLIENT")
+        .arg(&["KILL", "TYPE", "pubsub"])
+        .query_async::<()>(&mut connection)
+        .await
+        .expect("listeners dropped");
+    for _ in 0..100 {
+        if a.state.cache.heard_response_tags().is_none() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    assert_eq!(a.state.cache.heard_response_tags(), None);
+
+    // A write on B meanwhile is seen on A, which reads the generations.
+    b.graphql_as(&jake.token, FAVORITE, json!({ "s": slug }))
+        .await;
+    let reads = freshness_reads(&a);
+    let after = a.graphql(HOME, json!({ "first": 5 })).await;
+    assert_eq!(
+        after["data"]["articles"]["nodes"][0]["favoritesCount"], 1,
+        "{after}"
+    );
+    assert!(
+        freshness_reads(&a) > reads,
+        "A served a copy without a lease"
+    );
+
+    // A listens again, reads the generations once, and serves on what it hears.
+    holds_a_lease(&a).await;
+    assert!(watch_stats(&a).listens.load(Ordering::Relaxed) > listens);
+    let reads = freshness_reads(&a);
+    let hits = near_hits(&a);
+    assert_eq!(a.graphql(HOME, json!({ "first": 5 })).await, after);
+    assert_eq!((near_hits(&a), freshness_reads(&a)), (hits + 1, reads));
+}
+
 /// Requests answered from an instance's own copy of a response.
 fn near_hits(app: &TestApp) -> u64 {
     app.state
@@ -189,10 +349,16 @@ async fn an_instance_serves_its_own_copy_until_any_instance_writes() {
     let slug = a.create_article(&jake, "Kept near", &[], false).await;
 
     let first = a.graphql(HOME, json!({ "first": 5 })).await;
-    let (statements, hits) = (a.statements(), near_hits(&a));
+    holds_a_lease(&a).await;
+    let (statements, hits, reads) = (a.statements(), near_hits(&a), freshness_reads(&a));
     assert_eq!(a.graphql(HOME, json!({ "first": 5 })).await, first);
     assert_eq!(near_hits(&a), hits + 1, "A did not answer from its copy");
     assert_eq!(a.statements(), statements);
+    assert_eq!(
+        freshness_reads(&a),
+        reads,
+        "A read the generations although it holds a lease on what it heard"
+    );
 
     // A write on B makes A's copy out of date: A runs the query again.
     b.graphql_as(&jake.token, FAVORITE, json!({ "s": slug }))
@@ -211,7 +377,8 @@ async fn an_instance_serves_its_own_copy_until_any_instance_writes() {
 #[tokio::test]
 async fn requests_that_arrive_together_share_the_reads_of_the_generations() {
     let redis = TestRedis::start().await;
-    let app = TestApp::spawn_with_redis(&redis.url).await;
+    // Without a watch, every copy is checked by a read of the generations.
+    let app = TestApp::spawn_with_redis_configured(&redis.url, |c| c.cache_copy_lease_ms = 0).await;
     let jake = app.register("jake").await;
     app.create_article(&jake, "Read together", &[], false).await;
     let first = app.graphql(HOME, json!({ "first": 5 })).await;
