@@ -24,9 +24,17 @@
 //! So a request that arrives after a write's response left never gets a copy
 //! older than the write, on any instance. An instance whose channel is lost
 //! (Redis went away, or closed the connection) forgets what it heard and reads
-//! the generations until it has listened again and read them once afresh. The
-//! one assumption is that the machines' clocks tick at about the same rate
-//! (a lease is measured on one clock and waited out on another).
+//! the generations until it has listened again and read them once afresh.
+//! When Redis stops answering a writer, the invalidation may be lost: the
+//! writer then waits until the leases taken before the outage began have run
+//! out, and the epoch is bumped once Redis answers again.
+//!
+//! What this assumes: the machines' clocks tick at about the same rate (a
+//! lease is measured on one clock and waited out on another); and an instance
+//! whose connection Redis *closes* (`CLIENT KILL`, a restart) stops serving
+//! on what it heard when it sees the close, while a write published after the
+//! close no longer counts it as a listener, so a write in that moment does
+//! not wait for it. A connection that merely hangs is covered by the lease.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -176,8 +184,6 @@ pub fn lease_margin(lease: Duration) -> Duration {
 
 /// A counter bumped and announced, whose confirmations are still coming in.
 pub struct Bumped {
-    /// The counter's new value.
-    pub value: i64,
     receivers: usize,
     seq: u64,
     published: tokio::time::Instant,
@@ -327,10 +333,16 @@ impl GenerationWatch {
     pub async fn bump(&self, counter: Counter) -> Result<Bumped, StoreError> {
         let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
         let (confirmations, confirmed) = tokio::sync::watch::channel(0usize);
-        self.waiting
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(seq, confirmations);
+        {
+            let mut waiting = self
+                .waiting
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            // Writers that went away without waiting (their request was
+            // dropped) left their counts behind.
+            waiting.retain(|_, counts| !counts.is_closed());
+            waiting.insert(seq, confirmations);
+        }
         let key = &self.keys[counter.index()];
         let bumped = async {
             let mut connection = self.connection()?;
@@ -344,10 +356,9 @@ impl GenerationWatch {
                 .map_err(|e| StoreError(e.to_string()))
         };
         match bumped.await {
-            Ok((value, receivers)) => {
+            Ok((_, receivers)) => {
                 self.stats.announced.fetch_add(1, Ordering::Relaxed);
                 Ok(Bumped {
-                    value,
                     receivers,
                     seq,
                     published: tokio::time::Instant::now(),
