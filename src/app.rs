@@ -243,6 +243,7 @@ impl Application {
             config: Arc::new(config),
             statements,
             relation_statements,
+            tag_names: Arc::default(),
         };
         let addr = state.config.bind;
         let listener = TcpListener::bind(addr)

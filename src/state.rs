@@ -13,6 +13,7 @@ use crate::graphql::response_cache::NearResponses;
 use crate::pubsub::PubSub;
 use crate::ratelimit::RateLimiter;
 use crate::service::article_relations::RelationsStatements;
+use crate::service::tag_names::TagNames;
 
 /// Shared state, cloned cheaply into every request.
 #[derive(Clone)]
@@ -42,6 +43,8 @@ pub struct AppState {
     pub statements: StatementCounter,
     /// The article relations statement, made once per number of articles.
     pub relation_statements: Arc<RelationsStatements>,
+    /// Tag names by id, read once per process (a tag's name never changes).
+    pub tag_names: Arc<TagNames>,
 }
 
 /// Counts the SQL statements the connection pool runs.

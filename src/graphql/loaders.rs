@@ -176,7 +176,9 @@ impl ArticleSet {
     /// Loads the relations of every member.
     pub async fn load_relations(&self, state: &AppState) -> Result<IdMap<ArticleRelations>> {
         let statements = &state.relation_statements;
-        let rows = article_relations::for_articles(&state.db, statements, &self.ids).await?;
+        let rows =
+            article_relations::for_articles(&state.db, statements, &state.tag_names, &self.ids)
+                .await?;
         Ok(api_relations(rows))
     }
 }

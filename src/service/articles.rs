@@ -264,6 +264,7 @@ pub async fn list(
     let db = state.db.clone();
     let request = *page;
     let around = state.relation_statements.around_page(&page.read_order());
+    let tag_names = state.tag_names.clone();
     // What the read found beside the page; the cache keeps only the page.
     let read_with_page: Arc<Mutex<Option<IdMap<ArticleRelations>>>> = Arc::default();
     let found = read_with_page.clone();
@@ -280,8 +281,10 @@ pub async fn list(
                 .await
             }
             Relations::Joined => {
-                let (page, relations) =
-                    article_relations::page_with_relations(&db, select, &request, &around).await?;
+                let (page, relations) = article_relations::page_with_relations(
+                    &db, select, &request, &around, &tag_names,
+                )
+                .await?;
                 *found.lock().unwrap_or_else(PoisonError::into_inner) = Some(relations);
                 Ok(page)
             }

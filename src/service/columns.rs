@@ -59,6 +59,7 @@ mod tests {
         RelationsStatements, for_articles, page_with_relations,
     };
     use crate::service::pagination::{PageRequest, PageRow, SortDirection, fetch_page};
+    use crate::service::tag_names::TagNames;
 
     /// A fresh database on the server `TEST_DATABASE_URL` names, or in-memory
     /// SQLite when it is unset, with the migrations applied.
@@ -203,7 +204,8 @@ mod tests {
         let db = fresh_database().await;
         let ann = one_of_each(&db).await;
         let statements = RelationsStatements::new(db.get_database_backend());
-        let relations = for_articles(&db, &statements, &[11, 12])
+        let tag_names = TagNames::default();
+        let relations = for_articles(&db, &statements, &tag_names, &[11, 12])
             .await
             .expect("relations");
         assert_eq!(relations.len(), 1, "article 12 does not exist");
@@ -245,6 +247,7 @@ mod tests {
         .await
         .expect("article");
         let statements = RelationsStatements::new(db.get_database_backend());
+        let tag_names = TagNames::default();
         for request in [
             PageRequest::first(1, SortDirection::Desc),
             PageRequest::new(None, None, Some(1), None, SortDirection::Asc).expect("last 1"),
@@ -252,7 +255,7 @@ mod tests {
         ] {
             let around = statements.around_page(&request.read_order());
             let (page, relations) =
-                page_with_relations(&db, article::Entity::find(), &request, &around)
+                page_with_relations(&db, article::Entity::find(), &request, &around, &tag_names)
                     .await
                     .expect("page with relations");
             let apart = fetch_page(
@@ -271,7 +274,7 @@ mod tests {
                 "{request:?}"
             );
             let ids: Vec<i64> = page.items.iter().map(|article| article.id).collect();
-            let read_apart = for_articles(&db, &statements, &ids)
+            let read_apart = for_articles(&db, &statements, &tag_names, &ids)
                 .await
                 .expect("relations");
             for id in ids {
@@ -286,7 +289,7 @@ mod tests {
         let request = PageRequest::first(5, SortDirection::Desc);
         let around = statements.around_page(&request.read_order());
         let (page, relations) =
-            page_with_relations(&db, article::Entity::find(), &request, &around)
+            page_with_relations(&db, article::Entity::find(), &request, &around, &tag_names)
                 .await
                 .expect("page with relations");
         assert_eq!(page.items.len(), 2);

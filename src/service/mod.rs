@@ -13,6 +13,7 @@ pub mod fields;
 pub mod invalidation;
 pub mod pagination;
 pub mod profiles;
+pub mod tag_names;
 pub mod tags;
 pub mod users;
 

@@ -43,6 +43,8 @@ async fn the_home_page_costs_the_same_statements_for_5_and_50_articles() {
         }
     }
     let viewer = &users[1].token;
+    // The process reads each tag's name once; names are known from here on.
+    app.graphql_as(viewer, HOME, json!({ "n": 50 })).await;
     let mut costs = Vec::new();
     let mut pages = Vec::new();
     for n in [5, 50] {
@@ -129,6 +131,46 @@ async fn each_card_of_a_list_shows_its_own_author_tags_and_counts() {
         ]),
         "{body}"
     );
+}
+
+#[tokio::test]
+async fn each_tag_name_is_read_once_per_process() {
+    let app = TestApp::spawn_configured(|c| c.cache_enabled = false).await;
+    let jake = app.register("jake").await;
+    app.create_article(&jake, "First", &["rust", "web"], false)
+        .await;
+    // Another process, on the same database, that has named no tag yet.
+    let reader = app.spawn_peer().await;
+    let list = "{ articles(first: 10) { nodes { title tags } } }";
+    let cost = |before: u64| reader.statements() - before;
+
+    // The page and its relations in one statement, then the two names.
+    let before = reader.statements();
+    let first = reader.graphql(list, json!({})).await;
+    assert_eq!(
+        first["data"]["articles"]["nodes"][0]["tags"],
+        json!(["rust", "web"]),
+        "{first}"
+    );
+    assert_eq!(cost(before), 2, "the first page and its tag names");
+    let before = reader.statements();
+    assert_eq!(reader.graphql(list, json!({})).await, first);
+    assert_eq!(cost(before), 1, "the names were read again");
+
+    // A new tag is read once, beside those already known.
+    app.create_article(&jake, "Second", &["async", "rust"], false)
+        .await;
+    let before = reader.statements();
+    let second = reader.graphql(list, json!({})).await;
+    assert_eq!(
+        second["data"]["articles"]["nodes"][0]["tags"],
+        json!(["async", "rust"]),
+        "{second}"
+    );
+    assert_eq!(cost(before), 2);
+    let before = reader.statements();
+    reader.graphql(list, json!({})).await;
+    assert_eq!(cost(before), 1);
 }
 
 #[tokio::test]
