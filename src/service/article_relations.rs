@@ -25,7 +25,7 @@ use crate::error::Result;
 pub struct ArticleRelations {
     /// The writer, with an empty password hash.
     pub author: user::Model,
-    /// Tag names, sorted (byte order).
+    /// Tag names, alphabetically ([`super::tag_names::sort_alphabetically`]).
     pub tags: Vec<String>,
     /// How many users favorited it.
     pub favorites: i64,

@@ -25,9 +25,9 @@ pub struct TagNames {
 }
 
 impl TagNames {
-    /// The names of `lists` (lists of tag ids), each sorted by name (byte
-    /// order). Ids not known yet are read in one statement; an id with no tag
-    /// is left out.
+    /// The names of `lists` (lists of tag ids), each sorted alphabetically
+    /// ([`sort_alphabetically`]). Ids not known yet are read in one
+    /// statement; an id with no tag is left out.
     pub async fn name_all(
         &self,
         db: &DatabaseConnection,
@@ -70,9 +70,33 @@ impl TagNames {
                     .filter_map(|id| known.get(id).or_else(|| read.get(id)))
                     .map(|name| String::from(&**name))
                     .collect();
-                names.sort_unstable();
+                sort_alphabetically(&mut names);
                 names
             })
             .collect())
+    }
+}
+
+/// Sorts tag names alphabetically: by their lower-case letters, and names
+/// that differ only in case by code point. The same on every backend,
+/// whatever its collation.
+pub fn sort_alphabetically(names: &mut [String]) {
+    fn lower(name: &str) -> impl Iterator<Item = char> + '_ {
+        name.chars().flat_map(char::to_lowercase)
+    }
+    names.sort_by(|a, b| lower(a).cmp(lower(b)).then_with(|| a.cmp(b)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_sort_alphabetically_whatever_their_case() {
+        let mut names: Vec<String> = ["web", "Rust", "async", "rust", "Élan", "go"]
+            .map(String::from)
+            .to_vec();
+        sort_alphabetically(&mut names);
+        assert_eq!(names, ["async", "go", "Rust", "rust", "web", "Élan"]);
     }
 }
