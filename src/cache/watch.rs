@@ -176,6 +176,17 @@ local receivers = redis.call('PUBLISH', ARGV[1], ARGV[2] .. ' ' .. value .. ' ' 
 return {value, receivers}
 ";
 
+/// What Redis answered to `command` within `timeout`.
+async fn answered<T>(
+    timeout: Duration,
+    command: impl std::future::Future<Output = redis::RedisResult<T>>,
+) -> Result<T, StoreError> {
+    match tokio::time::timeout(timeout, command).await {
+        Ok(result) => result.map_err(|e| StoreError(e.to_string())),
+        Err(_) => Err(StoreError(format!("no answer within {timeout:?}"))),
+    }
+}
+
 /// What a waiter adds to a lease it waits out, for clocks that tick at
 /// slightly different rates.
 pub fn lease_margin(lease: Duration) -> Duration {
@@ -305,11 +316,7 @@ impl GenerationWatch {
         let mut connection = self.connection()?;
         let mut command = redis::cmd("PUBLISH");
         command.arg(channel).arg(payload);
-        let publish = command.query_async::<usize>(&mut connection);
-        match tokio::time::timeout(self.timeout, publish).await {
-            Ok(result) => result.map_err(|e| StoreError(e.to_string())),
-            Err(_) => Err(StoreError(format!("no answer within {:?}", self.timeout))),
-        }
+        answered(self.timeout, command.query_async::<usize>(&mut connection)).await
     }
 
     /// Sends this instance a beat; when it comes back, the lease is extended.
@@ -446,14 +453,9 @@ impl GenerationWatch {
         let mut command = redis::cmd("MGET");
         command.arg(&self.keys[0]).arg(&self.keys[1]);
         let read = command.query_async::<Vec<Option<i64>>>(&mut connection);
-        match tokio::time::timeout(self.timeout, read).await {
-            Ok(Ok(values)) => {
-                let value = |i: usize| values.get(i).copied().flatten().unwrap_or(0);
-                Ok([value(0), value(1)])
-            }
-            Ok(Err(err)) => Err(StoreError(err.to_string())),
-            Err(_) => Err(StoreError(format!("no answer within {:?}", self.timeout))),
-        }
+        let values = answered(self.timeout, read).await?;
+        let value = |i: usize| values.get(i).copied().flatten().unwrap_or(0);
+        Ok([value(0), value(1)])
     }
 
     /// A message on this instance's own channel: a beat or a confirmation.
@@ -499,9 +501,8 @@ impl GenerationWatch {
             .arg(format!("ack {seq}"));
         let timeout = self.timeout;
         tokio::spawn(async move {
-            let sent =
-                tokio::time::timeout(timeout, reply.query_async::<()>(&mut connection)).await;
-            if !matches!(sent, Ok(Ok(()))) {
+            let sent = answered(timeout, reply.query_async::<()>(&mut connection)).await;
+            if sent.is_err() {
                 tracing::debug!(
                     "an invalidation could not be confirmed; its writer waits out the lease"
                 );
