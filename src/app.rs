@@ -244,6 +244,7 @@ impl Application {
             statements,
             relation_statements,
             tag_names: Arc::default(),
+            lists: Arc::default(),
         };
         let addr = state.config.bind;
         let listener = TcpListener::bind(addr)

@@ -9,6 +9,7 @@ use crate::auth::{AccessList, Passwords, TokenKeys};
 use crate::cache::Cache;
 use crate::config::Config;
 use crate::documents::TrustedDocuments;
+use crate::graphql::ready::ListStats;
 use crate::graphql::response_cache::NearResponses;
 use crate::pubsub::PubSub;
 use crate::ratelimit::RateLimiter;
@@ -45,6 +46,8 @@ pub struct AppState {
     pub relation_statements: Arc<RelationsStatements>,
     /// Tag names by id, read once per process (a tag's name never changes).
     pub tag_names: Arc<TagNames>,
+    /// How lists of objects were answered, for `/metrics`.
+    pub lists: Arc<ListStats>,
 }
 
 /// Counts the SQL statements the connection pool runs.

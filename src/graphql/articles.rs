@@ -13,7 +13,9 @@ use super::connection::{ArticleConnection, ListSource};
 use super::context::ContextExt;
 use super::loaders::{ArticleRelations, ArticleSet};
 use super::node::{NodeKind, global_id};
+use super::ready::{Ready, ReadyObject};
 use super::users::User;
+use crate::auth::Viewer;
 use crate::error::Error;
 use crate::service::articles::{
     self, ArticleChanges, ArticleFilter, Bodies, NewArticle, Relations,
@@ -228,12 +230,9 @@ impl Article {
     }
 
     /// PUBLISHED or DRAFT.
-    async fn status(&self) -> ArticleStatus {
-        if self.row.is_published() {
-            ArticleStatus::Published
-        } else {
-            ArticleStatus::Draft
-        }
+    #[graphql(name = "status")]
+    async fn status_field(&self) -> ArticleStatus {
+        self.status()
     }
 
     /// When it was published; null for a draft.
@@ -294,6 +293,50 @@ impl Article {
             order_by.unwrap_or_default(),
         ))
         .await
+    }
+}
+
+impl Article {
+    /// PUBLISHED or DRAFT.
+    fn status(&self) -> ArticleStatus {
+        if self.row.is_published() {
+            ArticleStatus::Published
+        } else {
+            ArticleStatus::Draft
+        }
+    }
+}
+
+/// A card's fields straight from its row and the relations its page read.
+impl ReadyObject for Article {
+    fn type_name(&self) -> &'static str {
+        "Article"
+    }
+
+    fn ready_field(&self, field: &str, viewer: &Viewer) -> Ready<'_> {
+        let row = &self.row;
+        let relations = || self.set.relations.loaded(row.id).flatten();
+        match field {
+            "id" => Ready::leaf(&global_id(NodeKind::Article, row.id)),
+            "slug" => Ready::string(&row.slug),
+            "title" => Ready::string(&row.title),
+            "description" => Ready::string(&row.description),
+            "body" if !self.set.bodies_omitted() => Ready::string(&row.body),
+            "body" => Ready::loaded(self.set.bodies.loaded(row.id), String::new()),
+            "status" => Ready::leaf(&self.status()),
+            "publishedAt" => Ready::leaf(&row.published_at),
+            "createdAt" => Ready::leaf(&row.created_at),
+            "updatedAt" => Ready::leaf(&row.updated_at),
+            "viewerHasFavorited" => match viewer.user_id() {
+                None => Ready::leaf(&false),
+                Some(_) => Ready::loaded(self.set.viewer_favorited.loaded(row.id), false),
+            },
+            "author" => relations().map_or(Ready::Pending, |r| Ready::Object(&r.author)),
+            "tags" => relations().map_or(Ready::Pending, |r| Ready::leaf(&r.tags)),
+            "favoritesCount" => relations().map_or(Ready::Pending, |r| Ready::leaf(&r.favorites)),
+            "commentCount" => relations().map_or(Ready::Pending, |r| Ready::leaf(&r.comments)),
+            _ => Ready::Pending,
+        }
     }
 }
 

@@ -11,7 +11,9 @@ use super::connection::{CommentConnection, ListSource};
 use super::context::ContextExt;
 use super::loaders::CommentSet;
 use super::node::{NodeKind, global_id, parse_id_of};
+use super::ready::{Ready, ReadyObject};
 use super::users::User;
+use crate::auth::Viewer;
 use crate::error::Error;
 use crate::service::comments;
 
@@ -124,6 +126,32 @@ impl Comment {
     /// When it was last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.row.updated_at
+    }
+}
+
+/// A comment's fields straight from its row and what its set has loaded.
+impl ReadyObject for Comment {
+    fn type_name(&self) -> &'static str {
+        "Comment"
+    }
+
+    fn ready_field(&self, field: &str, _viewer: &Viewer) -> Ready<'_> {
+        let (row, set) = (&self.row, &self.set);
+        match field {
+            "id" => Ready::leaf(&global_id(NodeKind::Comment, row.id)),
+            "body" => Ready::string(&row.body),
+            "createdAt" => Ready::leaf(&row.created_at),
+            "updatedAt" => Ready::leaf(&row.updated_at),
+            "author" => match set.authors.loaded(row.author_id) {
+                Some(Some(author)) => Ready::Object(author),
+                _ => Ready::Pending,
+            },
+            "article" => match set.articles.loaded(row.article_id) {
+                Some(Some(article)) => Ready::Object(article),
+                _ => Ready::Pending,
+            },
+            _ => Ready::Pending,
+        }
     }
 }
 

@@ -1,11 +1,12 @@
 //! Relay connections: a page of a list with its edges, cursors, page info and
 //! total count.
 
-use async_graphql::{Context, Object, Result};
+use async_graphql::{Context, Object, Result, Value};
 
 use super::articles::Article;
 use super::comments::Comment;
 use super::context::ContextExt;
+use super::ready::{Ready, ReadyList, ReadyObject};
 use crate::auth::Viewer;
 use crate::service::articles::{self, ArticleFilter};
 use crate::service::comments;
@@ -104,6 +105,21 @@ macro_rules! connection {
             }
         }
 
+        /// An edge's fields: its cursor and its node.
+        impl ReadyObject for $edge {
+            fn type_name(&self) -> &'static str {
+                stringify!($edge)
+            }
+
+            fn ready_field(&self, field: &str, _viewer: &Viewer) -> Ready<'_> {
+                match field {
+                    "cursor" => Ready::Value(Value::String(self.position.encode())),
+                    "node" => Ready::Object(&self.node),
+                    _ => Ready::Pending,
+                }
+            }
+        }
+
         #[doc = concat!("A page of ", $what, "s, in the Relay connection shape.")]
         pub struct $connection {
             edges: Vec<$edge>,
@@ -140,13 +156,13 @@ macro_rules! connection {
         #[Object]
         impl $connection {
             /// The items of this page with their cursors.
-            async fn edges(&self) -> &[$edge] {
-                &self.edges
+            async fn edges(&self) -> ReadyList<'_, $edge> {
+                ReadyList::new(&self.edges)
             }
 
             /// The items of this page, without cursors.
-            async fn nodes(&self) -> Vec<$node> {
-                self.edges.iter().map(|e| e.node.clone()).collect()
+            async fn nodes(&self) -> ReadyList<'_, $node> {
+                ReadyList::new(self.edges.iter().map(|e| &e.node))
             }
 
             /// Where this page sits in the list.

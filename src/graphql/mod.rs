@@ -16,6 +16,7 @@ pub mod loaders;
 pub mod node;
 pub mod parsed_documents;
 pub mod rate_limit;
+pub mod ready;
 pub mod response_cache;
 pub mod subscriptions;
 pub mod tags;
@@ -60,7 +61,8 @@ pub fn schema_builder()
 
 /// The schema wired to the application's state, validating documents in
 /// `validation` mode. The checks every request passes before it runs live in
-/// [`admission::GuardedSchema`], not in schema extensions.
+/// [`admission::GuardedSchema`], not in schema extensions: it has none, and
+/// lists answer the fields they hold past them ([`ready`]).
 pub fn build_schema(state: AppState, validation: ValidationMode) -> ConduitSchema {
     let mut builder = schema_builder().validation_mode(validation);
     if !state.config.introspection_enabled() {

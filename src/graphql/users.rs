@@ -13,6 +13,7 @@ use super::connection::ArticleConnection;
 use super::context::ContextExt;
 use super::loaders::UserSet;
 use super::node::{NodeKind, global_id};
+use super::ready::{Ready, ReadyObject};
 use crate::auth::{Role, Viewer};
 use crate::service::articles::ArticleFilter;
 use crate::service::{profiles, users};
@@ -180,6 +181,33 @@ impl User {
             ArticleOrder::default(),
         ))
         .await
+    }
+}
+
+/// A profile's fields straight from its row and what its set has loaded.
+impl ReadyObject for User {
+    fn type_name(&self) -> &'static str {
+        "User"
+    }
+
+    fn ready_field(&self, field: &str, viewer: &Viewer) -> Ready<'_> {
+        let (row, set) = (&self.row, &self.set);
+        match field {
+            "id" => Ready::leaf(&global_id(NodeKind::User, row.id)),
+            "username" => Ready::string(&row.username),
+            "bio" => Ready::string(&row.bio),
+            "image" => Ready::leaf(&row.image),
+            "role" => Ready::leaf(&UserRole::from(Role::parse(&row.role).unwrap_or_default())),
+            "createdAt" => Ready::leaf(&row.created_at),
+            "isViewer" => Ready::leaf(&(viewer.user_id() == Some(row.id))),
+            "followersCount" => Ready::loaded(set.follower_counts.loaded(row.id), 0),
+            "followingCount" => Ready::loaded(set.following_counts.loaded(row.id), 0),
+            "viewerIsFollowing" => match viewer.user_id() {
+                None => Ready::leaf(&false),
+                Some(_) => Ready::loaded(set.viewer_following.loaded(row.id), false),
+            },
+            _ => Ready::Pending,
+        }
     }
 }
 

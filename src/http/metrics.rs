@@ -83,6 +83,16 @@ fn render(app: &AppState) -> String {
             "Round trips that took points from budgets in the shared store; charges that arrive together share one, and charges paid from a lease need none",
             app.rate_limits.charge_rounds().unwrap_or(0),
         ),
+        (
+            "conduit_graphql_lists_direct_total",
+            "Lists of objects answered straight from the values their items hold",
+            app.lists.direct.load(Ordering::Relaxed),
+        ),
+        (
+            "conduit_graphql_lists_resolved_total",
+            "Lists of objects answered through field resolvers, as a field of an item had to load, took arguments or carried a directive",
+            app.lists.resolved.load(Ordering::Relaxed),
+        ),
     ];
     let mut text = String::new();
     for (name, help, value) in counters {

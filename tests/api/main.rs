@@ -14,6 +14,7 @@ mod fuzz;
 mod http;
 mod leaks;
 mod limits;
+mod lists;
 mod matrix;
 mod memory;
 mod pagination;
