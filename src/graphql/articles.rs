@@ -318,10 +318,10 @@ impl ReadyObject for Article {
         let relations = || self.set.relations.loaded(row.id).flatten();
         match field {
             "id" => Ready::leaf(&global_id(NodeKind::Article, row.id)),
-            "slug" => Ready::string(&row.slug),
-            "title" => Ready::string(&row.title),
-            "description" => Ready::string(&row.description),
-            "body" if !self.set.bodies_omitted() => Ready::string(&row.body),
+            "slug" => Ready::Str(&row.slug),
+            "title" => Ready::Str(&row.title),
+            "description" => Ready::Str(&row.description),
+            "body" if !self.set.bodies_omitted() => Ready::Str(&row.body),
             "body" => Ready::loaded(self.set.bodies.loaded(row.id), String::new()),
             "status" => Ready::leaf(&self.status()),
             "publishedAt" => Ready::leaf(&row.published_at),
@@ -332,7 +332,7 @@ impl ReadyObject for Article {
                 Some(_) => Ready::loaded(self.set.viewer_favorited.loaded(row.id), false),
             },
             "author" => relations().map_or(Ready::Pending, |r| Ready::Object(&r.author)),
-            "tags" => relations().map_or(Ready::Pending, |r| Ready::leaf(&r.tags)),
+            "tags" => relations().map_or(Ready::Pending, |r| Ready::Strs(&r.tags)),
             "favoritesCount" => relations().map_or(Ready::Pending, |r| Ready::leaf(&r.favorites)),
             "commentCount" => relations().map_or(Ready::Pending, |r| Ready::leaf(&r.comments)),
             _ => Ready::Pending,

@@ -139,7 +139,7 @@ impl ReadyObject for Comment {
         let (row, set) = (&self.row, &self.set);
         match field {
             "id" => Ready::leaf(&global_id(NodeKind::Comment, row.id)),
-            "body" => Ready::string(&row.body),
+            "body" => Ready::Str(&row.body),
             "createdAt" => Ready::leaf(&row.created_at),
             "updatedAt" => Ready::leaf(&row.updated_at),
             "author" => match set.authors.loaded(row.author_id) {

@@ -11,6 +11,7 @@ pub mod comments;
 pub mod connection;
 pub mod context;
 pub mod introspection;
+pub mod json;
 pub mod limits;
 pub mod loaders;
 pub mod node;

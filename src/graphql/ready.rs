@@ -1,18 +1,22 @@
-//! Lists whose fields are at hand, answered without a future per field.
+//! Lists whose fields are at hand, written as JSON text without a future,
+//! a map or an allocation per field.
 //!
-//! async-graphql resolves every field of every object as a future of its own:
-//! it boxes it, runs it among its siblings and hashes its name into the
-//! object's map twice. A page of 20 article cards asks for about 250 fields,
-//! nearly all of them values the page's statement has read already, and that
-//! machinery cost more than everything else the gateway does for the page.
+//! async-graphql resolves every field of every object as a future of its own,
+//! collects the answers into a map per object, and the response is then
+//! written out and dropped value by value. A page of 20 article cards asks for
+//! about 250 fields, nearly all of them values the page's statement has read
+//! already, and that machinery cost more than everything else the gateway
+//! does for the page.
 //!
 //! Objects that hold such values implement [`ReadyObject`]: for each field
-//! they can answer without waiting, its value. A [`ReadyList`] walks its
-//! selection (fields, aliases, fragments and `__typename`) over every item
-//! and builds the same response directly. When any item has any field that
-//! is not ready (it loads, takes arguments or carries a directive), the whole
-//! list is resolved the usual way instead, so the two ways never mix within
-//! a list and a response never depends on which one ran.
+//! they can answer without waiting, its value. A [`ReadyList`] plans its
+//! selection once (fields, aliases, fragments, `__typename`, the same field
+//! selected twice merged as GraphQL merges it) and writes every item's answer
+//! as JSON text, which the response carries as it is ([`JsonTextLists`]).
+//! When any item has any field that is not ready (it loads, takes arguments
+//! or carries a directive), or the request is not written as JSON text by
+//! this crate (a WebSocket), the whole list is resolved the usual way, so
+//! the two ways never mix within a list.
 //!
 //! Fields answered here pass no schema extension's per-field hook; the
 //! schema has no extensions ([`super::build_schema`]).
@@ -21,7 +25,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use async_graphql::indexmap::{IndexMap, IndexSet};
+use async_graphql::indexmap::IndexSet;
 use async_graphql::parser::types::{Field, FragmentDefinition, Selection, SelectionSet};
 use async_graphql::registry::Registry;
 use async_graphql::resolver_utils::resolve_list;
@@ -29,12 +33,17 @@ use async_graphql::{
     ContextSelectionSet, InputType, Name, OutputType, Positioned, ServerResult, Value,
 };
 
+use super::json::{write_str, write_value};
 use crate::auth::Viewer;
 use crate::state::AppState;
 
 /// A field's value, as far as it is known without waiting.
 pub enum Ready<'a> {
-    /// A leaf: a scalar, an enum, or a list of them.
+    /// A string held by the object.
+    Str(&'a str),
+    /// A list of strings held by the object.
+    Strs(&'a [String]),
+    /// Any other leaf, as its resolver answers it.
     Value(Value),
     /// An object, answered with the field's own selection.
     Object(&'a dyn ReadyObject),
@@ -43,11 +52,6 @@ pub enum Ready<'a> {
 }
 
 impl Ready<'_> {
-    /// A string leaf.
-    pub fn string(text: &str) -> Self {
-        Self::Value(Value::String(text.to_owned()))
-    }
-
     /// A leaf as its resolver would answer it: scalars, enums, and optional
     /// values and lists of them are written the same way in and out.
     pub fn leaf<T: InputType>(value: &T) -> Self {
@@ -76,17 +80,23 @@ pub trait ReadyObject: Send + Sync {
     fn ready_field(&self, field: &str, viewer: &Viewer) -> Ready<'_>;
 }
 
+/// Put in a request's data by a transport that writes the response with
+/// [`super::json::response_json`]: lists may then carry their answer as JSON
+/// text (in a [`Value::Binary`]), which that writer copies as it is.
+#[derive(Clone, Copy, Debug)]
+pub struct JsonTextLists;
+
 /// How lists of objects were answered since start.
 #[derive(Debug, Default)]
 pub struct ListStats {
-    /// Lists answered straight from the values their items hold.
+    /// Lists written straight from the values their items hold.
     pub direct: AtomicU64,
     /// Lists answered through their items' field resolvers.
     pub resolved: AtomicU64,
 }
 
-/// A list of objects that answers its selection directly when every item
-/// can, and through async-graphql's resolvers otherwise.
+/// A list of objects that writes its answer directly when every item can,
+/// and answers through async-graphql's resolvers otherwise.
 pub struct ReadyList<'a, T>(Vec<&'a T>);
 
 impl<'a, T> ReadyList<'a, T> {
@@ -116,62 +126,83 @@ impl<T: OutputType + ReadyObject> OutputType for ReadyList<'_, T> {
         field: &Positioned<Field>,
     ) -> ServerResult<Value> {
         let stats = ctx.data_opt::<AppState>().map(|state| &state.lists);
-        if let Some(items) = answer_directly(ctx, &self.0) {
+        if let Some(text) = json_text(ctx, &self.0) {
             stats.map(|stats| stats.direct.fetch_add(1, Ordering::Relaxed));
-            return Ok(items);
+            return Ok(Value::Binary(text.into()));
         }
         stats.map(|stats| stats.resolved.fetch_add(1, Ordering::Relaxed));
         resolve_list(ctx, field, self.0.iter().copied(), Some(self.0.len())).await
     }
 }
 
-/// Every item's answer to the selection at `ctx`, or `None` when any item
-/// cannot give its answer without waiting.
-fn answer_directly<T: ReadyObject>(ctx: &ContextSelectionSet<'_>, items: &[&T]) -> Option<Value> {
+/// The JSON text of every item's answer to the selection at `ctx`, or `None`
+/// when the request is not written as JSON text or any item cannot answer
+/// without waiting.
+fn json_text<T: ReadyObject>(ctx: &ContextSelectionSet<'_>, items: &[&T]) -> Option<Vec<u8>> {
+    ctx.data_opt::<JsonTextLists>()?;
     let viewer = ctx.data_opt::<Viewer>()?;
-    let walk = SelectionWalk {
+    let planner = Planner {
         fragments: &ctx.query_env.fragments,
         implements: &ctx.schema_env.registry.implements,
-        viewer,
     };
-    let selection = &ctx.item.node;
-    let mut answers = Vec::with_capacity(items.len());
-    for item in items {
-        answers.push(walk.object(selection, *item)?);
+    let mut plan = None;
+    let mut out = Vec::with_capacity(512 * items.len());
+    out.push(b'[');
+    for (index, item) in items.iter().enumerate() {
+        if index > 0 {
+            out.push(b',');
+        }
+        let plan = match &mut plan {
+            Some(plan) => plan,
+            None => plan.insert(planner.plan(*item, &[&ctx.item.node])?),
+        };
+        plan.write(&planner, *item, viewer, &mut out)?;
     }
-    Some(Value::List(answers))
+    out.push(b']');
+    Some(out)
 }
 
-/// What walking a selection over objects needs from the request.
-struct SelectionWalk<'a> {
-    fragments: &'a HashMap<Name, Positioned<FragmentDefinition>>,
-    implements: &'a HashMap<String, IndexSet<String>>,
-    viewer: &'a Viewer,
+/// What planning a selection needs from the request.
+struct Planner<'d> {
+    fragments: &'d HashMap<Name, Positioned<FragmentDefinition>>,
+    implements: &'d HashMap<String, IndexSet<String>>,
 }
 
-impl SelectionWalk<'_> {
-    /// `object`'s answer to `selection`: null when the selection holds no
-    /// field, as async-graphql answers it.
-    fn object(&self, selection: &SelectionSet, object: &dyn ReadyObject) -> Option<Value> {
-        let mut fields = IndexMap::with_capacity(selection.items.len());
-        self.collect(selection, object, &mut fields)?;
-        Some(if fields.is_empty() {
-            Value::Null
-        } else {
-            Value::Object(fields)
-        })
+/// A selection on one object type, flattened: its fields in order, one per
+/// response key.
+struct Plan<'d> {
+    type_name: &'static str,
+    fields: Vec<PlannedField<'d>>,
+}
+
+/// One response key of a [`Plan`].
+struct PlannedField<'d> {
+    key: &'d str,
+    name: &'d str,
+    /// The sub-selections of every field selected under this key.
+    selections: Vec<&'d SelectionSet>,
+    /// Their plan, made for the type of the first object the field held.
+    nested: Option<Plan<'d>>,
+}
+
+impl<'d> Planner<'d> {
+    /// The plan of `selections` (one, or several merged) on `object`'s type;
+    /// `None` when a field takes arguments or anything carries a directive
+    /// (`@skip` and `@include` are applied and gone by now).
+    fn plan(&self, object: &dyn ReadyObject, selections: &[&'d SelectionSet]) -> Option<Plan<'d>> {
+        let mut plan = Plan {
+            type_name: object.type_name(),
+            fields: Vec::new(),
+        };
+        for selection in selections {
+            self.collect(selection, &mut plan)?;
+        }
+        Some(plan)
     }
 
-    /// Adds the fields `selection` asks of `object` to `fields`, in order.
-    fn collect(
-        &self,
-        selection: &SelectionSet,
-        object: &dyn ReadyObject,
-        fields: &mut IndexMap<Name, Value>,
-    ) -> Option<()> {
+    /// Adds the fields of `selection` that apply to the plan's type.
+    fn collect(&self, selection: &'d SelectionSet, plan: &mut Plan<'d>) -> Option<()> {
         for item in &selection.items {
-            // `@skip` and `@include` are gone by now; any other directive is
-            // the resolvers' to apply.
             if !item.node.directives().is_empty() {
                 return None;
             }
@@ -181,30 +212,30 @@ impl SelectionWalk<'_> {
                     if !field.arguments.is_empty() {
                         return None;
                     }
-                    let value = if field.name.node == "__typename" {
-                        Value::String(object.type_name().to_owned())
-                    } else {
-                        match object.ready_field(&field.name.node, self.viewer) {
-                            Ready::Value(value) => value,
-                            Ready::Object(inner) => {
-                                self.object(&field.selection_set.node, inner)?
-                            }
-                            Ready::Pending => return None,
-                        }
-                    };
-                    merge(fields, field.response_key().node.clone(), value);
+                    let key = field.response_key().node.as_str();
+                    let sub = &field.selection_set.node;
+                    match plan.fields.iter_mut().find(|planned| planned.key == key) {
+                        // Validation made sure both ask for the same field.
+                        Some(planned) => planned.selections.push(sub),
+                        None => plan.fields.push(PlannedField {
+                            key,
+                            name: field.name.node.as_str(),
+                            selections: vec![sub],
+                            nested: None,
+                        }),
+                    }
                 }
                 Selection::FragmentSpread(spread) => {
                     let fragment = &self.fragments.get(&spread.node.fragment_name.node)?.node;
-                    if self.applies(Some(&fragment.type_condition.node.on.node), object) {
-                        self.collect(&fragment.selection_set.node, object, fields)?;
+                    if self.applies(Some(&fragment.type_condition.node.on.node), plan.type_name) {
+                        self.collect(&fragment.selection_set.node, plan)?;
                     }
                 }
                 Selection::InlineFragment(fragment) => {
                     let fragment = &fragment.node;
                     let condition = fragment.type_condition.as_ref();
-                    if self.applies(condition.map(|c| &c.node.on.node), object) {
-                        self.collect(&fragment.selection_set.node, object, fields)?;
+                    if self.applies(condition.map(|c| &c.node.on.node), plan.type_name) {
+                        self.collect(&fragment.selection_set.node, plan)?;
                     }
                 }
             }
@@ -213,12 +244,12 @@ impl SelectionWalk<'_> {
     }
 
     /// Whether a fragment on `condition` (none: the enclosing type) applies
-    /// to `object`: it names its type or an interface the type implements.
-    fn applies(&self, condition: Option<&Name>, object: &dyn ReadyObject) -> bool {
+    /// to objects of `type_name`: it names the type or an interface the type
+    /// implements.
+    fn applies(&self, condition: Option<&Name>, type_name: &str) -> bool {
         let Some(condition) = condition else {
             return true;
         };
-        let type_name = object.type_name();
         condition.as_str() == type_name
             || self
                 .implements
@@ -227,74 +258,196 @@ impl SelectionWalk<'_> {
     }
 }
 
-/// Adds `value` under `key`, merging it into a value the key holds already
-/// (the same field selected twice, with different sub-selections) the way
-/// async-graphql merges them.
-fn merge(fields: &mut IndexMap<Name, Value>, key: Name, value: Value) {
-    match fields.entry(key) {
-        async_graphql::indexmap::map::Entry::Vacant(vacant) => {
-            vacant.insert(value);
+impl<'d> Plan<'d> {
+    /// Appends `object`'s answer as JSON text: null when the selection holds
+    /// no field, as async-graphql answers it. `None` when a field is pending.
+    fn write(
+        &mut self,
+        planner: &Planner<'d>,
+        object: &dyn ReadyObject,
+        viewer: &Viewer,
+        out: &mut Vec<u8>,
+    ) -> Option<()> {
+        if object.type_name() != self.type_name {
+            return None;
         }
-        async_graphql::indexmap::map::Entry::Occupied(mut held) => match (held.get_mut(), value) {
-            (Value::Object(held), Value::Object(more)) => {
-                for (key, value) in more {
-                    merge(held, key, value);
-                }
+        if self.fields.is_empty() {
+            out.extend_from_slice(b"null");
+            return Some(());
+        }
+        out.push(b'{');
+        for (index, field) in self.fields.iter_mut().enumerate() {
+            if index > 0 {
+                out.push(b',');
             }
-            (Value::List(held), Value::List(more)) => {
-                for (held, more) in held.iter_mut().zip(more) {
-                    if let (Value::Object(held), Value::Object(more)) = (held, more) {
-                        for (key, value) in more {
-                            merge(held, key, value);
+            write_str(out, field.key);
+            out.push(b':');
+            if field.name == "__typename" {
+                write_str(out, object.type_name());
+                continue;
+            }
+            match object.ready_field(field.name, viewer) {
+                Ready::Str(text) => write_str(out, text),
+                Ready::Strs(texts) => {
+                    out.push(b'[');
+                    for (index, text) in texts.iter().enumerate() {
+                        if index > 0 {
+                            out.push(b',');
                         }
+                        write_str(out, text);
                     }
+                    out.push(b']');
                 }
+                Ready::Value(value) => write_value(out, &value).ok()?,
+                Ready::Object(inner) => {
+                    let nested = match &mut field.nested {
+                        Some(nested) => nested,
+                        None => field.nested.insert(planner.plan(inner, &field.selections)?),
+                    };
+                    nested.write(planner, inner, viewer, out)?;
+                }
+                Ready::Pending => return None,
             }
-            _ => {}
-        },
+        }
+        out.push(b'}');
+        Some(())
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use async_graphql::value;
+    use async_graphql::parser::parse_query;
+    use async_graphql::parser::types::{DocumentOperations, ExecutableDocument};
 
     use super::*;
 
-    fn object(value: Value) -> IndexMap<Name, Value> {
-        match value {
-            Value::Object(fields) => fields,
-            other => panic!("not an object: {other}"),
+    /// A card with a nested author, and a field that is never ready.
+    struct Card {
+        title: &'static str,
+        tags: Vec<String>,
+        author: Author,
+    }
+
+    struct Author {
+        name: &'static str,
+    }
+
+    impl ReadyObject for Card {
+        fn type_name(&self) -> &'static str {
+            "Card"
+        }
+
+        fn ready_field(&self, field: &str, _viewer: &Viewer) -> Ready<'_> {
+            match field {
+                "title" => Ready::Str(self.title),
+                "tags" => Ready::Strs(&self.tags),
+                "count" => Ready::leaf(&7i64),
+                "author" => Ready::Object(&self.author),
+                _ => Ready::Pending,
+            }
         }
     }
 
+    impl ReadyObject for Author {
+        fn type_name(&self) -> &'static str {
+            "Author"
+        }
+
+        fn ready_field(&self, field: &str, _viewer: &Viewer) -> Ready<'_> {
+            match field {
+                "name" => Ready::Str(self.name),
+                _ => Ready::Pending,
+            }
+        }
+    }
+
+    fn cards() -> Vec<Card> {
+        vec![
+            Card {
+                title: "A \"quoted\" title",
+                tags: vec!["rust".into(), "web".into()],
+                author: Author { name: "ann" },
+            },
+            Card {
+                title: "Plain",
+                tags: Vec::new(),
+                author: Author { name: "bob" },
+            },
+        ]
+    }
+
+    /// The JSON text of `cards` answering the selection of the document's
+    /// only operation, with Card implementing the interface Node.
+    fn written(document: &str, cards: &[Card]) -> Option<String> {
+        let document: ExecutableDocument = parse_query(document).expect("parses");
+        let DocumentOperations::Single(operation) = &document.operations else {
+            panic!("one operation");
+        };
+        let implements = HashMap::from([("Card".to_owned(), IndexSet::from(["Node".to_owned()]))]);
+        let planner = Planner {
+            fragments: &document.fragments,
+            implements: &implements,
+        };
+        let selection = &operation.node.selection_set.node;
+        let mut plan = planner.plan(&cards[0], &[selection])?;
+        let mut out = Vec::new();
+        for (index, card) in cards.iter().enumerate() {
+            if index > 0 {
+                out.push(b',');
+            }
+            plan.write(&planner, card, &Viewer::Anonymous, &mut out)?;
+        }
+        Some(String::from_utf8(out).expect("UTF-8"))
+    }
+
     #[test]
-    fn a_field_selected_twice_merges_its_objects_and_keeps_its_first_leaf() {
-        let mut fields = object(value!({ "title": "First", "author": { "username": "ann" } }));
-        merge(&mut fields, Name::new("title"), value!("Second"));
-        merge(
-            &mut fields,
-            Name::new("author"),
-            value!({ "image": null, "username": "bob" }),
-        );
-        merge(&mut fields, Name::new("slug"), value!("a-slug"));
+    fn fields_aliases_and_typenames_come_in_the_order_selected() {
+        let text = written("{ __typename heading: title tags count }", &cards());
         assert_eq!(
-            Value::Object(fields),
-            value!({ "title": "First", "author": { "username": "ann", "image": null }, "slug": "a-slug" })
+            text.as_deref(),
+            Some(concat!(
+                r#"{"__typename":"Card","heading":"A \"quoted\" title","tags":["rust","web"],"count":7},"#,
+                r#"{"__typename":"Card","heading":"Plain","tags":[],"count":7}"#
+            ))
         );
     }
 
     #[test]
-    fn lists_of_objects_selected_twice_merge_item_by_item() {
-        let mut fields = object(value!({ "nodes": [{ "a": 1 }, { "a": 2 }] }));
-        merge(
-            &mut fields,
-            Name::new("nodes"),
-            value!([{ "b": 3 }, { "b": 4 }]),
+    fn fragments_apply_on_the_type_and_its_interfaces_only() {
+        let text = written(
+            "{ ...Mine ... on Node { tags } ... on Other { count } ... { count } }
+             fragment Mine on Card { title } fragment Theirs on Other { tags }",
+            &cards()[1..],
         );
         assert_eq!(
-            Value::Object(fields),
-            value!({ "nodes": [{ "a": 1, "b": 3 }, { "a": 2, "b": 4 }] })
+            text.as_deref(),
+            Some(r#"{"title":"Plain","tags":[],"count":7}"#)
         );
+    }
+
+    #[test]
+    fn a_key_selected_twice_merges_its_selections_in_first_place() {
+        let text = written(
+            "{ author { name } title author { who: name name } title }",
+            &cards()[1..],
+        );
+        assert_eq!(
+            text.as_deref(),
+            Some(r#"{"author":{"name":"bob","who":"bob"},"title":"Plain"}"#)
+        );
+    }
+
+    #[test]
+    fn a_pending_field_an_argument_or_a_directive_leaves_the_list_to_the_resolvers() {
+        for document in [
+            "{ title body }",
+            "{ author { name email } }",
+            "{ title(format: UPPER) }",
+            "{ title @cached }",
+            "{ ... on Card @cached { title } }",
+            "{ ...Missing }",
+        ] {
+            assert_eq!(written(document, &cards()), None, "{document}");
+        }
     }
 }

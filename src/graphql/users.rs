@@ -194,8 +194,8 @@ impl ReadyObject for User {
         let (row, set) = (&self.row, &self.set);
         match field {
             "id" => Ready::leaf(&global_id(NodeKind::User, row.id)),
-            "username" => Ready::string(&row.username),
-            "bio" => Ready::string(&row.bio),
+            "username" => Ready::Str(&row.username),
+            "bio" => Ready::Str(&row.bio),
             "image" => Ready::leaf(&row.image),
             "role" => Ready::leaf(&UserRole::from(Role::parse(&row.role).unwrap_or_default())),
             "createdAt" => Ready::leaf(&row.created_at),

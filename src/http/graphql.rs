@@ -18,16 +18,17 @@ use serde_json::value::RawValue;
 
 use super::HttpState;
 use super::csrf;
-use super::json;
 use super::negotiation::{ContentTypeError, ResponseType, check_json_content_type, negotiate};
 use super::params::GraphQLParams;
 use crate::auth::Viewer;
 use crate::cache::{Lookup, Miss};
 use crate::documents::{DocumentResolver, requested_hash};
 use crate::error::{Error, ErrorCode};
+use crate::graphql::json;
 use crate::graphql::rate_limit::{
     Budgets, Prepaid, RateLimitTicket, charge_cost, selected_operation,
 };
+use crate::graphql::ready::JsonTextLists;
 use crate::graphql::response_cache::{self, CachedResponse, NearResponse, ResponseScope};
 use crate::ratelimit::Charge;
 
@@ -435,6 +436,8 @@ async fn execute(
     }
     let mut request = params.into_request(query);
     request.data.insert(viewer);
+    // Every response of this transport is written by `json::response_json`.
+    request.data.insert(JsonTextLists);
     if prepaid {
         request.data.insert(Prepaid);
     }

@@ -8,7 +8,6 @@ pub mod cors;
 pub mod csrf;
 pub mod graphiql;
 pub mod graphql;
-pub mod json;
 pub mod limits;
 pub mod metrics;
 pub mod negotiation;

@@ -1,11 +1,11 @@
-//! Lists whose fields are at hand are answered without their field resolvers
+//! Lists whose fields are at hand are written without their field resolvers
 //! (`conduit::graphql::ready`); the response is the same either way.
 
 use std::sync::atomic::Ordering;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestUser};
+use crate::helpers::{TestApp, TestUser, WsClient};
 
 /// Every field a card answers from what its page read, with aliases,
 /// `__typename`, fragments on the type and on an interface it implements, an
@@ -135,6 +135,20 @@ async fn a_list_answered_from_its_rows_equals_the_list_its_resolvers_answer() {
             && text.find(r#""heading":"#) < text.find(r#""tags":"#),
         "{text}"
     );
+
+    // Over a WebSocket the response is not written as JSON text by the
+    // server's own writer: the lists are resolved, and answer the same.
+    let mut client = WsClient::connect(&app, "graphql-transport-ws").await;
+    client.init(None).await;
+    let before = lists(&app);
+    client
+        .send(json!({ "id": "q", "type": "subscribe",
+                      "payload": { "query": home(""), "variables": { "n": 10 } } }))
+        .await;
+    let next = client.next().await.expect("the result");
+    assert_eq!(next["type"], "next", "{next}");
+    assert_eq!(next["payload"], direct);
+    assert_eq!(lists(&app), (before.0, before.1 + 2), "both lists resolved");
 
     // Signed in: whether the viewer favorited each card is loaded for the
     // whole list, so the list is resolved.

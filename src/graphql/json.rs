@@ -3,6 +3,12 @@
 //! `Response`, at a fraction of the cost: the many short strings of a page
 //! are checked for characters to escape eight bytes at a time, and copied
 //! whole when they have none, which is nearly always.
+//!
+//! One exception: a [`Value::Binary`] is JSON text already, written by a
+//! list that answered directly ([`super::ready`]), and is copied as it is. A
+//! list writes one only into a request that says it is written here
+//! ([`super::ready::JsonTextLists`]); no field of the schema answers binary
+//! data otherwise.
 
 use async_graphql::{Response, Value};
 
@@ -25,14 +31,15 @@ pub fn response_json(response: &Response) -> serde_json::Result<Vec<u8>> {
 }
 
 /// Appends the JSON text of `value` to `out`.
-fn write_value(out: &mut Vec<u8>, value: &Value) -> serde_json::Result<()> {
+pub(super) fn write_value(out: &mut Vec<u8>, value: &Value) -> serde_json::Result<()> {
     match value {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Boolean(true) => out.extend_from_slice(b"true"),
         Value::Boolean(false) => out.extend_from_slice(b"false"),
         Value::String(text) => write_str(out, text),
         Value::Enum(name) => write_str(out, name),
-        Value::Number(_) | Value::Binary(_) => serde_json::to_writer(&mut *out, value)?,
+        Value::Number(_) => serde_json::to_writer(&mut *out, value)?,
+        Value::Binary(text) => out.extend_from_slice(text),
         Value::List(items) => {
             out.push(b'[');
             for (index, item) in items.iter().enumerate() {
@@ -90,7 +97,7 @@ fn needs_escape(bytes: &[u8]) -> bool {
 }
 
 /// Appends `text` as a JSON string, escaped as serde_json escapes it.
-fn write_str(out: &mut Vec<u8>, text: &str) {
+pub(super) fn write_str(out: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();
     out.reserve(bytes.len() + 2);
     out.push(b'"');
@@ -186,6 +193,18 @@ mod tests {
     }
 
     #[test]
+    fn binary_values_are_json_text_copied_as_they_are() {
+        let text = br#"[{"slug":"a"},{"slug":"b"}]"#;
+        let mut fields = IndexMap::new();
+        fields.insert(Name::new("nodes"), Value::Binary(text.to_vec().into()));
+        let written = response_json(&Response::new(Value::Object(fields))).expect("writes");
+        assert_eq!(
+            String::from_utf8(written).expect("UTF-8"),
+            r#"{"data":{"nodes":[{"slug":"a"},{"slug":"b"}]}}"#
+        );
+    }
+
+    #[test]
     fn every_kind_of_value_and_the_error_and_extension_entries_match() {
         let mut card = IndexMap::new();
         card.insert(Name::new("slug"), Value::String("a-\"slug\"".into()));
@@ -200,7 +219,6 @@ mod tests {
         card.insert(Name::new("no"), Value::Boolean(false));
         card.insert(Name::new("empty"), Value::List(Vec::new()));
         card.insert(Name::new("nested"), Value::Object(IndexMap::new()));
-        card.insert(Name::new("bytes"), Value::Binary(vec![0, 1, 255].into()));
         let data = Value::List(vec![Value::Object(card.clone()), Value::Object(card)]);
         same_as_serde_json(&Response::new(data.clone()));
 
