@@ -380,16 +380,17 @@ pub async fn page_with_relations(
     );
     let rows = db.query_all_raw(with_relations(page, around)).await?;
     let first = article::Column::iter().count();
-    let mut articles = Vec::with_capacity(rows.len());
-    let mut relations = Vec::with_capacity(rows.len());
-    for row in &rows {
+    let on_page = request.rows_on_page(rows.len());
+    let mut articles = Vec::with_capacity(on_page);
+    let mut relations = Vec::with_capacity(on_page);
+    for row in &rows[..on_page] {
         let row = Columns::new(row);
         let article = article::Model::from_columns(&row)?;
         relations.push(relations_at(&row, article.id, first)?);
         articles.push(article);
     }
     let relations = named(db, tag_names, relations).await?;
-    Ok((request.page_of(articles), relations))
+    Ok((request.page_of_first(articles, rows.len()), relations))
 }
 
 /// Which articles a statement reads the relations of.

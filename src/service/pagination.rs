@@ -228,13 +228,12 @@ where
     C: ConnectionTrait,
 {
     let statement = page_statement(db.get_database_backend(), select, at, id, request);
-    let rows = db
-        .query_all_raw(statement)
-        .await?
+    let rows = db.query_all_raw(statement).await?;
+    let on_page = rows[..request.rows_on_page(rows.len())]
         .iter()
         .map(|row| E::Model::from_columns(&Columns::new(row)))
         .collect::<Result<Vec<_>, DbErr>>()?;
-    Ok(request.page_of(rows))
+    Ok(request.page_of_first(on_page, rows.len()))
 }
 
 /// The statement that reads one page of `request` from `select`: one row more
@@ -276,9 +275,16 @@ impl PageRequest {
         }
     }
 
-    /// The page made of `rows`, as [`page_statement`] read them.
-    pub fn page_of<T>(&self, mut rows: Vec<T>) -> Page<T> {
-        let more = rows.len() as u64 > self.size;
+    /// How many of the `read` rows [`page_statement`] read are on the page;
+    /// one more only tells that the list goes on, and need not be decoded.
+    pub fn rows_on_page(&self, read: usize) -> usize {
+        read.min(usize::try_from(self.size).unwrap_or(usize::MAX))
+    }
+
+    /// The page made of `rows`, the first of the `read` rows
+    /// [`page_statement`] read.
+    pub fn page_of_first<T>(&self, mut rows: Vec<T>, read: usize) -> Page<T> {
+        let more = read as u64 > self.size;
         rows.truncate(usize::try_from(self.size).unwrap_or(usize::MAX));
         if self.backward {
             rows.reverse();
@@ -371,6 +377,28 @@ mod tests {
         assert_eq!(names, ["first", "after"]);
         assert!(PageRequest::new(Some(1000), None, None, None, SortDirection::Desc).is_err());
         assert!(PageRequest::new(Some(5), None, Some(5), None, SortDirection::Desc).is_err());
+    }
+
+    #[test]
+    fn the_row_past_a_page_only_tells_that_the_list_goes_on() {
+        let forward = PageRequest::first(3, SortDirection::Desc);
+        assert_eq!(forward.rows_on_page(4), 3);
+        assert_eq!(forward.rows_on_page(2), 2);
+        let page = forward.page_of_first(vec![1, 2, 3], 4);
+        assert_eq!(page.items, [1, 2, 3]);
+        assert!(page.has_next_page && !page.has_previous_page);
+        let page = forward.page_of_first(vec![1, 2], 2);
+        assert!(!page.has_next_page);
+
+        let backward =
+            PageRequest::new(None, None, Some(3), None, SortDirection::Asc).expect("last 3");
+        let page = backward.page_of_first(vec![9, 8, 7], 4);
+        assert_eq!(
+            page.items,
+            [7, 8, 9],
+            "read newest first, shown oldest first"
+        );
+        assert!(page.has_previous_page && !page.has_next_page);
     }
 
     #[test]
