@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject, Value};
 use chrono::{DateTime, Utc};
 use entity::article;
 
@@ -324,9 +324,12 @@ impl ReadyObject for Article {
             "body" if !self.set.bodies_omitted() => Ready::Str(&row.body),
             "body" => Ready::loaded(self.set.bodies.loaded(row.id), String::new()),
             "status" => Ready::leaf(&self.status()),
-            "publishedAt" => Ready::leaf(&row.published_at),
-            "createdAt" => Ready::leaf(&row.created_at),
-            "updatedAt" => Ready::leaf(&row.updated_at),
+            "publishedAt" => row
+                .published_at
+                .as_ref()
+                .map_or(Ready::Value(Value::Null), Ready::Time),
+            "createdAt" => Ready::Time(&row.created_at),
+            "updatedAt" => Ready::Time(&row.updated_at),
             "viewerHasFavorited" => match viewer.user_id() {
                 None => Ready::leaf(&false),
                 Some(_) => Ready::loaded(self.set.viewer_favorited.loaded(row.id), false),

@@ -140,8 +140,8 @@ impl ReadyObject for Comment {
         match field {
             "id" => Ready::leaf(&global_id(NodeKind::Comment, row.id)),
             "body" => Ready::Str(&row.body),
-            "createdAt" => Ready::leaf(&row.created_at),
-            "updatedAt" => Ready::leaf(&row.updated_at),
+            "createdAt" => Ready::Time(&row.created_at),
+            "updatedAt" => Ready::Time(&row.updated_at),
             "author" => match set.authors.loaded(row.author_id) {
                 Some(Some(author)) => Ready::Object(author),
                 _ => Ready::Pending,

@@ -11,6 +11,7 @@
 //! data otherwise.
 
 use async_graphql::{Response, Value};
+use chrono::{DateTime, Datelike, Timelike, Utc};
 
 /// The JSON text of `response`: `data`, then `extensions` and `errors` when
 /// there are any, as async-graphql's own serialisation orders them.
@@ -64,6 +65,56 @@ pub(super) fn write_value(out: &mut Vec<u8>, value: &Value) -> serde_json::Resul
         }
     }
     Ok(())
+}
+
+/// Appends `time` as a JSON string, as async-graphql answers a
+/// `DateTime<Utc>`: `DateTime::to_rfc3339`, with no fraction of a second, or
+/// 3, 6 or 9 digits of one, whichever holds it, and `+00:00`.
+pub(super) fn write_time(out: &mut Vec<u8>, time: &DateTime<Utc>) {
+    let (date, clock) = (time.date_naive(), time.time());
+    let year = date.year();
+    if !(0..=9999).contains(&year) {
+        return write_str(out, &time.to_rfc3339());
+    }
+    let (mut second, mut nano) = (clock.second(), clock.nanosecond());
+    if nano >= 1_000_000_000 {
+        // A leap second.
+        second += 1;
+        nano -= 1_000_000_000;
+    }
+    let two = |out: &mut Vec<u8>, n: u32| {
+        out.extend_from_slice(&[b'0' + (n / 10) as u8, b'0' + (n % 10) as u8])
+    };
+    out.push(b'"');
+    two(out, year as u32 / 100);
+    two(out, year as u32 % 100);
+    out.push(b'-');
+    two(out, date.month());
+    out.push(b'-');
+    two(out, date.day());
+    out.push(b'T');
+    two(out, clock.hour());
+    out.push(b':');
+    two(out, clock.minute());
+    out.push(b':');
+    two(out, second);
+    let (fraction, digits) = match nano {
+        0 => (0, 0),
+        n if n % 1_000_000 == 0 => (n / 1_000_000, 3),
+        n if n % 1_000 == 0 => (n / 1_000, 6),
+        n => (n, 9),
+    };
+    if digits > 0 {
+        out.push(b'.');
+        let mut text = [b'0'; 9];
+        let mut rest = fraction;
+        for slot in text[..digits].iter_mut().rev() {
+            *slot = b'0' + (rest % 10) as u8;
+            rest /= 10;
+        }
+        out.extend_from_slice(&text[..digits]);
+    }
+    out.extend_from_slice(b"+00:00\"");
 }
 
 /// Eight copies of a byte.
@@ -189,6 +240,39 @@ mod tests {
                 Value::String(text.clone()),
                 Value::Enum(Name::new("PUBLISHED")),
             ])));
+        }
+    }
+
+    #[test]
+    fn times_are_written_as_async_graphql_writes_them() {
+        let mut times: Vec<DateTime<Utc>> = [
+            0,
+            1_700_000_000_000_000_000,
+            1_700_000_000_123_000_000,
+            1_700_000_000_123_456_000,
+            1_700_000_000_123_456_789,
+            1_700_000_000_000_000_001,
+            1_700_000_000_100_000_000,
+            1_700_000_000_000_001_000,
+            253_402_300_799_999_999_999, // 9999-12-31T23:59:59.999999999
+            -62_167_219_200_000_000_000, // 0000-01-01
+            -62_167_219_200_000_000_001, // the year before, out of range
+            253_402_300_800_000_000_000, // 10000-01-01, out of range
+        ]
+        .map(|nanos: i128| {
+            let seconds = i64::try_from(nanos.div_euclid(1_000_000_000)).expect("seconds");
+            let nanos = u32::try_from(nanos.rem_euclid(1_000_000_000)).expect("nanos");
+            DateTime::from_timestamp(seconds, nanos).expect("in chrono's range")
+        })
+        .to_vec();
+        // A leap second.
+        times.push(DateTime::from_timestamp(1_483_228_799, 1_500_000_000).expect("leap second"));
+        for time in times {
+            let mut ours = Vec::new();
+            write_time(&mut ours, &time);
+            let theirs = serde_json::to_string(&async_graphql::ScalarType::to_value(&time))
+                .expect("serialises");
+            assert_eq!(String::from_utf8(ours).expect("UTF-8"), theirs);
         }
     }
 

@@ -32,8 +32,9 @@ use async_graphql::resolver_utils::resolve_list;
 use async_graphql::{
     ContextSelectionSet, InputType, Name, OutputType, Positioned, ServerResult, Value,
 };
+use chrono::{DateTime, Utc};
 
-use super::json::{write_str, write_value};
+use super::json::{write_str, write_time, write_value};
 use crate::auth::Viewer;
 use crate::state::AppState;
 
@@ -43,6 +44,8 @@ pub enum Ready<'a> {
     Str(&'a str),
     /// A list of strings held by the object.
     Strs(&'a [String]),
+    /// A time held by the object.
+    Time(&'a DateTime<Utc>),
     /// Any other leaf, as its resolver answers it.
     Value(Value),
     /// An object, answered with the field's own selection.
@@ -178,6 +181,9 @@ struct Plan<'d> {
 /// One response key of a [`Plan`].
 struct PlannedField<'d> {
     key: &'d str,
+    /// The key as JSON text with its colon, and the comma before it but for
+    /// the first field: a GraphQL name needs no escaping.
+    written_key: Vec<u8>,
     name: &'d str,
     /// The sub-selections of every field selected under this key.
     selections: Vec<&'d SelectionSet>,
@@ -219,6 +225,7 @@ impl<'d> Planner<'d> {
                         Some(planned) => planned.selections.push(sub),
                         None => plan.fields.push(PlannedField {
                             key,
+                            written_key: written_key(key, plan.fields.is_empty()),
                             name: field.name.node.as_str(),
                             selections: vec![sub],
                             nested: None,
@@ -258,6 +265,17 @@ impl<'d> Planner<'d> {
     }
 }
 
+/// `"key":`, after a comma unless it is the object's `first` key.
+fn written_key(key: &str, first: bool) -> Vec<u8> {
+    let mut written = Vec::with_capacity(key.len() + 4);
+    if !first {
+        written.push(b',');
+    }
+    write_str(&mut written, key);
+    written.push(b':');
+    written
+}
+
 impl<'d> Plan<'d> {
     /// Appends `object`'s answer as JSON text: null when the selection holds
     /// no field, as async-graphql answers it. `None` when a field is pending.
@@ -276,12 +294,8 @@ impl<'d> Plan<'d> {
             return Some(());
         }
         out.push(b'{');
-        for (index, field) in self.fields.iter_mut().enumerate() {
-            if index > 0 {
-                out.push(b',');
-            }
-            write_str(out, field.key);
-            out.push(b':');
+        for field in &mut self.fields {
+            out.extend_from_slice(&field.written_key);
             if field.name == "__typename" {
                 write_str(out, object.type_name());
                 continue;
@@ -298,6 +312,7 @@ impl<'d> Plan<'d> {
                     }
                     out.push(b']');
                 }
+                Ready::Time(time) => write_time(out, time),
                 Ready::Value(value) => write_value(out, &value).ok()?,
                 Ready::Object(inner) => {
                     let nested = match &mut field.nested {

@@ -198,7 +198,7 @@ impl ReadyObject for User {
             "bio" => Ready::Str(&row.bio),
             "image" => Ready::leaf(&row.image),
             "role" => Ready::leaf(&UserRole::from(Role::parse(&row.role).unwrap_or_default())),
-            "createdAt" => Ready::leaf(&row.created_at),
+            "createdAt" => Ready::Time(&row.created_at),
             "isViewer" => Ready::leaf(&(viewer.user_id() == Some(row.id))),
             "followersCount" => Ready::loaded(set.follower_counts.loaded(row.id), 0),
             "followingCount" => Ready::loaded(set.following_counts.loaded(row.id), 0),
