@@ -230,9 +230,8 @@ impl Article {
     }
 
     /// PUBLISHED or DRAFT.
-    #[graphql(name = "status")]
-    async fn status_field(&self) -> ArticleStatus {
-        self.status()
+    async fn status(&self) -> ArticleStatus {
+        self.publication_status()
     }
 
     /// When it was published; null for a draft.
@@ -297,8 +296,8 @@ impl Article {
 }
 
 impl Article {
-    /// PUBLISHED or DRAFT.
-    fn status(&self) -> ArticleStatus {
+    /// PUBLISHED or DRAFT, as `status` answers it.
+    fn publication_status(&self) -> ArticleStatus {
         if self.row.is_published() {
             ArticleStatus::Published
         } else {
@@ -323,7 +322,7 @@ impl ReadyObject for Article {
             "description" => Ready::Str(&row.description),
             "body" if !self.set.bodies_omitted() => Ready::Str(&row.body),
             "body" => Ready::loaded(self.set.bodies.loaded(row.id), String::new()),
-            "status" => Ready::leaf(&self.status()),
+            "status" => Ready::leaf(&self.publication_status()),
             "publishedAt" => row
                 .published_at
                 .as_ref()

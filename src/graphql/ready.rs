@@ -128,12 +128,17 @@ impl<T: OutputType + ReadyObject> OutputType for ReadyList<'_, T> {
         ctx: &ContextSelectionSet<'_>,
         field: &Positioned<Field>,
     ) -> ServerResult<Value> {
-        let stats = ctx.data_opt::<AppState>().map(|state| &state.lists);
-        if let Some(text) = json_text(ctx, &self.0) {
-            stats.map(|stats| stats.direct.fetch_add(1, Ordering::Relaxed));
+        let text = json_text(ctx, &self.0);
+        if let Some(state) = ctx.data_opt::<AppState>() {
+            let way = match text {
+                Some(_) => &state.lists.direct,
+                None => &state.lists.resolved,
+            };
+            way.fetch_add(1, Ordering::Relaxed);
+        }
+        if let Some(text) = text {
             return Ok(Value::Binary(text.into()));
         }
-        stats.map(|stats| stats.resolved.fetch_add(1, Ordering::Relaxed));
         resolve_list(ctx, field, self.0.iter().copied(), Some(self.0.len())).await
     }
 }

@@ -44,6 +44,11 @@ impl User {
         self.row.id
     }
 
+    /// The role as `role` answers it.
+    fn api_role(&self) -> UserRole {
+        Role::parse(&self.row.role).unwrap_or_default().into()
+    }
+
     /// The user as seen by the session `register` or `login` just opened.
     fn signed_in(row: user::Model, token: &str, ctx: &Context<'_>) -> Result<Self> {
         let session = ctx.state()?.tokens.verify(token)?;
@@ -88,7 +93,7 @@ impl User {
 
     /// What the user may do beyond their own data.
     async fn role(&self) -> UserRole {
-        Role::parse(&self.row.role).unwrap_or_default().into()
+        self.api_role()
     }
 
     /// When the account was created.
@@ -197,7 +202,7 @@ impl ReadyObject for User {
             "username" => Ready::Str(&row.username),
             "bio" => Ready::Str(&row.bio),
             "image" => Ready::leaf(&row.image),
-            "role" => Ready::leaf(&UserRole::from(Role::parse(&row.role).unwrap_or_default())),
+            "role" => Ready::leaf(&self.api_role()),
             "createdAt" => Ready::Time(&row.created_at),
             "isViewer" => Ready::leaf(&(viewer.user_id() == Some(row.id))),
             "followersCount" => Ready::loaded(set.follower_counts.loaded(row.id), 0),
