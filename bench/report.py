@@ -31,14 +31,18 @@ WORKLOADS = {
 
 
 # Ratios measured again in rounds that alternate their two sides (bench/run's
-# paired rounds): key, label, target, numerator and denominator (target, workload).
+# paired rounds): key, label, target.
 PAIRED_RATIOS = [
+    ("uncached_vs_pgbench_rps", "gateway (cache off) / pgbench, req/s", "≥ 0.6"),
     ("cached_vs_http_floor_rps", "gateway (cache in Redis) / HTTP floor, req/s", "≥ 0.5"),
     ("uncached_vs_postgraphile_rps", "gateway (cache off) / PostGraphile, req/s", "≥ 3"),
 ]
+# Each paired ratio's rounds (a line's "pair"; the rounds with the other
+# servers have none), numerator and denominator as (target, workload).
 PAIRED_SIDES = {
-    "cached_vs_http_floor_rps": (("cached", "home"), ("http_floor", "home")),
-    "uncached_vs_postgraphile_rps": (("uncached", "home"), ("postgraphile", "postgraphile_home")),
+    "uncached_vs_pgbench_rps": ("pgbench", ("uncached", "home"), ("pgbench", "home")),
+    "cached_vs_http_floor_rps": ("", ("cached", "home"), ("http_floor", "home")),
+    "uncached_vs_postgraphile_rps": ("", ("uncached", "home"), ("postgraphile", "postgraphile_home")),
 }
 
 
@@ -50,11 +54,12 @@ def paired_ratios(path: Path) -> dict:
     for line in path.read_text().splitlines():
         if line:
             r = json.loads(line)
-            rps[(r["target"], r["workload"], r["connections"], r["round"])] = r["result"]["rps"]
+            key = (r.get("pair", ""), r["target"], r["workload"], r["connections"], r["round"])
+            rps[key] = r["result"]["rps"]
     paired = {}
-    for c, round_ in sorted({(c, round_) for (_, _, c, round_) in rps}):
-        for key, (top, bottom) in PAIRED_SIDES.items():
-            a, b = rps.get((*top, c, round_)), rps.get((*bottom, c, round_))
+    for c, round_ in sorted({(c, round_) for (_, _, _, c, round_) in rps}):
+        for key, (pair, top, bottom) in PAIRED_SIDES.items():
+            a, b = rps.get((pair, *top, c, round_)), rps.get((pair, *bottom, c, round_))
             values = paired.setdefault(c, {}).setdefault(key, {})
             if a is not None and b:
                 values[round_] = a / b
