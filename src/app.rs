@@ -245,6 +245,7 @@ impl Application {
             relation_statements,
             tag_names: Arc::default(),
             lists: Arc::default(),
+            responses: Arc::default(),
         };
         let addr = state.config.bind;
         let listener = TcpListener::bind(addr)

@@ -138,6 +138,31 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, each at the index its discriminant gives
+    /// (`code as usize`).
+    pub const ALL: [ErrorCode; 13] = [
+        ErrorCode::Unauthenticated,
+        ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::BadUserInput,
+        ErrorCode::Conflict,
+        ErrorCode::Internal,
+        ErrorCode::BadRequest,
+        ErrorCode::LimitExceeded,
+        ErrorCode::RateLimited,
+        ErrorCode::Timeout,
+        ErrorCode::PersistedQueryNotFound,
+        ErrorCode::PersistedQueryNotSupported,
+        ErrorCode::DocumentNotTrusted,
+    ];
+
+    /// The code whose string is `text`, if it is one of these.
+    pub fn named(text: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL
+            .into_iter()
+            .find(|code| code.as_str() == text)
+    }
+
     /// The string clients see in `extensions.code`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -278,6 +303,33 @@ pub fn graphql_error(code: ErrorCode, message: impl Into<String>) -> async_graph
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_code_is_listed_once_at_its_own_index_and_named_by_its_string() {
+        // A code added to the enum stops this match compiling until it is
+        // added here, and to `ErrorCode::ALL`, which `listed` checks.
+        let listed = |code: ErrorCode| match code {
+            ErrorCode::Unauthenticated
+            | ErrorCode::Forbidden
+            | ErrorCode::NotFound
+            | ErrorCode::BadUserInput
+            | ErrorCode::Conflict
+            | ErrorCode::Internal
+            | ErrorCode::BadRequest
+            | ErrorCode::LimitExceeded
+            | ErrorCode::RateLimited
+            | ErrorCode::Timeout
+            | ErrorCode::PersistedQueryNotFound
+            | ErrorCode::PersistedQueryNotSupported
+            | ErrorCode::DocumentNotTrusted => ErrorCode::ALL.contains(&code),
+        };
+        for (index, code) in ErrorCode::ALL.into_iter().enumerate() {
+            assert!(listed(code));
+            assert_eq!(code as usize, index, "{code:?}");
+            assert_eq!(ErrorCode::named(code.as_str()), Some(code));
+        }
+        assert_eq!(ErrorCode::named("SOMETHING_ELSE"), None);
+    }
 
     #[test]
     fn internal_errors_hide_their_cause() {

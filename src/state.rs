@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::documents::TrustedDocuments;
 use crate::graphql::ready::ListStats;
 use crate::graphql::response_cache::NearResponses;
+use crate::http::metrics::ResponseStats;
 use crate::pubsub::PubSub;
 use crate::ratelimit::RateLimiter;
 use crate::service::article_relations::RelationsStatements;
@@ -48,6 +49,8 @@ pub struct AppState {
     pub tag_names: Arc<TagNames>,
     /// How lists of objects were answered, for `/metrics`.
     pub lists: Arc<ListStats>,
+    /// The GraphQL responses sent over HTTP and their errors, for `/metrics`.
+    pub responses: Arc<ResponseStats>,
 }
 
 /// Counts the SQL statements the connection pool runs.

@@ -18,6 +18,7 @@ use serde_json::value::RawValue;
 
 use super::HttpState;
 use super::csrf;
+use super::metrics::ResponseStats;
 use super::negotiation::{ContentTypeError, ResponseType, check_json_content_type, negotiate};
 use super::params::GraphQLParams;
 use crate::auth::Viewer;
@@ -32,18 +33,44 @@ use crate::graphql::ready::JsonTextLists;
 use crate::graphql::response_cache::{self, CachedResponse, NearResponse, ResponseScope};
 use crate::ratelimit::Charge;
 
-/// How a response is written: its media type and the request id for errors.
+/// How a response is written: its media type, the request id for errors, and
+/// where the responses sent and their errors are counted.
 #[derive(Clone)]
 struct Reply {
     response_type: ResponseType,
     request_id: String,
     client: IpAddr,
+    stats: Arc<ResponseStats>,
 }
 
 impl Reply {
     /// An error response outside GraphQL execution.
     fn error(&self, status: StatusCode, error: Error) -> Response {
-        self.json(status, &error_json(error, &self.request_id))
+        self.json(status, &self.error_json(error))
+    }
+
+    /// The body of a response that carries only `error`, counted.
+    fn error_json(&self, error: Error) -> Value {
+        let mut server_error = error.into_request_error();
+        label_error(&mut server_error, &self.request_id);
+        self.stats.record([code_of(&server_error)]);
+        serde_json::json!({ "errors": [server_error] })
+    }
+
+    /// A response answered from the cache, counted (only successes are cached).
+    fn cached(&self, body: Bytes) -> Body {
+        self.stats.record([]);
+        Body::from(body)
+    }
+
+    /// The JSON text of an executed response, counted with its errors' codes,
+    /// and whether it failed as a whole before execution.
+    fn response_text(&self, mut response: async_graphql::Response) -> (String, bool) {
+        for error in &mut response.errors {
+            label_error(error, &self.request_id);
+        }
+        self.stats.record(response.errors.iter().map(code_of));
+        response_text(&self.request_id, response)
     }
 
     /// A refused token: 401 with a `WWW-Authenticate` challenge.
@@ -95,12 +122,13 @@ pub async fn graphql_post(
     let headers = &parts.headers;
     let request_id = request_id(headers);
     let Some(response_type) = negotiate(headers) else {
-        return not_acceptable(request_id);
+        return not_acceptable(&state, request_id);
     };
     let reply = Reply {
         response_type,
         request_id,
         client: client.ip(),
+        stats: state.app.responses.clone(),
     };
     if let Err(err) = check_json_content_type(headers) {
         let message = match err {
@@ -173,12 +201,13 @@ pub async fn graphql_get(
     }
     let request_id = request_id(headers);
     let Some(response_type) = negotiate(headers) else {
-        return not_acceptable(request_id);
+        return not_acceptable(&state, request_id);
     };
     let reply = Reply {
         response_type,
         request_id,
         client: client.ip(),
+        stats: state.app.responses.clone(),
     };
     if !carries_request {
         let message = if state.app.config.graphiql_enabled() {
@@ -217,11 +246,12 @@ fn accepts_html(headers: &HeaderMap) -> bool {
         .is_some_and(|accept| accept.contains("text/html"))
 }
 
-fn not_acceptable(request_id: String) -> Response {
+fn not_acceptable(state: &HttpState, request_id: String) -> Response {
     let reply = Reply {
         response_type: ResponseType::Json,
         request_id,
         client: IpAddr::from([0, 0, 0, 0]),
+        stats: state.app.responses.clone(),
     };
     let message =
         "the Accept header allows neither application/graphql-response+json nor application/json";
@@ -258,7 +288,7 @@ async fn run_one(
             response,
             store: Some(store),
         }) => share_response(state, reply, response, store, ticket.as_ref()).await,
-        Ok(Executed::Cached(body)) => reply.body(StatusCode::OK, body),
+        Ok(Executed::Cached(body)) => reply.body(StatusCode::OK, reply.cached(body)),
         Err(Refusal { status, error }) => {
             let mut response = reply.error(status, error);
             if status == StatusCode::METHOD_NOT_ALLOWED {
@@ -294,7 +324,7 @@ async fn share_response(
     if !shareable {
         return graphql_response(reply, response);
     }
-    let (text, _) = response_text(&reply.request_id, response);
+    let (text, _) = reply.response_text(response);
     let stored = RawValue::from_string(text.clone());
     let body = Bytes::from(text);
     let cost = ticket.and_then(|t| t.charge()).map_or(0, |c| c.cost);
@@ -582,16 +612,17 @@ async fn run_batch(
             Ok(params) => {
                 let ticket = rate_limit_ticket(state, &viewer, reply.client);
                 match execute(state, viewer.clone(), params, &Method::POST, ticket, false).await {
-                    Ok(Executed::Ran { response, .. }) => {
-                        response_text(&reply.request_id, response).0
+                    Ok(Executed::Ran { response, .. }) => reply.response_text(response).0,
+                    Ok(Executed::Cached(body)) => {
+                        reply.stats.record([]);
+                        String::from_utf8_lossy(&body).into_owned()
                     }
-                    Ok(Executed::Cached(body)) => String::from_utf8_lossy(&body).into_owned(),
-                    Err(refusal) => error_json(refusal.error, &reply.request_id).to_string(),
+                    Err(refusal) => reply.error_json(refusal.error).to_string(),
                 }
             }
-            Err(err) => {
-                error_json(Error::invalid_field("body", err.0), &reply.request_id).to_string()
-            }
+            Err(err) => reply
+                .error_json(Error::invalid_field("body", err.0))
+                .to_string(),
         };
         bodies.push(body);
     }
@@ -610,7 +641,7 @@ fn error_json(error: Error, request_id: &str) -> Value {
 /// `data` and, in `application/graphql-response+json`, answer 400.
 fn graphql_response(reply: &Reply, response: async_graphql::Response) -> Response {
     let rate_limited = response.errors.iter().find_map(rate_limit_retry_after);
-    let (body, request_error) = response_text(&reply.request_id, response);
+    let (body, request_error) = reply.response_text(response);
     let status = if rate_limited.is_some() {
         StatusCode::TOO_MANY_REQUESTS
     } else if request_error && reply.response_type == ResponseType::GraphQLResponseJson {
@@ -639,12 +670,10 @@ fn rate_limit_retry_after(error: &ServerError) -> Option<u64> {
     }
 }
 
-/// The JSON text of a response, written straight from the executor's values,
-/// and whether it failed as a whole before execution.
-fn response_text(request_id: &str, mut response: async_graphql::Response) -> (String, bool) {
-    for error in &mut response.errors {
-        label_error(error, request_id);
-    }
+/// The JSON text of a response whose errors are labelled, written straight
+/// from the executor's values, and whether it failed as a whole before
+/// execution.
+fn response_text(request_id: &str, response: async_graphql::Response) -> (String, bool) {
     let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
@@ -675,6 +704,14 @@ struct RequestErrors<'a> {
     errors: &'a [ServerError],
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     extensions: &'a BTreeMap<String, async_graphql::Value>,
+}
+
+/// The `extensions.code` of a labelled error (empty if it has none).
+fn code_of(error: &ServerError) -> &str {
+    match error.extensions.as_ref().and_then(|e| e.get("code")) {
+        Some(async_graphql::Value::String(code)) => code,
+        _ => "",
+    }
 }
 
 /// Gives errors that have no code (parse and validation errors) BAD_USER_INPUT,

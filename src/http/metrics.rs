@@ -2,7 +2,7 @@
 //! for the benchmark harness (SQL statements per request).
 
 use std::fmt::Write;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::extract::State;
 use axum::http::header;
@@ -10,7 +10,52 @@ use axum::response::IntoResponse;
 
 use super::HttpState;
 use crate::cache::watch::WatchStats;
+use crate::error::ErrorCode;
 use crate::state::AppState;
+
+/// The GraphQL responses sent over HTTP since start (each of a batch counts
+/// as one), and the errors they carried by code.
+#[derive(Debug, Default)]
+pub struct ResponseStats {
+    responses: AtomicU64,
+    with_errors: AtomicU64,
+    /// By [`ErrorCode`], at `code as usize`.
+    errors: [AtomicU64; ErrorCode::ALL.len()],
+}
+
+impl ResponseStats {
+    /// Records one response that carried errors with these `codes` (none:
+    /// it succeeded). A code that is not one of [`ErrorCode`]'s counts in
+    /// the responses with errors only.
+    pub fn record<'a>(&self, codes: impl IntoIterator<Item = &'a str>) {
+        self.responses.fetch_add(1, Ordering::Relaxed);
+        let mut failed = false;
+        for code in codes {
+            failed = true;
+            if let Some(code) = ErrorCode::named(code) {
+                self.errors[code as usize].fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        if failed {
+            self.with_errors.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Responses recorded so far.
+    pub fn responses(&self) -> u64 {
+        self.responses.load(Ordering::Relaxed)
+    }
+
+    /// Responses recorded with at least one error.
+    pub fn with_errors(&self) -> u64 {
+        self.with_errors.load(Ordering::Relaxed)
+    }
+
+    /// Errors recorded with `code`.
+    pub fn errors(&self, code: ErrorCode) -> u64 {
+        self.errors[code as usize].load(Ordering::Relaxed)
+    }
+}
 
 /// The counters, as Prometheus text.
 pub async fn metrics(State(state): State<HttpState>) -> impl IntoResponse {
@@ -84,6 +129,16 @@ fn render(app: &AppState) -> String {
             app.rate_limits.charge_rounds().unwrap_or(0),
         ),
         (
+            "conduit_graphql_responses_total",
+            "GraphQL responses sent over HTTP, each response of a batch counted alone",
+            app.responses.responses(),
+        ),
+        (
+            "conduit_graphql_error_responses_total",
+            "GraphQL responses sent over HTTP that carried at least one error",
+            app.responses.with_errors(),
+        ),
+        (
             "conduit_graphql_lists_direct_total",
             "Lists of objects answered straight from the values their items hold",
             app.lists.direct.load(Ordering::Relaxed),
@@ -100,6 +155,15 @@ fn render(app: &AppState) -> String {
             text,
             "# HELP {name} {help}.\n# TYPE {name} counter\n{name} {value}"
         );
+    }
+    let name = "conduit_graphql_errors_total";
+    let _ = writeln!(
+        text,
+        "# HELP {name} Errors in GraphQL responses sent over HTTP, by extensions.code.\n# TYPE {name} counter"
+    );
+    for code in ErrorCode::ALL {
+        let value = app.responses.errors(code);
+        let _ = writeln!(text, "{name}{{code=\"{}\"}} {value}", code.as_str());
     }
     text
 }

@@ -207,3 +207,60 @@ async fn metrics_count_sql_statements_and_cache_reads() {
         counter(&after_miss, "conduit_sql_statements_total")
     );
 }
+
+/// The value of `conduit_graphql_errors_total` for `code`.
+fn errors_with_code(text: &str, code: &str) -> u64 {
+    counter(
+        text,
+        &format!("conduit_graphql_errors_total{{code=\"{code}\"}}"),
+    )
+}
+
+#[tokio::test]
+async fn metrics_count_responses_and_their_errors_by_code() {
+    let app = TestApp::spawn_configured(|config| config.protection.max_batch_size = 2).await;
+    let metrics = || async {
+        reqwest::get(format!("{}/metrics", app.address))
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text")
+    };
+    let before = metrics().await;
+    let grew = |after: &str, name: &str| counter(after, name) - counter(&before, name);
+    let codes_grew =
+        |after: &str, code: &str| errors_with_code(after, code) - errors_with_code(&before, code);
+
+    // Two successes, the second answered from the cache.
+    let query = "{ tags(first: 5) { name } }";
+    for _ in 0..2 {
+        let body = app.graphql(query, json!({})).await;
+        assert!(body.get("errors").is_none(), "{body}");
+    }
+    let after = metrics().await;
+    assert_eq!(grew(&after, "conduit_graphql_responses_total"), 2);
+    assert_eq!(grew(&after, "conduit_graphql_error_responses_total"), 0);
+
+    // A document that does not validate, a favorite of an article that does
+    // not exist, and a body that is not JSON: three responses, one error each.
+    assert_error(&app.graphql("{ nope }", json!({})).await, "BAD_USER_INPUT");
+    let mutation = r#"mutation { favoriteArticle(input: {slug: "nope"}) { article { slug } } }"#;
+    assert_error(&app.graphql(mutation, json!({})).await, "NOT_FOUND");
+    assert_eq!(app.post_raw("{\"query\": ", &[]).await.status(), 400);
+    let after = metrics().await;
+    assert_eq!(grew(&after, "conduit_graphql_responses_total"), 5);
+    assert_eq!(grew(&after, "conduit_graphql_error_responses_total"), 3);
+    assert_eq!(codes_grew(&after, "BAD_USER_INPUT"), 2);
+    assert_eq!(codes_grew(&after, "NOT_FOUND"), 1);
+    assert_eq!(codes_grew(&after, "UNAUTHENTICATED"), 0);
+
+    // A batch counts each of its responses.
+    let batch = json!([{ "query": query }, { "query": "{ nope }" }]).to_string();
+    let response = app.post_raw(batch, &[]).await;
+    assert_eq!(response.status(), 200);
+    let after = metrics().await;
+    assert_eq!(grew(&after, "conduit_graphql_responses_total"), 7);
+    assert_eq!(grew(&after, "conduit_graphql_error_responses_total"), 4);
+    assert_eq!(codes_grew(&after, "BAD_USER_INPUT"), 3);
+}
