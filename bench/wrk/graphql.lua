@@ -1,7 +1,12 @@
 -- wrk script for the benchmark harness: POSTs GraphQL request bodies, one per
 -- line of the file $BODIES, in turn (each thread starts at a random line);
--- sends $TOKEN as a bearer token when it is set. Counts responses that are not
--- 200 or that carry GraphQL errors, and prints one JSON line when done.
+-- sends $TOKEN as a bearer token when it is set, and prints one JSON line when
+-- done. Unless CHECK=0, it reads every response and counts those that are not
+-- 200 or that carry GraphQL errors. With CHECK=0 it reads no response (wrk
+-- then hands none to Lua: about 30% less of its own CPU per response)
+-- and counts only those whose status is not 2xx or 3xx; the harness sets it
+-- for servers that count their own GraphQL errors (the gateway's /metrics)
+-- and for the HTTP floor, whose answer is fixed.
 
 local threads = {}
 
@@ -33,9 +38,11 @@ function request()
   return wrk.format(nil, nil, nil, body)
 end
 
-function response(status, headers, body)
-  if status ~= 200 or body:find('"errors"', 1, true) then
-    failed = failed + 1
+if os.getenv("CHECK") ~= "0" then
+  function response(status, headers, body)
+    if status ~= 200 or body:find('"errors"', 1, true) then
+      failed = failed + 1
+    end
   end
 end
 
@@ -45,6 +52,9 @@ function done(summary, latency, requests)
     failures = failures + thread:get("failed")
   end
   local errors = summary.errors
+  if os.getenv("CHECK") == "0" then
+    failures = errors.status
+  end
   io.write(string.format(
     '{"requests":%d,"seconds":%.3f,"rps":%.1f,"p50_ms":%.3f,"p99_ms":%.3f,"failed":%d,"socket_errors":%d}\n',
     summary.requests,
