@@ -305,10 +305,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_code_is_listed_once_at_its_own_index_and_named_by_its_string() {
+    fn each_listed_code_sits_at_its_own_index_and_is_named_by_its_own_string() {
         // A code added to the enum stops this match compiling until it is
-        // added here, and to `ErrorCode::ALL`, which `listed` checks.
-        let listed = |code: ErrorCode| match code {
+        // added here; add it to `ErrorCode::ALL` too.
+        let _reminder = |code: ErrorCode| match code {
             ErrorCode::Unauthenticated
             | ErrorCode::Forbidden
             | ErrorCode::NotFound
@@ -321,10 +321,16 @@ mod tests {
             | ErrorCode::Timeout
             | ErrorCode::PersistedQueryNotFound
             | ErrorCode::PersistedQueryNotSupported
-            | ErrorCode::DocumentNotTrusted => ErrorCode::ALL.contains(&code),
+            | ErrorCode::DocumentNotTrusted => (),
         };
+        let strings: std::collections::HashSet<&str> =
+            ErrorCode::ALL.iter().map(|code| code.as_str()).collect();
+        assert_eq!(
+            strings.len(),
+            ErrorCode::ALL.len(),
+            "two codes share a string"
+        );
         for (index, code) in ErrorCode::ALL.into_iter().enumerate() {
-            assert!(listed(code));
             assert_eq!(code as usize, index, "{code:?}");
             assert_eq!(ErrorCode::named(code.as_str()), Some(code));
         }

@@ -51,16 +51,13 @@ impl Reply {
 
     /// The body of a response that carries only `error`, counted.
     fn error_json(&self, error: Error) -> Value {
-        let mut server_error = error.into_request_error();
-        label_error(&mut server_error, &self.request_id);
-        self.stats.record([code_of(&server_error)]);
-        serde_json::json!({ "errors": [server_error] })
+        self.stats.record([error.code().as_str()]);
+        error_json(error, &self.request_id)
     }
 
-    /// A response answered from the cache, counted (only successes are cached).
-    fn cached(&self, body: Bytes) -> Body {
+    /// Counts a response answered from the cache (only successes are cached).
+    fn count_cached(&self) {
         self.stats.record([]);
-        Body::from(body)
     }
 
     /// The JSON text of an executed response, counted with its errors' codes,
@@ -288,7 +285,10 @@ async fn run_one(
             response,
             store: Some(store),
         }) => share_response(state, reply, response, store, ticket.as_ref()).await,
-        Ok(Executed::Cached(body)) => reply.body(StatusCode::OK, reply.cached(body)),
+        Ok(Executed::Cached(body)) => {
+            reply.count_cached();
+            reply.body(StatusCode::OK, body)
+        }
         Err(Refusal { status, error }) => {
             let mut response = reply.error(status, error);
             if status == StatusCode::METHOD_NOT_ALLOWED {
@@ -614,7 +614,7 @@ async fn run_batch(
                 match execute(state, viewer.clone(), params, &Method::POST, ticket, false).await {
                     Ok(Executed::Ran { response, .. }) => reply.response_text(response).0,
                     Ok(Executed::Cached(body)) => {
-                        reply.stats.record([]);
+                        reply.count_cached();
                         String::from_utf8_lossy(&body).into_owned()
                     }
                     Err(refusal) => reply.error_json(refusal.error).to_string(),
