@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{ConnectOptions, Database, DatabaseBackend, DatabaseConnection, DbErr};
 use tokio::net::TcpListener;
 
 use crate::auth::{AccessList, Passwords, TokenKeys};
@@ -22,6 +22,7 @@ use crate::graphql::response_cache::NearResponses;
 use crate::pubsub::{InProcessPubSub, PubSub, RedisPubSub};
 use crate::ratelimit::{MemoryRateLimits, RateLimitStore, RateLimiter, RedisRateLimits};
 use crate::service::article_relations::RelationsStatements;
+use crate::service::list_reads::{self, ListReads};
 use crate::state::{AppState, StatementCounter};
 
 /// Why the server could not start.
@@ -67,6 +68,26 @@ pub async fn connect(
     let mut db = connect_pool(config, config.db_max_connections).await?;
     db.set_metric_callback(move |_| counter.record());
     Ok(db)
+}
+
+/// Opens what serves requests: the pool, counting statements into `counter`,
+/// and the list reads, which on PostgreSQL take their share of
+/// `DB_MAX_CONNECTIONS` from the pool ([`ListReads::split`]).
+pub async fn connect_serving(
+    config: &Config,
+    counter: StatementCounter,
+) -> Result<(DatabaseConnection, ListReads), StartError> {
+    let backend = if list_reads::is_postgres_url(&config.database_url()) {
+        DatabaseBackend::Postgres
+    } else {
+        DatabaseBackend::Sqlite
+    };
+    let (pooled, reads) = ListReads::split(backend, config.db_max_connections);
+    let mut db = connect_pool(config, pooled).await?;
+    let statements = counter.clone();
+    db.set_metric_callback(move |_| statements.record());
+    let reads = ListReads::new(db.clone(), reads, list_reads::TEST_IF_IDLE_FOR, counter);
+    Ok((db, reads))
 }
 
 /// A small pool for background work (the access list sync), apart from the
@@ -176,7 +197,7 @@ impl Application {
     /// Like [`Application::build`] with token keys made by the caller.
     pub async fn build_with_tokens(config: Config, tokens: TokenKeys) -> Result<Self, StartError> {
         let statements = StatementCounter::default();
-        let db = connect(&config, statements.clone()).await?;
+        let (db, list_reads) = connect_serving(&config, statements.clone()).await?;
         if config.run_migrations {
             Migrator::up(&db, None).await?;
         }
@@ -235,6 +256,7 @@ impl Application {
             cache,
             near_responses,
             db,
+            list_reads,
             pubsub,
             tokens,
             passwords: Passwords::new().await?,

@@ -15,6 +15,7 @@ use crate::http::metrics::ResponseStats;
 use crate::pubsub::PubSub;
 use crate::ratelimit::RateLimiter;
 use crate::service::article_relations::RelationsStatements;
+use crate::service::list_reads::ListReads;
 use crate::service::tag_names::TagNames;
 
 /// Shared state, cloned cheaply into every request.
@@ -22,6 +23,8 @@ use crate::service::tag_names::TagNames;
 pub struct AppState {
     /// The database connection pool.
     pub db: DatabaseConnection,
+    /// Where list pages are read ([`ListReads`]).
+    pub list_reads: ListReads,
     /// The hot-read cache (Redis when configured, in-process otherwise).
     pub cache: Arc<Cache>,
     /// Copies of the anonymous responses this instance served lately, when

@@ -75,7 +75,9 @@ pub struct Config {
     pub run_migrations: bool,
     /// `pretty` for people, `json` for log collectors.
     pub log_format: LogFormat,
-    /// Size of the database connection pool.
+    /// Most connections to the database that serve requests. On PostgreSQL
+    /// half of them read list pages ([`crate::service::list_reads`]) and the
+    /// pool keeps the rest; elsewhere the pool has them all.
     pub db_max_connections: u32,
     /// Most time one authorization decision may take, in milliseconds.
     pub authorizer_max_time_ms: u64,

@@ -76,7 +76,7 @@ fn render(app: &AppState) -> String {
     let counters = [
         (
             "conduit_sql_statements_total",
-            "SQL statements run by the request pool",
+            "SQL statements run for requests (the pool and the list reads)",
             app.statements.get(),
         ),
         (

@@ -362,9 +362,11 @@ fn with_relations(page: Statement, around: &AroundPage) -> Statement {
 }
 
 /// One page of `request` from `select` (articles' columns in declared order),
-/// with each article's relations, in one statement.
+/// with each article's relations, in one statement run by `reads`; tag names
+/// not yet known are read from `db`.
 pub async fn page_with_relations(
     db: &DatabaseConnection,
+    reads: &impl ConnectionTrait,
     select: Select<article::Entity>,
     request: &PageRequest,
     around: &AroundPage,
@@ -378,7 +380,7 @@ pub async fn page_with_relations(
         article::Column::Id,
         request,
     );
-    let rows = db.query_all_raw(with_relations(page, around)).await?;
+    let rows = reads.query_all_raw(with_relations(page, around)).await?;
     let first = article::Column::iter().count();
     let on_page = request.rows_on_page(rows.len());
     let mut articles = Vec::with_capacity(on_page);

@@ -262,6 +262,7 @@ pub async fn list(
         Bodies::Omitted => without_bodies(filtered(viewer, filter)),
     };
     let db = state.db.clone();
+    let reads = state.list_reads.clone();
     let request = *page;
     let around = state.relation_statements.around_page(&page.read_order());
     let tag_names = state.tag_names.clone();
@@ -272,7 +273,7 @@ pub async fn list(
         match relations {
             Relations::Apart => {
                 fetch_page(
-                    &db,
+                    &reads,
                     select,
                     article::Column::CreatedAt,
                     article::Column::Id,
@@ -282,7 +283,7 @@ pub async fn list(
             }
             Relations::Joined => {
                 let (page, relations) = article_relations::page_with_relations(
-                    &db, select, &request, &around, &tag_names,
+                    &db, &reads, select, &request, &around, &tag_names,
                 )
                 .await?;
                 *found.lock().unwrap_or_else(PoisonError::into_inner) = Some(relations);

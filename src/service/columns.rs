@@ -58,8 +58,10 @@ mod tests {
     use crate::service::article_relations::{
         RelationsStatements, for_articles, page_with_relations,
     };
+    use crate::service::list_reads::{ListReads, TEST_IF_IDLE_FOR};
     use crate::service::pagination::{PageRequest, PageRow, SortDirection, fetch_page};
     use crate::service::tag_names::TagNames;
+    use crate::state::StatementCounter;
 
     /// A fresh database on the server `TEST_DATABASE_URL` names, or in-memory
     /// SQLite when it is unset, with the migrations applied.
@@ -248,16 +250,26 @@ mod tests {
         .expect("article");
         let statements = RelationsStatements::new(db.get_database_backend());
         let tag_names = TagNames::default();
+        // The page with its relations is read as lists are served (on
+        // PostgreSQL, on a connection of the list reads'); the rest apart,
+        // through the pool.
+        let reads = ListReads::new(db.clone(), 1, TEST_IF_IDLE_FOR, StatementCounter::default());
         for request in [
             PageRequest::first(1, SortDirection::Desc),
             PageRequest::new(None, None, Some(1), None, SortDirection::Asc).expect("last 1"),
             PageRequest::first(5, SortDirection::Asc),
         ] {
             let around = statements.around_page(&request.read_order());
-            let (page, relations) =
-                page_with_relations(&db, article::Entity::find(), &request, &around, &tag_names)
-                    .await
-                    .expect("page with relations");
+            let (page, relations) = page_with_relations(
+                &db,
+                &reads,
+                article::Entity::find(),
+                &request,
+                &around,
+                &tag_names,
+            )
+            .await
+            .expect("page with relations");
             let apart = fetch_page(
                 &db,
                 article::Entity::find(),
@@ -288,10 +300,16 @@ mod tests {
         }
         let request = PageRequest::first(5, SortDirection::Desc);
         let around = statements.around_page(&request.read_order());
-        let (page, relations) =
-            page_with_relations(&db, article::Entity::find(), &request, &around, &tag_names)
-                .await
-                .expect("page with relations");
+        let (page, relations) = page_with_relations(
+            &db,
+            &reads,
+            article::Entity::find(),
+            &request,
+            &around,
+            &tag_names,
+        )
+        .await
+        .expect("page with relations");
         assert_eq!(page.items.len(), 2);
         assert_eq!(relations[&11].tags, ["rust"]);
         assert_eq!((relations[&11].favorites, relations[&11].comments), (1, 1));

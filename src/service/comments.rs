@@ -30,7 +30,7 @@ pub async fn list(
     article_id: i64,
     page: &PageRequest,
 ) -> Result<Page<comment::Model>> {
-    let db = state.db.clone();
+    let reads = state.list_reads.clone();
     let request = *page;
     let key = format!("comments:{article_id}:page={}", page.cache_key());
     state
@@ -43,7 +43,7 @@ pub async fn list(
                     .filter(comment::Column::ArticleId.eq(article_id))
                     .filter(by_unbanned_author(comment::Column::AuthorId));
                 fetch_page(
-                    &db,
+                    &reads,
                     select,
                     comment::Column::CreatedAt,
                     comment::Column::Id,

@@ -11,6 +11,7 @@ pub mod columns;
 pub mod comments;
 pub mod fields;
 pub mod invalidation;
+pub mod list_reads;
 pub mod pagination;
 pub mod profiles;
 pub mod tag_names;
