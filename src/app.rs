@@ -22,7 +22,7 @@ use crate::graphql::response_cache::NearResponses;
 use crate::pubsub::{InProcessPubSub, PubSub, RedisPubSub};
 use crate::ratelimit::{MemoryRateLimits, RateLimitStore, RateLimiter, RedisRateLimits};
 use crate::service::article_relations::RelationsStatements;
-use crate::service::list_reads::{self, ListReads};
+use crate::service::list_reads::{self, IdleLimits, ListReads};
 use crate::state::{AppState, StatementCounter};
 
 /// Why the server could not start.
@@ -86,7 +86,7 @@ pub async fn connect_serving(
     let mut db = connect_pool(config, pooled).await?;
     let statements = counter.clone();
     db.set_metric_callback(move |_| statements.record());
-    let reads = ListReads::new(db.clone(), reads, list_reads::TEST_IF_IDLE_FOR, counter);
+    let reads = ListReads::new(db.clone(), reads, IdleLimits::SERVING, counter);
     Ok((db, reads))
 }
 

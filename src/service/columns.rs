@@ -58,7 +58,7 @@ mod tests {
     use crate::service::article_relations::{
         RelationsStatements, for_articles, page_with_relations,
     };
-    use crate::service::list_reads::{ListReads, TEST_IF_IDLE_FOR};
+    use crate::service::list_reads::{IdleLimits, ListReads};
     use crate::service::pagination::{PageRequest, PageRow, SortDirection, fetch_page};
     use crate::service::tag_names::TagNames;
     use crate::state::StatementCounter;
@@ -253,7 +253,12 @@ mod tests {
         // The page with its relations is read as lists are served (on
         // PostgreSQL, on a connection of the list reads'); the rest apart,
         // through the pool.
-        let reads = ListReads::new(db.clone(), 1, TEST_IF_IDLE_FOR, StatementCounter::default());
+        let reads = ListReads::new(
+            db.clone(),
+            1,
+            IdleLimits::SERVING,
+            StatementCounter::default(),
+        );
         for request in [
             PageRequest::first(1, SortDirection::Desc),
             PageRequest::new(None, None, Some(1), None, SortDirection::Asc).expect("last 1"),

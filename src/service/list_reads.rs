@@ -10,7 +10,8 @@
 //! or whose request was dropped while the statement was out, is closed
 //! instead, so the next statement never meets what one before it left. One
 //! that sat idle long enough for the server or a proxy to have dropped it is
-//! tested once before it is used, as the pool does.
+//! tested once before it is used, and one idle for ten minutes is closed, as
+//! the pool does ([`IdleLimits::SERVING`]).
 //!
 //! The connections are opened with the pool's own options (the statement
 //! time limit among them) and take their number from it: the pool and these
@@ -35,9 +36,23 @@ use crate::state::StatementCounter;
 /// How long a caller waits for a free connection, as for the pool's.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A connection idle this long is tested before it is used, as the pool does
-/// (`test_before_acquire_if_idle_for` in [`crate::app`]).
-pub const TEST_IF_IDLE_FOR: Duration = Duration::from_secs(30);
+/// What becomes of a connection that sits idle.
+#[derive(Clone, Copy, Debug)]
+pub struct IdleLimits {
+    /// Idle this long, it is tested with a round trip before it is used.
+    pub test_after: Duration,
+    /// Idle this long, it is closed the next time a statement finishes.
+    pub close_after: Duration,
+}
+
+impl IdleLimits {
+    /// As the pool does: tested after 30 s (`test_before_acquire_if_idle_for`
+    /// in [`crate::app`]), closed after 10 minutes (sqlx's idle timeout).
+    pub const SERVING: Self = Self {
+        test_after: Duration::from_secs(30),
+        close_after: Duration::from_secs(600),
+    };
+}
 
 /// Runs the statements that read list pages. Every other statement, and
 /// every statement on SQLite and MySQL, goes to the pool it holds.
@@ -52,7 +67,7 @@ struct PostgresReads {
     options: PgConnectOptions,
     idle: Mutex<Vec<IdleConnection>>,
     slots: Semaphore,
-    test_if_idle_for: Duration,
+    limits: IdleLimits,
     statements: StatementCounter,
 }
 
@@ -68,12 +83,13 @@ impl ListReads {
     }
 
     /// On PostgreSQL, up to `connections` connections of their own, opened
-    /// with `db`'s options as they are needed, counting each statement into
-    /// `statements`; elsewhere (or with none), [`ListReads::pooled`].
+    /// with `db`'s options as they are needed and kept within `limits` while
+    /// idle, counting each statement into `statements`; elsewhere (or with
+    /// none), [`ListReads::pooled`].
     pub fn new(
         db: DatabaseConnection,
         connections: u32,
-        test_if_idle_for: Duration,
+        limits: IdleLimits,
         statements: StatementCounter,
     ) -> Self {
         if db.get_database_backend() != DatabaseBackend::Postgres || connections == 0 {
@@ -84,7 +100,7 @@ impl ListReads {
             options,
             idle: Mutex::new(Vec::new()),
             slots: Semaphore::new(connections as usize),
-            test_if_idle_for,
+            limits,
             statements,
         };
         Self {
@@ -141,13 +157,21 @@ impl PostgresReads {
         // Only now, with every row read and the server ready, may the
         // connection serve another statement. On any return above it is
         // dropped, which closes it.
-        self.idle
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(IdleConnection {
+        let now = Instant::now();
+        let stale = {
+            let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+            idle.push(IdleConnection {
                 connection,
-                since: Instant::now(),
+                since: now,
             });
+            // Connections go back on top and are taken from the top, so the
+            // one at the bottom has been idle longest.
+            let stale = idle.first().is_some_and(|oldest| {
+                now.saturating_duration_since(oldest.since) >= self.limits.close_after
+            });
+            stale.then(|| idle.remove(0))
+        };
+        drop(stale);
         Ok(rows.into_iter().map(QueryResult::from).collect())
     }
 
@@ -164,7 +188,7 @@ impl PostgresReads {
             since,
         }) = idle
         {
-            if since.elapsed() < self.test_if_idle_for || connection.ping().await.is_ok() {
+            if since.elapsed() < self.limits.test_after || connection.ping().await.is_ok() {
                 return Ok(connection);
             }
             tracing::info!("an idle list-read connection failed its test; opening another");

@@ -45,18 +45,33 @@ async fn backend_pid(reads: &ListReads) -> Result<i32, DbErr> {
     rows[0].try_get_by_index(0)
 }
 
-/// List reads with one connection, and the pool beside them.
-async fn one_read_connection(test_if_idle_for: Duration) -> Option<(ListReads, StatementCounter)> {
+/// List reads with `connections` connections, and the pool beside them.
+async fn read_connections(
+    connections: u32,
+    limits: IdleLimits,
+) -> Option<(ListReads, StatementCounter)> {
     let url = postgres_url()?;
     let db = pool(PgConnectOptions::from_str(&url).expect("url")).await;
     let statements = StatementCounter::default();
-    let reads = ListReads::new(db, 1, test_if_idle_for, statements.clone());
+    let reads = ListReads::new(db, connections, limits, statements.clone());
     Some((reads, statements))
+}
+
+async fn one_read_connection(limits: IdleLimits) -> Option<(ListReads, StatementCounter)> {
+    read_connections(1, limits).await
+}
+
+/// Tested when idle for `test_after`; closed only after an hour.
+fn tested_after(test_after: Duration) -> IdleLimits {
+    IdleLimits {
+        test_after,
+        close_after: Duration::from_secs(3600),
+    }
 }
 
 #[tokio::test]
 async fn a_connection_goes_back_after_a_finished_statement_and_serves_the_next() {
-    let Some((reads, statements)) = one_read_connection(TEST_IF_IDLE_FOR).await else {
+    let Some((reads, statements)) = one_read_connection(IdleLimits::SERVING).await else {
         return;
     };
     let first = backend_pid(&reads).await.expect("first");
@@ -67,7 +82,7 @@ async fn a_connection_goes_back_after_a_finished_statement_and_serves_the_next()
 
 #[tokio::test]
 async fn a_connection_whose_statement_failed_is_closed() {
-    let Some((reads, _)) = one_read_connection(TEST_IF_IDLE_FOR).await else {
+    let Some((reads, _)) = one_read_connection(IdleLimits::SERVING).await else {
         return;
     };
     let first = backend_pid(&reads).await.expect("first");
@@ -79,7 +94,7 @@ async fn a_connection_whose_statement_failed_is_closed() {
 
 #[tokio::test]
 async fn a_connection_given_up_while_its_statement_runs_is_closed() {
-    let Some((reads, _)) = one_read_connection(TEST_IF_IDLE_FOR).await else {
+    let Some((reads, _)) = one_read_connection(IdleLimits::SERVING).await else {
         return;
     };
     let first = backend_pid(&reads).await.expect("first");
@@ -109,7 +124,7 @@ async fn end_session(reads: &ListReads, pid: i32) {
 
 #[tokio::test]
 async fn an_idle_connection_is_tested_and_replaced_when_the_server_dropped_it() {
-    let Some((reads, _)) = one_read_connection(Duration::ZERO).await else {
+    let Some((reads, _)) = one_read_connection(tested_after(Duration::ZERO)).await else {
         return;
     };
     let first = backend_pid(&reads).await.expect("first");
@@ -119,13 +134,41 @@ async fn an_idle_connection_is_tested_and_replaced_when_the_server_dropped_it() 
 
     // Untested (it has not sat long), the dropped connection fails its
     // statement, and is closed for the next.
-    let Some((reads, _)) = one_read_connection(Duration::from_secs(3600)).await else {
+    let Some((reads, _)) = one_read_connection(tested_after(Duration::from_secs(3600))).await
+    else {
         return;
     };
     let first = backend_pid(&reads).await.expect("first");
     end_session(&reads, first).await;
     assert!(backend_pid(&reads).await.is_err());
     assert_ne!(backend_pid(&reads).await.expect("the next"), first);
+}
+
+#[tokio::test]
+async fn a_connection_idle_past_its_limit_is_closed_when_another_comes_back() {
+    for (close_after, left_open) in [(Duration::from_secs(1), 1), (Duration::from_secs(3600), 2)] {
+        let limits = IdleLimits {
+            test_after: Duration::from_secs(3600),
+            close_after,
+        };
+        let Some((reads, _)) = read_connections(2, limits).await else {
+            return;
+        };
+        // Two statements at once open both connections.
+        let sleep = || Statement::from_string(DatabaseBackend::Postgres, "SELECT pg_sleep(0.2)");
+        let (a, b) = tokio::join!(reads.query_all_raw(sleep()), reads.query_all_raw(sleep()));
+        a.expect("first");
+        b.expect("second");
+        assert_eq!(reads.idle_connections(), 2);
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        // This one takes the connection back last, and returns it.
+        backend_pid(&reads).await.expect("one more");
+        assert_eq!(
+            reads.idle_connections(),
+            left_open,
+            "closing after {close_after:?}"
+        );
+    }
 }
 
 /// Forwards connections to `upstream` and counts the Sync messages clients
@@ -201,7 +244,12 @@ async fn a_list_read_costs_one_round_trip_where_the_pool_adds_a_test() {
     let (port, syncs) = counting_proxy((direct.get_host().to_owned(), direct.get_port())).await;
     let proxied = direct.clone().host("127.0.0.1").port(port);
     let db = pool(proxied).await;
-    let reads = ListReads::new(db.clone(), 1, TEST_IF_IDLE_FOR, StatementCounter::default());
+    let reads = ListReads::new(
+        db.clone(),
+        1,
+        IdleLimits::SERVING,
+        StatementCounter::default(),
+    );
     let statement = || Statement::from_string(DatabaseBackend::Postgres, "SELECT 1");
     // Once each first, so the statement is prepared on both connections.
     db.query_all_raw(statement()).await.expect("pool");
@@ -254,7 +302,7 @@ async fn other_backends_read_lists_through_the_pool() {
     let db = Database::connect(url.as_str()).await.expect("connect");
     let backend = db.get_database_backend();
     assert_eq!(ListReads::split(backend, 32), (32, 0));
-    let reads = ListReads::new(db, 16, TEST_IF_IDLE_FOR, StatementCounter::default());
+    let reads = ListReads::new(db, 16, IdleLimits::SERVING, StatementCounter::default());
     let rows = reads
         .query_all_raw(Statement::from_string(backend, "SELECT 1"))
         .await
