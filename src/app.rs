@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseBackend, DatabaseConnection, DbErr};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use tokio::net::TcpListener;
 
 use crate::auth::{AccessList, Passwords, TokenKeys};
@@ -65,9 +65,7 @@ pub async fn connect(
     config: &Config,
     counter: StatementCounter,
 ) -> Result<DatabaseConnection, StartError> {
-    let mut db = connect_pool(config, config.db_max_connections).await?;
-    db.set_metric_callback(move |_| counter.record());
-    Ok(db)
+    connect_counted(config, config.db_max_connections, counter).await
 }
 
 /// Opens what serves requests: the pool, counting statements into `counter`,
@@ -77,17 +75,22 @@ pub async fn connect_serving(
     config: &Config,
     counter: StatementCounter,
 ) -> Result<(DatabaseConnection, ListReads), StartError> {
-    let backend = if list_reads::is_postgres_url(&config.database_url()) {
-        DatabaseBackend::Postgres
-    } else {
-        DatabaseBackend::Sqlite
-    };
-    let (pooled, reads) = ListReads::split(backend, config.db_max_connections);
-    let mut db = connect_pool(config, pooled).await?;
-    let statements = counter.clone();
-    db.set_metric_callback(move |_| statements.record());
+    let on_postgres = list_reads::is_postgres_url(&config.database_url());
+    let (pooled, reads) = ListReads::split(on_postgres, config.db_max_connections);
+    let db = connect_counted(config, pooled, counter.clone()).await?;
     let reads = ListReads::new(db.clone(), reads, IdleLimits::SERVING, counter);
     Ok((db, reads))
+}
+
+/// A pool of `max_connections`, counting statements into `counter`.
+async fn connect_counted(
+    config: &Config,
+    max_connections: u32,
+    counter: StatementCounter,
+) -> Result<DatabaseConnection, StartError> {
+    let mut db = connect_pool(config, max_connections).await?;
+    db.set_metric_callback(move |_| counter.record());
+    Ok(db)
 }
 
 /// A small pool for background work (the access list sync), apart from the

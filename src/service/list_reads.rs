@@ -109,11 +109,11 @@ impl ListReads {
         }
     }
 
-    /// How `max_connections` is shared on `backend`: (the pool's, the list
-    /// reads'). On PostgreSQL half of them, at least one each when there are
-    /// two, read lists; elsewhere the pool keeps them all.
-    pub fn split(backend: DatabaseBackend, max_connections: u32) -> (u32, u32) {
-        if backend != DatabaseBackend::Postgres || max_connections < 2 {
+    /// How `max_connections` is shared: (the pool's, the list reads'). On
+    /// PostgreSQL half of them, at least one each when there are two, read
+    /// lists; elsewhere the pool keeps them all.
+    pub fn split(on_postgres: bool, max_connections: u32) -> (u32, u32) {
+        if !on_postgres || max_connections < 2 {
             return (max_connections, 0);
         }
         let reads = max_connections / 2;
@@ -171,6 +171,7 @@ impl PostgresReads {
             });
             stale.then(|| idle.remove(0))
         };
+        // Closed here, outside the lock.
         drop(stale);
         Ok(rows.into_iter().map(QueryResult::from).collect())
     }

@@ -285,12 +285,18 @@ fn postgres_urls_are_told_by_their_scheme() {
     }
 }
 
+/// On every backend, whatever `TEST_DATABASE_URL` names.
+#[test]
+fn the_connections_are_shared_with_the_pool_on_postgres_only() {
+    let (pooled, reads) = ListReads::split(true, 32);
+    assert_eq!((pooled, reads), (16, 16));
+    assert_eq!(ListReads::split(true, 1), (1, 0));
+    assert_eq!(ListReads::split(false, 32), (32, 0));
+}
+
 #[tokio::test]
 async fn other_backends_read_lists_through_the_pool() {
     if postgres_url().is_some() {
-        let (pooled, reads) = ListReads::split(DatabaseBackend::Postgres, 32);
-        assert_eq!((pooled, reads), (16, 16));
-        assert_eq!(ListReads::split(DatabaseBackend::Postgres, 1), (1, 0));
         return;
     }
     let url = server_url();
@@ -301,7 +307,6 @@ async fn other_backends_read_lists_through_the_pool() {
     };
     let db = Database::connect(url.as_str()).await.expect("connect");
     let backend = db.get_database_backend();
-    assert_eq!(ListReads::split(backend, 32), (32, 0));
     let reads = ListReads::new(db, 16, IdleLimits::SERVING, StatementCounter::default());
     let rows = reads
         .query_all_raw(Statement::from_string(backend, "SELECT 1"))
