@@ -7,7 +7,7 @@
 
 mod protection;
 
-pub use protection::{PROTECTION_ENV_VARS, Protection};
+pub use protection::{MAX_NESTING_CEILING, PROTECTION_ENV_VARS, Protection};
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -191,6 +191,11 @@ impl Config {
                 ));
             }
         }
+        if self.protection.max_nesting > MAX_NESTING_CEILING {
+            return Err(ConfigError::Invalid(format!(
+                "MAX_NESTING may be at most {MAX_NESTING_CEILING}: deeper documents could overflow the parser's stack"
+            )));
+        }
         if self.db_max_connections == 0 {
             return Err(ConfigError::Invalid(
                 "DB_MAX_CONNECTIONS must be at least 1".into(),
@@ -270,6 +275,12 @@ mod tests {
             let config = Config::load().expect("valid");
             assert_eq!(config.protection.max_depth, 7);
             assert!(config.graphiql_enabled() && config.introspection_enabled());
+
+            jail.set_env("MAX_NESTING", "129");
+            let err = Config::load().expect_err("nesting over the ceiling");
+            assert!(err.to_string().contains("MAX_NESTING"), "{err}");
+            jail.set_env("MAX_NESTING", "128");
+            assert_eq!(Config::load().expect("valid").protection.max_nesting, 128);
 
             jail.set_env("BIND", "not-an-address");
             let err = Config::load().expect_err("invalid bind");

@@ -8,6 +8,12 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+/// The deepest nesting [`Protection::max_nesting`] may allow. The document
+/// parser recurses once per level; at this depth a debug build parses,
+/// validates and runs a document well within a 2 MiB thread stack (the async
+/// runtime's), where about 300 levels of list values overflow it.
+pub const MAX_NESTING_CEILING: usize = 128;
+
 /// Limits and switches that keep a public endpoint safe.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default)]
@@ -33,8 +39,15 @@ pub struct Protection {
     pub max_root_fields: usize,
     /// Most directives in one document.
     pub max_directives: usize,
+    /// Most items in one list value, written in the document or sent as a
+    /// variable, checked before anything else is done with the list.
+    pub max_list_length: usize,
     /// Most lexical tokens in one document, checked before it is parsed.
     pub max_tokens: usize,
+    /// Deepest nesting of braces, brackets and parentheses (selection sets,
+    /// arguments, list and object values) in one document, checked before it
+    /// is parsed; at most [`MAX_NESTING_CEILING`].
+    pub max_nesting: usize,
     /// Most operations in one batched request; 0 turns batching off.
     pub max_batch_size: usize,
     /// Largest request body, in bytes.
@@ -91,7 +104,9 @@ impl Default for Protection {
             max_aliases: 30,
             max_root_fields: 20,
             max_directives: 50,
+            max_list_length: 100,
             max_tokens: 15_000,
+            max_nesting: 64,
             max_batch_size: 0,
             max_body_bytes: 2 * 1024 * 1024,
             max_headers: 64,
@@ -126,7 +141,9 @@ pub const PROTECTION_ENV_VARS: &[&str] = &[
     "MAX_ALIASES",
     "MAX_ROOT_FIELDS",
     "MAX_DIRECTIVES",
+    "MAX_LIST_LENGTH",
     "MAX_TOKENS",
+    "MAX_NESTING",
     "MAX_BATCH_SIZE",
     "MAX_BODY_BYTES",
     "MAX_HEADERS",

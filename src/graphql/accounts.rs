@@ -116,7 +116,7 @@ pub struct AttenuateTokenInput {
     /// Allow reads only.
     #[graphql(default)]
     pub read_only: bool,
-    /// Allow only operations on these articles.
+    /// Allow only operations on these articles, at most 20.
     pub article_slugs: Option<Vec<String>>,
     /// Allow only these actions, e.g. `comment.create` (see the README's list).
     pub actions: Option<Vec<String>>,
@@ -231,10 +231,8 @@ impl AccountMutation {
         let session = viewer
             .session()
             .ok_or_else(|| Error::Unauthenticated("sign in to do this".into()))?;
-        let mut articles_allowed = Vec::new();
-        for slug in input.article_slugs.unwrap_or_default() {
-            articles_allowed.push(articles::find_by_slug(&state.db, viewer, &slug).await?.id);
-        }
+        let slugs = input.article_slugs.unwrap_or_default();
+        let articles_allowed = articles::ids_for_attenuation(&state.db, viewer, &slugs).await?;
         let expires_at = match input.expires_in {
             Some(seconds) if seconds <= 0 => {
                 return Err(Error::invalid_field(

@@ -66,7 +66,7 @@ impl Admission {
         ticket: Option<&RateLimitTicket>,
     ) -> Result<Admitted, ServerError> {
         self.limits
-            .check_tokens(&request.query)
+            .check_text(&request.query)
             .map_err(Error::into_request_error)?;
         let Some((document, record)) = self.documents.parse(&request.query) else {
             return Ok(Admitted {

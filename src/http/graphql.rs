@@ -26,6 +26,7 @@ use crate::cache::{Lookup, Miss};
 use crate::documents::{DocumentResolver, requested_hash};
 use crate::error::{Error, ErrorCode};
 use crate::graphql::json;
+use crate::graphql::limits::DocumentLimits;
 use crate::graphql::rate_limit::{
     Budgets, Prepaid, RateLimitTicket, charge_cost, selected_operation,
 };
@@ -445,7 +446,8 @@ async fn execute(
             error,
         })?;
     if *method == Method::GET
-        && operation_type(&query, params.operation_name.as_deref()) == Some(OperationType::Mutation)
+        && operation_type(state, &query, params.operation_name.as_deref())
+            == Some(OperationType::Mutation)
     {
         return Err(Refusal {
             status: StatusCode::METHOD_NOT_ALLOWED,
@@ -576,8 +578,15 @@ async fn resolve_document(state: &HttpState, params: &mut GraphQLParams) -> Resu
     resolver.resolve(params.query.take(), hash).await
 }
 
-/// The type of the operation a request would run, if the document parses and names one.
-fn operation_type(query: &str, operation_name: Option<&str>) -> Option<OperationType> {
+/// The type of the operation a request would run, if the document is within
+/// the limits checked before parsing, parses and names one.
+fn operation_type(
+    state: &HttpState,
+    query: &str,
+    operation_name: Option<&str>,
+) -> Option<OperationType> {
+    let limits = DocumentLimits::from_protection(&state.app.config.protection);
+    limits.check_text(query).ok()?;
     let document = async_graphql::parser::parse_query(query).ok()?;
     selected_operation(&document, operation_name).map(|operation| operation.ty)
 }

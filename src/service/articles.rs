@@ -360,6 +360,45 @@ pub async fn find_by_slug(
     }
 }
 
+/// Most articles one narrowed token may be limited to.
+pub const MAX_ARTICLES_PER_ATTENUATION: usize = 20;
+
+/// The ids of the articles with these slugs, in the order given, for
+/// narrowing a token to them: at most [`MAX_ARTICLES_PER_ATTENUATION`]
+/// (checked before anything is read), read in one statement. NOT_FOUND when
+/// one does not exist or the viewer may not see it.
+pub async fn ids_for_attenuation(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    slugs: &[String],
+) -> Result<Vec<i64>> {
+    if slugs.len() > MAX_ARTICLES_PER_ATTENUATION {
+        return Err(Error::invalid_field(
+            "articleSlugs",
+            format!("at most {MAX_ARTICLES_PER_ATTENUATION} articles"),
+        ));
+    }
+    if slugs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let wanted: Vec<&str> = slugs.iter().map(|slug| slug.trim()).collect();
+    let found = article::Entity::find()
+        .filter(article::Column::Slug.is_in(wanted.iter().copied()))
+        .filter(by_unbanned_author(article::Column::AuthorId))
+        .all(db)
+        .await?;
+    wanted
+        .iter()
+        .map(|slug| {
+            found
+                .iter()
+                .find(|article| article.slug == *slug && is_visible(viewer, article))
+                .map(|article| article.id)
+                .ok_or(Error::NotFound("article"))
+        })
+        .collect()
+}
+
 /// The article with this slug, if the viewer may see it, read through the cache.
 pub async fn find_by_slug_cached(
     state: &AppState,

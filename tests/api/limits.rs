@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use conduit::config::Config;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_error};
+use crate::helpers::{KillOnDrop, TestApp, WsClient, assert_error, database_url, serve_with};
 
 /// A server with one published article, with `configure` applied after the
 /// article was made.
@@ -153,4 +153,262 @@ async fn the_default_limits_refuse_a_fragment_explosion_at_once() {
     assert!(started.elapsed() < Duration::from_secs(2));
     assert_error(&body, "LIMIT_EXCEEDED");
     assert_eq!(body["errors"][0]["extensions"]["limit"], "cost", "{body}");
+}
+
+/// A document whose one argument is a list value nested `depth` deep: what
+/// once overflowed the parser's stack and aborted the process.
+fn deep_list_argument(depth: usize) -> String {
+    format!(
+        "{{ article(slug: {}\"x\"{}) {{ id }} }}",
+        "[".repeat(depth),
+        "]".repeat(depth)
+    )
+}
+
+/// The same through object values: `{ a: { a: ... } }`.
+fn deep_object_argument(depth: usize) -> String {
+    format!(
+        "{{ article(slug: {}1{}) {{ id }} }}",
+        "{ a: ".repeat(depth),
+        " }".repeat(depth)
+    )
+}
+
+/// Sends `document` over POST, GET and a WebSocket `subscribe` to the server
+/// at `address`; returns the three answers' first errors.
+async fn first_error_on_every_transport(address: &str, document: &str) -> [Value; 3] {
+    let client = reqwest::Client::new();
+    let url = format!("{address}/graphql");
+    let post: Value = client
+        .post(&url)
+        .json(&json!({ "query": document }))
+        .send()
+        .await
+        .expect("the server answers a POST")
+        .json()
+        .await
+        .expect("JSON");
+    let get: Value = client
+        .get(&url)
+        .query(&[("query", document)])
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .expect("the server answers a GET")
+        .json()
+        .await
+        .expect("JSON");
+    let ws_url = format!("{}/graphql", address.replacen("http", "ws", 1));
+    let mut socket = WsClient::connect_url(&ws_url, "graphql-transport-ws").await;
+    socket.init(None).await;
+    socket
+        .send(json!({ "id": "1", "type": "subscribe", "payload": { "query": document } }))
+        .await;
+    let answer = socket.next().await.expect("an answer to subscribe");
+    // Refused before it runs: an `error`, or a `next` with only errors.
+    let ws_error = match answer["type"].as_str() {
+        Some("error") => answer["payload"][0].clone(),
+        Some("next") if answer["payload"]["data"].is_null() => {
+            answer["payload"]["errors"][0].clone()
+        }
+        _ => panic!("not a refusal: {answer}"),
+    };
+    [
+        post["errors"][0].clone(),
+        get["errors"][0].clone(),
+        ws_error,
+    ]
+}
+
+#[tokio::test]
+async fn values_nested_past_the_limit_are_refused_before_parsing_on_every_transport() {
+    let dir = tempfile::tempdir().expect("dir");
+    let database = database_url(&dir).await;
+    let (server, address) = serve_with(&dir, &database, &[("RATE_LIMIT_ENABLED", "false")]);
+    let mut server = KillOnDrop(server);
+    for document in [
+        deep_list_argument(65),
+        deep_list_argument(1_500),
+        deep_list_argument(7_000),
+        deep_object_argument(2_000),
+    ] {
+        for error in first_error_on_every_transport(&address, &document).await {
+            assert_eq!(error["extensions"]["code"], "LIMIT_EXCEEDED", "{error}");
+            assert_eq!(error["extensions"]["limit"], "nesting", "{error}");
+            assert_eq!(error["extensions"]["max"], 64, "{error}");
+            assert_eq!(error["extensions"]["actual"], 65, "{error}");
+        }
+        assert!(
+            server.0.try_wait().expect("status").is_none(),
+            "the server is still running"
+        );
+    }
+}
+
+#[tokio::test]
+async fn documents_and_variables_nested_to_the_ceiling_are_answered_without_overflowing() {
+    let dir = tempfile::tempdir().expect("dir");
+    let database = database_url(&dir).await;
+    let ceiling = conduit::config::MAX_NESTING_CEILING;
+    let nesting = ceiling.to_string();
+    let (server, address) = serve_with(
+        &dir,
+        &database,
+        &[("RATE_LIMIT_ENABLED", "false"), ("MAX_NESTING", &nesting)],
+    );
+    let mut server = KillOnDrop(server);
+    // The operation's braces and the argument list's parentheses take two
+    // levels; the value takes the rest.
+    let mixed = format!(
+        "{{ article(slug: {}1{}) {{ id }} }}",
+        "[{ a: ".repeat((ceiling - 2) / 2),
+        " }]".repeat((ceiling - 2) / 2)
+    );
+    for document in [
+        deep_list_argument(ceiling - 2),
+        deep_object_argument(ceiling - 2),
+        mixed,
+    ] {
+        assert_eq!(
+            conduit::graphql::limits::scan(&document, usize::MAX - 1, usize::MAX - 1).nesting,
+            ceiling
+        );
+        let [post, get, ws] = first_error_on_every_transport(&address, &document).await;
+        // Parsed whole, validated and refused as the wrong type.
+        for error in [&post, &get, &ws] {
+            assert!(
+                error["message"].as_str().expect("message").contains("slug"),
+                "{error}"
+            );
+        }
+        for error in [&post, &get] {
+            assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{error}");
+        }
+    }
+    // Selections nested to the ceiling: the parser's own cap answers them.
+    let selections = format!("{}{}", "{ a ".repeat(ceiling), "}".repeat(ceiling));
+    let [post, get, ws] = first_error_on_every_transport(&address, &selections).await;
+    for error in [&post, &get] {
+        assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{error}");
+    }
+    assert!(ws["message"].is_string(), "{ws}");
+    // Variables as deep as the JSON parser takes (128 levels), and deeper.
+    let client = reqwest::Client::new();
+    for depth in [126, 127, 128, 10_000] {
+        let body = format!(
+            "{{\"query\":\"query($v: String) {{ article(slug: $v) {{ id }} }}\",\"variables\":{{\"v\":{}1{}}}}}",
+            "[".repeat(depth),
+            "]".repeat(depth)
+        );
+        let answer: Value = client
+            .post(format!("{address}/graphql"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("the server answers")
+            .json()
+            .await
+            .expect("JSON");
+        assert_eq!(
+            answer["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{depth}: {answer}"
+        );
+    }
+    assert!(
+        server.0.try_wait().expect("status").is_none(),
+        "the server is still running"
+    );
+}
+
+#[tokio::test]
+async fn long_lists_are_refused_before_any_work_wherever_they_are_sent() {
+    let app = TestApp::spawn().await;
+    let jake = app.register("jake").await;
+    let create = "mutation($t: [String!]!) { createArticle(input: { title: \"Many\", description: \"d\", body: \"b\", tags: $t }) { article { slug } } }";
+    // 150,000 tags once held a worker for a minute de-duplicating them.
+    let many: Vec<String> = (0..150_000).map(|i| i.to_string()).collect();
+    let started = Instant::now();
+    let body = app
+        .graphql_as(&jake.token, create, json!({ "t": many }))
+        .await;
+    assert_refused(&body, "listLength", 100, 150_000);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // Written in the document, nested in an input object, or as ids.
+    let literal = format!(
+        "mutation {{ createArticle(input: {{ title: \"t\", description: \"d\", body: \"b\", tags: [{}] }}) {{ article {{ slug }} }} }}",
+        vec!["\"x\""; 101].join(",")
+    );
+    assert_refused(
+        &app.graphql_as(&jake.token, &literal, json!({})).await,
+        "listLength",
+        100,
+        101,
+    );
+    let ids = vec!["QXJ0aWNsZTox"; 101];
+    let nodes = "query($ids: [ID!]!) { nodes(ids: $ids) { id } }";
+    assert_refused(
+        &app.graphql(nodes, json!({ "ids": ids })).await,
+        "listLength",
+        100,
+        101,
+    );
+    let slugs: Vec<String> = (0..20_000).map(|i| format!("s{i}")).collect();
+    let attenuate =
+        "mutation($s: [String!]) { attenuateToken(input: { articleSlugs: $s }) { token } }";
+    assert_refused(
+        &app.graphql_as(&jake.token, attenuate, json!({ "s": slugs }))
+            .await,
+        "listLength",
+        100,
+        20_000,
+    );
+    // Within the list limit, each field's own bound answers.
+    let eleven: Vec<String> = (0..11).map(|i| format!("t{i}")).collect();
+    let body = app
+        .graphql_as(&jake.token, create, json!({ "t": eleven }))
+        .await;
+    assert_error(&body, "BAD_USER_INPUT");
+    let repeated: Vec<String> = (0..100).map(|i| format!("t{}", i % 10)).collect();
+    let body = app
+        .graphql_as(&jake.token, create, json!({ "t": repeated }))
+        .await;
+    assert!(body["errors"].is_null(), "ten distinct tags: {body}");
+    let slugs: Vec<String> = (0..21).map(|i| format!("s{i}")).collect();
+    let body = app
+        .graphql_as(&jake.token, attenuate, json!({ "s": slugs }))
+        .await;
+    assert_error(&body, "BAD_USER_INPUT");
+}
+
+#[tokio::test]
+async fn a_token_narrowed_to_many_articles_reads_them_in_one_statement() {
+    let app = TestApp::spawn().await;
+    let jake = app.register("jake").await;
+    let mut slugs = Vec::new();
+    for i in 0..5 {
+        slugs.push(
+            app.create_article(&jake, &format!("Narrow {i}"), &[], false)
+                .await,
+        );
+    }
+    let attenuate =
+        "mutation($s: [String!]) { attenuateToken(input: { articleSlugs: $s }) { token } }";
+    // Warm the caches a first narrowing fills.
+    app.graphql_as(&jake.token, attenuate, json!({ "s": [slugs[0]] }))
+        .await;
+    let before = app.statements();
+    let body = app
+        .graphql_as(&jake.token, attenuate, json!({ "s": slugs }))
+        .await;
+    assert!(
+        body["data"]["attenuateToken"]["token"].is_string(),
+        "{body}"
+    );
+    assert_eq!(app.statements() - before, 1, "one statement for five slugs");
+    // A slug that does not exist is NOT_FOUND, as before.
+    let body = app
+        .graphql_as(&jake.token, attenuate, json!({ "s": [slugs[0], "nope"] }))
+        .await;
+    assert_error(&body, "NOT_FOUND");
 }

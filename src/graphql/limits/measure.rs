@@ -7,10 +7,12 @@
 
 use std::collections::HashMap;
 
+use async_graphql::parser::Positioned;
 use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, OperationDefinition, Selection, SelectionSet,
+    Directive, DocumentOperations, ExecutableDocument, OperationDefinition, Selection, SelectionSet,
 };
 use async_graphql::{Value, Variables};
+use async_graphql_value::Value as WrittenValue;
 
 /// Page size assumed for a connection whose `first`/`last` is not given.
 pub const DEFAULT_PAGE_SIZE: u64 = 20;
@@ -29,6 +31,9 @@ pub struct Measurements {
     pub root_fields: usize,
     /// Directive uses in the whole document.
     pub directives: usize,
+    /// Items in the longest list value, written in the document or sent as
+    /// a variable's value, at any depth.
+    pub longest_list: usize,
 }
 
 /// Measures the operation named `operation_name` (or the only one; with
@@ -39,6 +44,13 @@ pub fn measure(
     variables: &Variables,
 ) -> Measurements {
     let (aliases, directives) = count_aliases_and_directives(document);
+    let longest_list = longest_list_in_document(document).max(
+        variables
+            .values()
+            .map(longest_const_list)
+            .max()
+            .unwrap_or(0),
+    );
     let mut walker = Walker {
         document,
         variables,
@@ -55,6 +67,7 @@ pub fn measure(
     let mut measured = Measurements {
         aliases,
         directives,
+        longest_list,
         ..Measurements::default()
     };
     for operation in operations {
@@ -214,6 +227,81 @@ fn count_aliases_and_directives(document: &ExecutableDocument) -> (usize, usize)
     (aliases, directives)
 }
 
+/// The longest list among the values written in the document: arguments of
+/// fields and directives, and variables' default values. Every value is
+/// visited once; values nest no deeper than the nesting limit allows.
+fn longest_list_in_document(document: &ExecutableDocument) -> usize {
+    let mut longest = 0;
+    let mut sets: Vec<&SelectionSet> = Vec::new();
+    let mut directive_lists: Vec<&Vec<Positioned<Directive>>> = Vec::new();
+    for (_, operation) in document.operations.iter() {
+        for variable in &operation.node.variable_definitions {
+            if let Some(default) = &variable.node.default_value {
+                longest = longest.max(longest_const_list(&default.node));
+            }
+            directive_lists.push(&variable.node.directives);
+        }
+        directive_lists.push(&operation.node.directives);
+        sets.push(&operation.node.selection_set.node);
+    }
+    for fragment in document.fragments.values() {
+        directive_lists.push(&fragment.node.directives);
+        sets.push(&fragment.node.selection_set.node);
+    }
+    while let Some(set) = sets.pop() {
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(field) => {
+                    for (_, value) in &field.node.arguments {
+                        longest = longest.max(longest_list(&value.node));
+                    }
+                    directive_lists.push(&field.node.directives);
+                    sets.push(&field.node.selection_set.node);
+                }
+                Selection::InlineFragment(fragment) => {
+                    directive_lists.push(&fragment.node.directives);
+                    sets.push(&fragment.node.selection_set.node);
+                }
+                Selection::FragmentSpread(spread) => directive_lists.push(&spread.node.directives),
+            }
+        }
+    }
+    for directive in directive_lists.into_iter().flatten() {
+        for (_, value) in &directive.node.arguments {
+            longest = longest.max(longest_list(&value.node));
+        }
+    }
+    longest
+}
+
+/// Items in the longest list within a value written in the document.
+fn longest_list(value: &WrittenValue) -> usize {
+    match value {
+        WrittenValue::List(items) => items
+            .iter()
+            .map(longest_list)
+            .max()
+            .unwrap_or(0)
+            .max(items.len()),
+        WrittenValue::Object(fields) => fields.values().map(longest_list).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// Items in the longest list within a constant value (a variable's).
+fn longest_const_list(value: &Value) -> usize {
+    match value {
+        Value::List(items) => items
+            .iter()
+            .map(longest_const_list)
+            .max()
+            .unwrap_or(0)
+            .max(items.len()),
+        Value::Object(fields) => fields.values().map(longest_const_list).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,6 +350,28 @@ mod tests {
         assert_eq!(m.aliases, 4);
         assert_eq!(m.root_fields, 4);
         assert_eq!(m.directives, 4);
+    }
+
+    #[test]
+    fn the_longest_list_is_found_in_arguments_directives_defaults_and_variables() {
+        assert_eq!(measured("{ a }").longest_list, 0);
+        assert_eq!(measured("{ a(x: [1, 2, 3]) }").longest_list, 3);
+        assert_eq!(
+            measured("{ a(x: { y: [[1], [1, 2, 3, 4], []] }) }").longest_list,
+            4
+        );
+        assert_eq!(
+            measured("query($v: [Int] = [1, 2, 3, 4, 5]) { a(x: $v) }").longest_list,
+            5
+        );
+        assert_eq!(
+            measured("{ ...F } fragment F on Q { a @d(x: [1, 2]) { b(y: [1]) } }").longest_list,
+            2
+        );
+        let document =
+            async_graphql::parser::parse_query("query($v: [[Int]]) { a(x: $v) }").expect("parses");
+        let variables = Variables::from_json(serde_json::json!({ "v": [[1, 2], vec![0; 500]] }));
+        assert_eq!(measure(&document, None, &variables).longest_list, 500);
     }
 
     #[test]

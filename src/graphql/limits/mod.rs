@@ -1,8 +1,9 @@
-//! Document limits: tokens, depth, cost, aliases, root fields and directives,
-//! checked before a document runs.
+//! Document limits: tokens, nesting, depth, cost, aliases, root fields,
+//! directives and list lengths, checked before a document runs.
 //!
-//! Tokens are counted on the text before it is parsed; the rest is measured
-//! on the parsed document ([`measure`]). A document over a limit is refused
+//! Tokens and nesting are counted on the text before it is parsed
+//! ([`tokens::scan`]); the rest is measured on the parsed document
+//! ([`measure`]). A document over a limit is refused
 //! with `LIMIT_EXCEEDED`, naming the limit, its maximum and what the document
 //! has.
 
@@ -10,7 +11,7 @@ mod measure;
 mod tokens;
 
 pub use measure::{DEFAULT_PAGE_SIZE, Measurements, measure};
-pub use tokens::count_tokens;
+pub use tokens::{TextScan, count_tokens, scan};
 
 use crate::config::Protection;
 use crate::error::Error;
@@ -20,6 +21,8 @@ use crate::error::Error;
 pub struct DocumentLimits {
     /// Most lexical tokens.
     pub max_tokens: usize,
+    /// Deepest nesting of braces, brackets and parentheses.
+    pub max_nesting: usize,
     /// Deepest nesting of selections.
     pub max_depth: usize,
     /// Highest cost.
@@ -30,6 +33,8 @@ pub struct DocumentLimits {
     pub max_root_fields: usize,
     /// Most directives.
     pub max_directives: usize,
+    /// Most items in one list value.
+    pub max_list_length: usize,
 }
 
 impl DocumentLimits {
@@ -37,23 +42,34 @@ impl DocumentLimits {
     pub fn from_protection(protection: &Protection) -> Self {
         Self {
             max_tokens: protection.max_tokens,
+            max_nesting: protection.max_nesting,
             max_depth: protection.max_depth,
             max_cost: protection.max_cost,
             max_aliases: protection.max_aliases,
             max_root_fields: protection.max_root_fields,
             max_directives: protection.max_directives,
+            max_list_length: protection.max_list_length,
         }
     }
 
-    /// Refuses a document with more lexical tokens than allowed, counted on
-    /// the text before it is parsed (and no further than the limit).
-    pub fn check_tokens(&self, query: &str) -> Result<(), Error> {
-        let tokens = count_tokens(query, self.max_tokens);
-        if tokens > self.max_tokens {
+    /// Refuses a document with more lexical tokens or deeper nesting than
+    /// allowed, counted on the text before it is parsed (and no further than
+    /// one past the limit). Every document is checked with this before the
+    /// parser sees it: the parser's recursion is bounded only by this check.
+    pub fn check_text(&self, query: &str) -> Result<(), Error> {
+        let found = scan(query, self.max_tokens, self.max_nesting);
+        if found.tokens > self.max_tokens {
             return Err(Error::LimitExceeded {
                 limit: "tokens",
                 max: self.max_tokens as u64,
-                actual: tokens as u64,
+                actual: found.tokens as u64,
+            });
+        }
+        if found.nesting > self.max_nesting {
+            return Err(Error::LimitExceeded {
+                limit: "nesting",
+                max: self.max_nesting as u64,
+                actual: found.nesting as u64,
             });
         }
         Ok(())
@@ -74,6 +90,11 @@ impl DocumentLimits {
                 "directives",
                 self.max_directives as u64,
                 measured.directives as u64,
+            ),
+            (
+                "listLength",
+                self.max_list_length as u64,
+                measured.longest_list as u64,
             ),
         ];
         match checks.into_iter().find(|(_, max, actual)| actual > max) {

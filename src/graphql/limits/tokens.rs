@@ -1,13 +1,37 @@
-//! Counting a document's lexical tokens before it is parsed, so a huge
-//! document is refused without building its syntax tree.
+//! Scanning a document's lexical tokens before it is parsed, so a huge or
+//! deeply nested document is refused without building its syntax tree.
+//!
+//! The parser recurses once per level of nesting (selection sets, argument
+//! lists, list and object values) and has no limit of its own on values: a
+//! document nested deeply enough overflows the stack of the thread parsing it.
+//! The scan counts that nesting on the text, without recursion, so nothing
+//! deeper than the limit ever reaches the parser.
+
+/// What a scan found: tokens and the deepest nesting, each counted no further
+/// than one past its limit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TextScan {
+    /// Lexical tokens.
+    pub tokens: usize,
+    /// Deepest nesting of `{`, `[` and `(` outside strings and comments.
+    pub nesting: usize,
+}
 
 /// The number of lexical tokens in `source`, counting no further than `stop_after`
 /// (the count returned is then `stop_after + 1`). Punctuators (with `...` as
 /// one), names, numbers, strings and block strings are tokens; whitespace,
 /// commas and comments are not.
 pub fn count_tokens(source: &str, stop_after: usize) -> usize {
+    scan(source, stop_after, usize::MAX - 1).tokens
+}
+
+/// Scans `source` once, in linear time and constant memory, for its tokens
+/// and its deepest nesting; it stops as soon as either passes its limit
+/// (`max_tokens` or `max_nesting`), so the value that passed is one over it.
+pub fn scan(source: &str, max_tokens: usize, max_nesting: usize) -> TextScan {
     let bytes = source.as_bytes();
     let mut count = 0;
+    let (mut depth, mut deepest) = (0usize, 0usize);
     let mut at = 0;
     while at < bytes.len() {
         let byte = bytes[at];
@@ -45,15 +69,27 @@ pub fn count_tokens(source: &str, stop_after: usize) -> usize {
                 at += 3;
                 continue;
             }
-            // Punctuators, and anything the parser will refuse, one byte each.
+            b'{' | b'[' | b'(' => {
+                at += 1;
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b'}' | b']' | b')' => {
+                at += 1;
+                depth = depth.saturating_sub(1);
+            }
+            // Other punctuators, and anything the parser will refuse, one byte each.
             _ => at += 1,
         }
         count += 1;
-        if count > stop_after {
-            return count;
+        if count > max_tokens || deepest > max_nesting {
+            break;
         }
     }
-    count
+    TextScan {
+        tokens: count,
+        nesting: deepest,
+    }
 }
 
 /// The index after the closing quote of a string that starts before `at`.
@@ -111,6 +147,33 @@ mod tests {
         assert_eq!(count("  ,,, \n\t# a comment { } ...\n"), 0);
         assert_eq!(count("{ a, b # c d e\n }"), 4);
         assert_eq!(count("\u{feff}{ a }"), 3);
+    }
+
+    #[test]
+    fn nesting_counts_braces_brackets_and_parentheses_outside_strings() {
+        let nesting = |source: &str| scan(source, usize::MAX - 1, usize::MAX - 1).nesting;
+        assert_eq!(nesting(""), 0);
+        assert_eq!(nesting("{ a }"), 1);
+        // { a ( b : [ { c : 1 } ] ) { d } }
+        assert_eq!(nesting("{ a(b: [{ c: 1 }]) { d } }"), 4);
+        assert_eq!(nesting("{ a } { b { c } }"), 2);
+        assert_eq!(nesting("{ a(s: \"[[[[{{{{((((\") }"), 2);
+        assert_eq!(nesting("{ a(s: \"\"\"[[[[\n{{{{\"\"\") }"), 2);
+        assert_eq!(nesting("{ a # [[[[{{{{\n }"), 1);
+        // Closers without openers do not go below zero.
+        assert_eq!(nesting("]]]] { a }"), 1);
+    }
+
+    #[test]
+    fn a_deep_value_is_stopped_one_level_past_the_limit() {
+        let deep = format!(
+            "{{ a(b: {}1{}) }}",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        let found = scan(&deep, usize::MAX - 1, 64);
+        assert_eq!(found.nesting, 65);
+        assert!(found.tokens < 70, "the scan stopped at once: {found:?}");
     }
 
     #[test]
