@@ -20,7 +20,7 @@ use super::HttpState;
 use super::csrf;
 use super::metrics::ResponseStats;
 use super::negotiation::{ContentTypeError, ResponseType, check_json_content_type, negotiate};
-use super::params::GraphQLParams;
+use super::params::{GraphQLParams, parse_json_body};
 use crate::auth::Viewer;
 use crate::cache::{Lookup, Miss};
 use crate::documents::{DocumentResolver, requested_hash};
@@ -152,14 +152,10 @@ pub async fn graphql_post(
             return reply.error(StatusCode::PAYLOAD_TOO_LARGE, error);
         }
     };
-    let json: Value = match serde_json::from_slice(&body) {
+    let json = match parse_json_body(&body) {
         Ok(json) => json,
         Err(err) => {
-            let message = format!("the body is not a GraphQL request in JSON: {err}");
-            return reply.error(
-                StatusCode::BAD_REQUEST,
-                Error::invalid_field("body", message),
-            );
+            return reply.error(StatusCode::BAD_REQUEST, Error::invalid_field("body", err.0));
         }
     };
     let viewer = match verify(&state, headers) {

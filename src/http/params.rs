@@ -23,6 +23,14 @@ pub struct GraphQLParams {
 #[error("{0}")]
 pub struct ParamsError(pub String);
 
+/// Reads a POST body as JSON: one request object, or a batch of them. The
+/// JSON parser refuses nesting deeper than 128 levels, so nothing built from
+/// the body is deeper than that.
+pub fn parse_json_body(body: &[u8]) -> Result<Value, ParamsError> {
+    serde_json::from_slice(body)
+        .map_err(|err| ParamsError(format!("the body is not a GraphQL request in JSON: {err}")))
+}
+
 impl GraphQLParams {
     /// Reads one request object (`{"query", "operationName", "variables", "extensions"}`).
     pub fn from_json(value: Value) -> Result<Self, ParamsError> {
@@ -119,6 +127,14 @@ mod tests {
         assert!(GraphQLParams::from_json(json!({ "query": "{a}", "variables": [] })).is_err());
         assert!(GraphQLParams::from_json(json!({ "query": "{a}", "operationName": 2 })).is_err());
         assert!(GraphQLParams::from_json(json!("{ a }")).is_err());
+    }
+
+    #[test]
+    fn bodies_nested_past_the_json_parsers_limit_are_refused() {
+        let nested = |depth: usize| format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+        assert!(parse_json_body(nested(100).as_bytes()).is_ok());
+        let err = parse_json_body(nested(100_000).as_bytes()).expect_err("too deep");
+        assert!(err.0.contains("recursion limit"), "{err}");
     }
 
     #[test]
