@@ -7,10 +7,12 @@
 //!   every request from memory.
 //! - [`capability`]: the one authorization mechanism: every private read and every
 //!   write asks a biscuit authorizer, fed with facts about the operation.
-//! - [`attenuation`]: the checks a narrowed token carries.
+//! - [`attenuation`]: the checks a narrowed token carries;
+//!   [`appended_blocks`]: the bounds on what a holder may append.
 //! - [`viewer`]: the caller of one request, anonymous or holding a verified token.
 
 pub mod access;
+pub mod appended_blocks;
 pub mod attenuation;
 pub mod capability;
 pub mod keys;

@@ -23,6 +23,7 @@ use std::time::{Duration, SystemTime};
 use biscuit_auth::{AuthorizerBuilder, AuthorizerLimits, Biscuit, BiscuitBuilder};
 use chrono::{DateTime, SecondsFormat, Utc};
 
+use super::appended_blocks::AppendedBlockLimits;
 use super::keys::{Keyring, KeyringFile};
 use super::role::Role;
 use crate::config::{Config, ConfigError};
@@ -34,10 +35,11 @@ pub struct TokenKeys {
     keyring: Keyring,
     ttl: Duration,
     limits: AuthorizerLimits,
-    /// Tokens whose signature and claims were checked recently. A token never
+    /// Tokens whose signature and claims were checked recently, with the
+    /// outcome: the session, or why the token was refused. A token never
     /// changes, so the check need not run again; expiry, revocation and the
     /// account's state are still checked on every request.
-    verified: moka::sync::Cache<String, Session>,
+    verified: moka::sync::Cache<String, Verified>,
     /// Answer every token with this session, unverified (`bench-stubs` builds only).
     #[cfg(feature = "bench-stubs")]
     stub: Option<Session>,
@@ -133,6 +135,13 @@ impl std::fmt::Debug for Session {
     }
 }
 
+/// The outcome of checking a token's signature, blocks and claims.
+type Verified = Result<Session>;
+
+/// The longest token accepted, in characters of its text. A sign-in token is
+/// about 400; each appended block adds about 250 and its contents.
+pub const MAX_TOKEN_CHARS: usize = 4096;
+
 /// Most memory the verified tokens take, in bytes. A parsed token with its
 /// entry measured about 12 bytes per character of its text (4.7 KB for a
 /// 388-character sign-in token): 8 MiB remember about 1,800 such tokens, and a
@@ -145,20 +154,24 @@ fn verified_token_weight(token: &str) -> u32 {
 }
 
 /// Verified tokens, by their text, weighed by the memory they take.
-fn verified_tokens(memory: u64) -> moka::sync::Cache<String, Session> {
+fn verified_tokens(memory: u64) -> moka::sync::Cache<String, Verified> {
     moka::sync::Cache::builder()
-        .weigher(|token: &String, _: &Session| verified_token_weight(token))
+        .weigher(|token: &String, _: &Verified| verified_token_weight(token))
         .max_capacity(memory)
         .time_to_idle(Duration::from_secs(300))
         .build()
 }
 
-/// The limits every authorization decision runs under: biscuit's default fact
-/// and iteration caps, and the configured time budget.
+/// The limits every verification and authorization runs under: at most 100
+/// facts (the server's own take twelve, appended blocks at most 64 more) and
+/// 10 iterations (the server's own rules need none), and the configured time
+/// budget. Biscuit checks them between evaluation steps; the bounds on
+/// appended blocks ([`AppendedBlockLimits`]) keep each step small.
 pub fn authorizer_limits(config: &Config) -> AuthorizerLimits {
     AuthorizerLimits {
+        max_facts: 100,
+        max_iterations: 10,
         max_time: Duration::from_millis(config.authorizer_max_time_ms),
-        ..AuthorizerLimits::default()
     }
 }
 
@@ -248,18 +261,35 @@ impl TokenKeys {
             return Ok(session.clone());
         }
         let token = token.trim();
-        if let Some(session) = self.verified.get(token) {
-            if session.expires_at <= Utc::now() {
-                return Err(Error::Unauthenticated("the token has expired".into()));
+        let verified = match self.verified.get(token) {
+            Some(verified) => verified,
+            None => {
+                let verified = self.verify_now(token);
+                if token.len() <= MAX_TOKEN_CHARS {
+                    self.verified.insert(token.to_owned(), verified.clone());
+                }
+                verified
             }
-            return Ok(session);
+        };
+        let session = verified?;
+        if session.expires_at <= Utc::now() {
+            return Err(Error::Unauthenticated("the token has expired".into()));
         }
-        let session = self.verify_now(token)?;
-        self.verified.insert(token.to_owned(), session.clone());
         Ok(session)
     }
 
+    /// Whether `token`'s verification is remembered, so verifying it again
+    /// costs no signature check and no Datalog.
+    pub fn remembers(&self, token: &str) -> bool {
+        self.verified.contains_key(token.trim())
+    }
+
     fn verify_now(&self, token: &str) -> Result<Session> {
+        if token.len() > MAX_TOKEN_CHARS {
+            return Err(Error::Unauthenticated(format!(
+                "the token is longer than {MAX_TOKEN_CHARS} characters"
+            )));
+        }
         let keyring = &self.keyring;
         let biscuit = Biscuit::from_base64(token.trim(), |id: Option<u32>| keyring.public_key(id))
             .map_err(|_| {
@@ -267,6 +297,10 @@ impl TokenKeys {
                     "the token is invalid, tampered with, or signed by an unknown key".into(),
                 )
             })?;
+        let serialized = biscuit
+            .to_vec()
+            .map_err(|_| Error::Unauthenticated("the token cannot be read".into()))?;
+        AppendedBlockLimits::SERVING.check(&serialized, &self.limits)?;
         let unreadable =
             || Error::Unauthenticated("the token lacks the claims this server mints".into());
         let mut authorizer = AuthorizerBuilder::new()

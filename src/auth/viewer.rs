@@ -76,17 +76,23 @@ impl Viewer {
         access: &super::AccessList,
         header: Option<&str>,
     ) -> Result<Self> {
-        let Some(value) = header.map(str::trim).filter(|v| !v.is_empty()) else {
-            return Ok(Viewer::Anonymous);
-        };
-        let token = match value.split_once(' ') {
-            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
-            _ => {
-                return Err(Error::Unauthenticated(
-                    "the Authorization header must be 'Bearer <token>'".into(),
-                ));
-            }
-        };
-        access.admit(keys.verify(token)?).map(Viewer::Signed)
+        match bearer_token(header)? {
+            None => Ok(Viewer::Anonymous),
+            Some(token) => access.admit(keys.verify(token)?).map(Viewer::Signed),
+        }
+    }
+}
+
+/// The token of an `Authorization` header value: `None` when there is none,
+/// UNAUTHENTICATED when the value is not `Bearer <token>`.
+pub fn bearer_token(header: Option<&str>) -> Result<Option<&str>> {
+    let Some(value) = header.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => Ok(Some(token.trim())),
+        _ => Err(Error::Unauthenticated(
+            "the Authorization header must be 'Bearer <token>'".into(),
+        )),
     }
 }

@@ -174,6 +174,28 @@ pub async fn charge_cost(
     refused.map_or(Ok(()), Err)
 }
 
+/// Charges `cost` points to the budget of the address `client`, for work done
+/// before the caller is known (verifying a token it sent); RATE_LIMITED when
+/// that budget cannot pay, and the work is then not done.
+pub async fn charge_address(
+    limiter: &RateLimiter,
+    budgets: Budgets,
+    client: IpAddr,
+    cost: u64,
+) -> Result<(), Error> {
+    let charge = limiter
+        .charge("api", &address_subject(client), cost, budgets.api)
+        .await;
+    if charge.allowed {
+        return Ok(());
+    }
+    Err(Error::RateLimited {
+        cost: charge.cost,
+        remaining: charge.remaining(),
+        retry_after_secs: charge.retry_after_secs(Utc::now()),
+    })
+}
+
 /// Points a request costs: its document cost / 100 rounded up, at least 1;
 /// a mutation at least `mutation_cost`.
 pub fn request_cost(document_cost: u64, mutation: bool, mutation_cost: u64) -> u64 {

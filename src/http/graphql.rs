@@ -17,6 +17,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::HttpState;
+use super::authentication::authenticate;
 use super::csrf;
 use super::metrics::ResponseStats;
 use super::negotiation::{ContentTypeError, ResponseType, check_json_content_type, negotiate};
@@ -158,9 +159,9 @@ pub async fn graphql_post(
             return reply.error(StatusCode::BAD_REQUEST, Error::invalid_field("body", err.0));
         }
     };
-    let viewer = match verify(&state, headers) {
+    let viewer = match authenticate_request(&state, headers, &reply).await {
         Ok(viewer) => viewer,
-        Err(err) => return reply.unauthorized(err),
+        Err(refused) => return refused,
     };
     match json {
         Value::Array(items) => run_batch(&state, viewer, items, &reply).await,
@@ -226,9 +227,9 @@ pub async fn graphql_get(
             );
         }
     };
-    let viewer = match verify(&state, headers) {
+    let viewer = match authenticate_request(&state, headers, &reply).await {
         Ok(viewer) => viewer,
-        Err(err) => return reply.unauthorized(err),
+        Err(refused) => return refused,
     };
     run_one(&state, viewer, params, Method::GET, &reply).await
 }
@@ -255,11 +256,30 @@ fn not_acceptable(state: &HttpState, request_id: String) -> Response {
     )
 }
 
-fn verify(state: &HttpState, headers: &HeaderMap) -> Result<Viewer, Error> {
+/// The request's viewer, or the response refusing it: 401 for a bad token,
+/// 429 when its sender cannot pay for verifying a new one.
+async fn authenticate_request(
+    state: &HttpState,
+    headers: &HeaderMap,
+    reply: &Reply,
+) -> Result<Viewer, Response> {
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    Viewer::from_authorization(&state.app.tokens, &state.app.access, authorization)
+    authenticate(&state.app, authorization, reply.client)
+        .await
+        .map_err(|err| match err {
+            Error::RateLimited {
+                retry_after_secs, ..
+            } => {
+                let mut response = reply.error(StatusCode::TOO_MANY_REQUESTS, err);
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+                response
+            }
+            err => reply.unauthorized(err),
+        })
 }
 
 /// Runs one request and writes its response, with the status its outcome calls for.

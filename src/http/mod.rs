@@ -4,6 +4,7 @@
 //! Each request's token is verified once here into a [`Viewer`](crate::auth::Viewer),
 //! which the resolvers read from the GraphQL context.
 
+pub mod authentication;
 pub mod cors;
 pub mod csrf;
 pub mod graphiql;

@@ -181,3 +181,68 @@ async fn an_appended_block_cannot_claim_another_identity() {
         .await;
     assert_error(&body, "FORBIDDEN");
 }
+
+/// Sixty facts and a check joining them four ways with arithmetic: a block
+/// any holder can append offline, which once ran for seconds at every
+/// verification.
+fn four_way_join() -> String {
+    let mut code: String = (0..60).map(|i| format!("n({i});\n")).collect();
+    code.push_str("check if n($a), n($b), n($c), n($d), $a * $b + $c * $d == 7919;\n");
+    code
+}
+
+#[tokio::test]
+async fn appended_blocks_over_their_bounds_are_refused_before_they_run() {
+    let app = TestApp::spawn().await;
+    let jake = app.register("jake").await;
+    let cases = [
+        (four_way_join(), "60 facts"),
+        (
+            "r($a, $b, $c) <- n($a), n($b), n($c);".to_owned(),
+            "3 predicates",
+        ),
+        (
+            // Few facts, but a rule that joins them at every iteration.
+            format!(
+                "{}r($a, $b) <- n($a), n($b), $a * $b > 3;",
+                (0..8).map(|i| format!("n({i});")).collect::<String>()
+            ),
+            "evaluations",
+        ),
+    ];
+    for (code, named) in cases {
+        let narrowed = attenuate(&app, &jake.token, &code);
+        let body = app.graphql_as(&narrowed, VIEWER, json!({})).await;
+        assert_error(&body, "UNAUTHENTICATED");
+        let message = body["errors"][0]["message"].as_str().expect("message");
+        assert!(message.contains(named), "{named}: {message}");
+    }
+    // A narrowing within the bounds is honoured as before.
+    let read_only = attenuate(&app, &jake.token, "check if operation(\"read\");");
+    let body = app.graphql_as(&read_only, VIEWER, json!({})).await;
+    assert_eq!(body["data"]["viewer"]["username"], "jake", "{body}");
+}
+
+#[tokio::test]
+async fn verifying_a_new_token_is_charged_to_its_sender_and_a_refusal_is_remembered() {
+    let app = TestApp::spawn_configured(|config| config.protection.rate_limit_points = 2).await;
+    let stranger = TokenKeys::generate(Duration::from_secs(60), Default::default());
+    let foreign: Vec<String> = (1..=3)
+        .map(|id| stranger.mint(claims(id)).expect("mint"))
+        .collect();
+    // Each new token costs its sender's address a point of two.
+    for token in &foreign[..2] {
+        let response = app.post_graphql(Some(token), VIEWER, json!({})).await;
+        assert_eq!(response.status(), 401);
+    }
+    let response = app.post_graphql(Some(&foreign[2]), VIEWER, json!({})).await;
+    assert_eq!(response.status(), 429);
+    assert!(response.headers().contains_key("retry-after"));
+    let body: serde_json::Value = response.json().await.expect("JSON");
+    assert_error(&body, "RATE_LIMITED");
+    // A token refused before is refused again from memory, at no charge.
+    let again = app.post_graphql(Some(&foreign[0]), VIEWER, json!({})).await;
+    assert_eq!(again.status(), 401);
+    let body: serde_json::Value = again.json().await.expect("JSON");
+    assert_error(&body, "UNAUTHENTICATED");
+}

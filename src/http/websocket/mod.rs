@@ -32,7 +32,8 @@ use chrono::Utc;
 use futures_util::{SinkExt, StreamExt};
 
 use super::HttpState;
-use crate::auth::{Session, Viewer};
+use super::authentication::authenticate;
+use crate::auth::Session;
 use crate::graphql::admission::GuardedSchema;
 use crate::graphql::rate_limit::RateLimitTicket;
 use crate::state::AppState;
@@ -221,11 +222,7 @@ pub async fn serve(
     )
     .on_connection_init(move |payload| async move {
         let authorization = init_authorization(&payload).or(header_token);
-        let verified = Viewer::from_authorization(
-            &init_app.tokens,
-            &init_app.access,
-            authorization.as_deref(),
-        );
+        let verified = authenticate(&init_app, authorization.as_deref(), client).await;
         let mut state = init_connection
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
