@@ -1,5 +1,7 @@
 //! What every request passes before it runs, over HTTP and WebSocket alike:
-//! the document limits, the introspection switch and the rate-limit charge;
+//! the document limits, the introspection switch and the rate-limit charge
+//! (and, for an operation on a WebSocket, the connection's viewer as its
+//! account stands now);
 //! and what follows a mutation: retiring the cached anonymous responses.
 //!
 //! [`GuardedSchema`] wraps the schema and does this around each execution. It
@@ -17,6 +19,7 @@ use std::sync::Arc;
 
 use async_graphql::parser::types::OperationType;
 use async_graphql::{Data, Executor, Request, Response, ServerError, ValidationMode, Value};
+use chrono::Utc;
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 
@@ -26,6 +29,7 @@ use super::parsed_documents::{DocumentRecord, ParsedDocuments};
 use super::rate_limit::{Budgets, Prepaid, RateLimitTicket, charge_request, selected_operation};
 use super::response_cache::ResponseScope;
 use super::{ConduitSchema, build_schema};
+use crate::auth::Viewer;
 use crate::error::Error;
 use crate::state::AppState;
 
@@ -109,6 +113,28 @@ impl Admission {
         })
     }
 
+    /// The viewer of a connection (in its `data`) as its account stands now,
+    /// for one more operation on it: the token's expiry, revocations, the
+    /// session epoch, a ban and the current role are checked again, so that a
+    /// demotion or a ban takes effect on an open connection at its next
+    /// operation. `None` for an anonymous connection.
+    fn current_viewer(&self, data: &Data) -> Result<Option<Viewer>, ServerError> {
+        let Some(Viewer::Signed(session)) = find::<Viewer>(data) else {
+            return Ok(None);
+        };
+        let refused = |error: Error| error.into_request_error();
+        if session.expires_at <= Utc::now() {
+            return Err(refused(Error::Unauthenticated(
+                "the token has expired".into(),
+            )));
+        }
+        self.state
+            .access
+            .admit(session.clone())
+            .map(|session| Some(Viewer::Signed(session)))
+            .map_err(refused)
+    }
+
     /// After a mutation ran: whatever it changed, cached responses may show it.
     async fn after(&self, admitted: &Admitted) {
         if admitted.mutation {
@@ -189,6 +215,22 @@ impl Executor for GuardedSchema {
             let ticket = find::<RateLimitTicket>(&request.data)
                 .or_else(|| session_data.as_deref().and_then(find::<RateLimitTicket>))
                 .cloned();
+            let viewer = match session_data
+                .as_deref()
+                .map(|data| this.admission.current_viewer(data))
+            {
+                Some(Err(error)) => {
+                    return futures_util::stream::once(async move {
+                        Response::from_errors(vec![error])
+                    })
+                    .boxed();
+                }
+                Some(Ok(viewer)) => viewer,
+                None => None,
+            };
+            if let Some(viewer) = viewer {
+                request.data.insert(viewer);
+            }
             match this.admission.admit(&mut request, ticket.as_ref()).await {
                 Err(error) => {
                     futures_util::stream::once(async move { Response::from_errors(vec![error]) })

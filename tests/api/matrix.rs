@@ -9,7 +9,7 @@ use conduit::auth::{Claims, Role, TokenKeys};
 use conduit::graphql::node::parse_global_id;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestUser};
+use crate::helpers::{TestApp, TestUser, WsClient};
 
 /// What a caller gets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -373,8 +373,46 @@ fn outcome(body: &Value) -> Expect {
     }
 }
 
-#[tokio::test]
-async fn every_operation_answers_every_caller_as_the_table_says() {
+/// How a cell's operation reaches the server.
+#[derive(Clone, Copy, Debug)]
+enum Transport {
+    /// One POST per operation.
+    Http,
+    /// A WebSocket per operation: the token in `connection_init`, the
+    /// operation in `subscribe`.
+    WebSocket,
+}
+
+/// Runs `query` over a fresh WebSocket as the holder of `token`, and returns
+/// what the response amounts to in HTTP's shape: a refused `connection_init`
+/// (close 4403) becomes UNAUTHENTICATED.
+async fn over_websocket(app: &TestApp, token: Option<&str>, query: &str, vars: Value) -> Value {
+    let mut client = WsClient::connect(app, "graphql-transport-ws").await;
+    let payload = token.map_or(
+        json!({}),
+        |t| json!({ "Authorization": format!("Bearer {t}") }),
+    );
+    client
+        .send(json!({ "type": "connection_init", "payload": payload }))
+        .await;
+    let ack = client.next().await.expect("an answer to connection_init");
+    if ack["close"] == 4403 {
+        return json!({ "errors": [{ "message": ack["reason"], "extensions": { "code": "UNAUTHENTICATED" } }] });
+    }
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    client
+        .send(json!({ "id": "1", "type": "subscribe", "payload": { "query": query, "variables": vars } }))
+        .await;
+    let message = client.next().await.expect("a result");
+    match message["type"].as_str() {
+        Some("next") => message["payload"].clone(),
+        Some("error") => json!({ "errors": message["payload"] }),
+        _ => panic!("unexpected message: {message}"),
+    }
+}
+
+/// A server whose key ring has a retired key, and the people the table needs.
+async fn world() -> (TestApp, World) {
     // A key ring whose first key has been rotated out and retired.
     let mut ring = KeyringFile::new();
     let ttl = Duration::from_secs(3600);
@@ -414,7 +452,7 @@ async fn every_operation_answers_every_caller_as_the_table_says() {
         json!({}),
     )
     .await;
-    let mut world = World {
+    let world = World {
         owner: user_id(&owner).await,
         other: user_id(&other).await,
         moderator: user_id(&moderator).await,
@@ -425,7 +463,13 @@ async fn every_operation_answers_every_caller_as_the_table_says() {
         retired_keys,
         next: 0,
     };
+    (app, world)
+}
 
+/// Runs every cell of the table over `transport`; asserts each answers as
+/// the table says.
+async fn assert_the_table_holds(transport: Transport) {
+    let (app, mut world) = world().await;
     let mut mismatches = Vec::new();
     for row in TABLE {
         let expected: Vec<Expect> = row
@@ -437,14 +481,17 @@ async fn every_operation_answers_every_caller_as_the_table_says() {
         for (column, want) in expected.iter().enumerate() {
             let (query, vars) = operation(&app, &mut world, row.operation).await;
             let token = token_for(&app, &world, column).await;
-            let body = match &token {
-                Some(token) => app.graphql_as(token, &query, vars).await,
-                None => app.graphql(&query, vars).await,
+            let body = match (transport, &token) {
+                (Transport::Http, Some(token)) => app.graphql_as(token, &query, vars).await,
+                (Transport::Http, None) => app.graphql(&query, vars).await,
+                (Transport::WebSocket, token) => {
+                    over_websocket(&app, token.as_deref(), &query, vars).await
+                }
             };
             let got = outcome(&body);
             if got != *want {
                 mismatches.push(format!(
-                    "{} by {}: expected {want:?}, got {got:?}: {body}",
+                    "{} by {} over {transport:?}: expected {want:?}, got {got:?}: {body}",
                     row.operation, CALLERS[column]
                 ));
             }
@@ -456,6 +503,16 @@ async fn every_operation_answers_every_caller_as_the_table_says() {
         mismatches.len(),
         mismatches.join("\n")
     );
+}
+
+#[tokio::test]
+async fn every_operation_answers_every_caller_as_the_table_says() {
+    assert_the_table_holds(Transport::Http).await;
+}
+
+#[tokio::test]
+async fn every_operation_answers_every_caller_as_the_table_says_over_websocket() {
+    assert_the_table_holds(Transport::WebSocket).await;
 }
 
 #[tokio::test]

@@ -1,8 +1,8 @@
 //! Moderators and admins: removing content, bans and role changes.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_error};
+use crate::helpers::{TestApp, WsClient, assert_error};
 
 const GRANT: &str = "mutation($u: String!, $r: UserRole!) { grantRole(input: { username: $u, role: $r }) { user { username role } } }";
 const BAN: &str = "mutation($u: String!) { banUser(input: { username: $u }) { username banned } }";
@@ -196,4 +196,57 @@ async fn only_admins_grant_roles() {
         .graphql("{ user(username: \"anne\") { role } }", json!({}))
         .await;
     assert_eq!(profile["data"]["user"]["role"], "USER");
+}
+
+/// Runs `query` over an open WebSocket and returns its result's payload, or
+/// `{"errors": ...}` for an `error` message.
+async fn over_socket(client: &mut WsClient, id: &str, query: &str, variables: Value) -> Value {
+    client
+        .send(json!({ "id": id, "type": "subscribe", "payload": { "query": query, "variables": variables } }))
+        .await;
+    let message = client.next().await.expect("an answer");
+    match message["type"].as_str() {
+        Some("next") => {
+            let done = client.next().await.expect("complete");
+            assert_eq!(done["type"], "complete", "{done}");
+            message["payload"].clone()
+        }
+        Some("error") => json!({ "errors": message["payload"] }),
+        _ => panic!("unexpected message: {message}"),
+    }
+}
+
+#[tokio::test]
+async fn a_demoted_admin_loses_the_power_on_an_open_websocket_at_once() {
+    let app = TestApp::spawn().await;
+    let root = app.admin("root").await;
+    let second = app.admin("second").await;
+    app.register("jake").await;
+    app.register("amy").await;
+    let mut socket = WsClient::connect(&app, "graphql-transport-ws").await;
+    socket.init(Some(&second.token)).await;
+    let banned = over_socket(&mut socket, "1", BAN, json!({ "u": "jake" })).await;
+    assert_eq!(banned["data"]["banUser"]["banned"], true, "{banned}");
+
+    let demoted = app
+        .graphql_as(&root.token, GRANT, json!({ "u": "second", "r": "USER" }))
+        .await;
+    assert_eq!(
+        demoted["data"]["grantRole"]["user"]["role"], "USER",
+        "{demoted}"
+    );
+    // The next operation on the same socket, within the same second.
+    for (id, query, variables) in [
+        ("2", BAN, json!({ "u": "amy" })),
+        ("3", UNBAN, json!({ "u": "jake" })),
+        ("4", GRANT, json!({ "u": "amy", "r": "ADMIN" })),
+    ] {
+        let refused = over_socket(&mut socket, id, query, variables).await;
+        assert_error(&refused, "FORBIDDEN");
+    }
+    // Promoted again, the same socket gets the power back.
+    app.graphql_as(&root.token, GRANT, json!({ "u": "second", "r": "ADMIN" }))
+        .await;
+    let unbanned = over_socket(&mut socket, "5", UNBAN, json!({ "u": "jake" })).await;
+    assert_eq!(unbanned["data"]["unbanUser"]["banned"], false, "{unbanned}");
 }
