@@ -412,3 +412,30 @@ async fn a_token_narrowed_to_many_articles_reads_them_in_one_statement() {
         .await;
     assert_error(&body, "NOT_FOUND");
 }
+
+#[tokio::test]
+async fn cost_is_measured_with_variable_defaults_and_the_number_of_ids() {
+    let app = TestApp::spawn().await;
+    // Three levels of 100 from a default: once counted as 20 a level.
+    let defaults = "query($n: Int = 100) { articles(first: $n) { nodes { comments(first: $n) { nodes { author { articles(first: $n) { nodes { slug } } } } } } } }";
+    let body = app.graphql(defaults, json!({})).await;
+    assert_error(&body, "LIMIT_EXCEEDED");
+    assert_eq!(body["errors"][0]["extensions"]["limit"], "cost", "{body}");
+    assert!(
+        body["errors"][0]["extensions"]["actual"]
+            .as_u64()
+            .expect("actual")
+            > 1_000_000,
+        "{body}"
+    );
+    // The same document with small values sent runs.
+    let small = app.graphql(defaults, json!({ "n": 2 })).await;
+    assert!(small["errors"].is_null(), "{small}");
+    // nodes(ids:) fetches its selection once per id.
+    let ids: Vec<String> = (0..100).map(|i| format!("id{i}")).collect();
+    let fan_out = "query($ids: [ID!]!) { nodes(ids: $ids) { ... on Article { comments(first: 100) { nodes { body } } } } }";
+    let body = app.graphql(fan_out, json!({ "ids": ids })).await;
+    assert_refused(&body, "cost", 20_000, 1 + 100 * (1 + 100 * 2));
+    let few = app.graphql(fan_out, json!({ "ids": ids[..2] })).await;
+    assert!(few["errors"].is_null(), "{few}");
+}

@@ -23,7 +23,8 @@ pub struct Measurements {
     /// Deepest nesting of selections in the operation (`{ a { b } }` is 2).
     pub depth: usize,
     /// Every field costs 1; a field with `first`/`last` (or a connection, with
-    /// `edges` or `nodes`, without them: 20) multiplies its children's cost.
+    /// `edges` or `nodes`, without them: 20) multiplies its children's cost,
+    /// and so does a field given `ids`, by their number.
     pub cost: u64,
     /// Aliased fields in the whole document.
     pub aliases: usize,
@@ -51,11 +52,6 @@ pub fn measure(
             .max()
             .unwrap_or(0),
     );
-    let mut walker = Walker {
-        document,
-        variables,
-        fragments: HashMap::new(),
-    };
     let operations: Vec<&OperationDefinition> = match (&document.operations, operation_name) {
         (DocumentOperations::Single(op), _) => vec![&op.node],
         (DocumentOperations::Multiple(ops), Some(name)) => match ops.get(name) {
@@ -69,6 +65,26 @@ pub fn measure(
         directives,
         longest_list,
         ..Measurements::default()
+    };
+    // The operation that runs is measured with its variables' defaults. When
+    // none is selected (several, and no name or an unknown one), nothing
+    // runs: each is measured without defaults, fragments once for all.
+    let defaults = match operations.as_slice() {
+        [operation] => operation
+            .variable_definitions
+            .iter()
+            .filter_map(|definition| {
+                let default = definition.node.default_value.as_ref()?;
+                Some((definition.node.name.node.as_str(), &default.node))
+            })
+            .collect(),
+        _ => HashMap::new(),
+    };
+    let mut walker = Walker {
+        document,
+        variables,
+        defaults,
+        fragments: HashMap::new(),
     };
     for operation in operations {
         let set = walker.selection_set(&operation.selection_set.node);
@@ -103,6 +119,8 @@ enum FragmentState {
 struct Walker<'d> {
     document: &'d ExecutableDocument,
     variables: &'d Variables,
+    /// The default values of the operation's variables, by name.
+    defaults: HashMap<&'d str, &'d Value>,
     fragments: HashMap<&'d str, FragmentState>,
 }
 
@@ -152,8 +170,26 @@ impl<'d> Walker<'d> {
         size
     }
 
+    /// The value an argument will run with: variables take the request's
+    /// value, else the operation's default, else null.
+    fn resolve(&self, value: &WrittenValue) -> Option<Value> {
+        value
+            .clone()
+            .into_const_with(|name| {
+                let value = self
+                    .variables
+                    .get(&name)
+                    .or_else(|| self.defaults.get(name.as_str()).copied())
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                Ok::<_, std::convert::Infallible>(value)
+            })
+            .ok()
+    }
+
     /// How many times a field's children are fetched: its `first`/`last`,
-    /// 20 for a connection without them, otherwise 1.
+    /// the number of `ids` it is given, 20 for a connection without them,
+    /// otherwise 1. Every value is the one the operation will run with.
     fn page_size(
         &self,
         field: &async_graphql::parser::types::Field,
@@ -162,18 +198,13 @@ impl<'d> Walker<'d> {
         let given = field
             .arguments
             .iter()
-            .filter(|(name, _)| matches!(name.node.as_str(), "first" | "last"))
-            .filter_map(|(_, value)| {
-                // Variables take their values from the request; a missing one
-                // counts as the default page size.
-                let resolved = value.node.clone().into_const_with(|name| {
-                    Ok::<_, std::convert::Infallible>(
-                        self.variables.get(&name).cloned().unwrap_or(Value::Null),
-                    )
-                });
-                match resolved {
-                    Ok(Value::Number(n)) => n.as_u64(),
-                    Ok(Value::Null) => Some(DEFAULT_PAGE_SIZE),
+            .filter_map(|(name, value)| {
+                let resolved = self.resolve(&value.node)?;
+                match (name.node.as_str(), resolved) {
+                    ("first" | "last", Value::Number(n)) => n.as_u64(),
+                    // A missing or null page size runs as the default.
+                    ("first" | "last", Value::Null) => Some(DEFAULT_PAGE_SIZE),
+                    ("ids", Value::List(ids)) => Some(ids.len() as u64),
                     _ => None,
                 }
             })
@@ -339,6 +370,55 @@ mod tests {
                 .expect("parses");
         let variables = Variables::from_json(serde_json::json!({ "n": 50 }));
         assert_eq!(measure(&document, None, &variables).cost, 51);
+    }
+
+    #[test]
+    fn cost_uses_the_values_the_operation_runs_with() {
+        let measure_with = |query: &str, variables: serde_json::Value| {
+            let document = async_graphql::parser::parse_query(query).expect("parses");
+            measure(&document, None, &Variables::from_json(variables)).cost
+        };
+        let nested = "query($n: Int = 100) { articles(first: $n) { nodes { comments(first: $n) { nodes { body } } } } }";
+        // 1 + 100 * (1 + (1 + 100 * (1 + 1)))
+        assert_eq!(measure_with(nested, serde_json::json!({})), 20_201);
+        assert_eq!(
+            measure_with(nested, serde_json::json!({ "n": 2 })),
+            1 + 2 * (1 + (1 + 2 * 2))
+        );
+        // An explicit null runs as the default page size.
+        assert_eq!(
+            measure_with(nested, serde_json::json!({ "n": null })),
+            1 + 20 * (1 + (1 + 20 * 2))
+        );
+        // A variable without a value or default counts the default page size.
+        assert_eq!(
+            measure_with(
+                "query($n: Int) { tags(first: $n) { name } }",
+                serde_json::json!({})
+            ),
+            1 + 20
+        );
+        // Defaults are the selected operation's own, also through fragments.
+        let two = "query A($n: Int = 3) { ...F } query B($n: Int = 50) { ...F } fragment F on Q { tags(first: $n) { name } }";
+        let document = async_graphql::parser::parse_query(two).expect("parses");
+        let vars = Variables::default();
+        assert_eq!(measure(&document, Some("A"), &vars).cost, 1 + 3);
+        assert_eq!(measure(&document, Some("B"), &vars).cost, 1 + 50);
+    }
+
+    #[test]
+    fn nodes_multiply_their_children_by_the_number_of_ids() {
+        let literal = measured("{ nodes(ids: [\"a\", \"b\", \"c\"]) { id } }");
+        assert_eq!(literal.cost, 1 + 3);
+        let document = async_graphql::parser::parse_query(
+            "query($ids: [ID!]!) { nodes(ids: $ids) { ... on Article { comments(first: 10) { nodes { body } } } } }",
+        )
+        .expect("parses");
+        let variables = Variables::from_json(serde_json::json!({ "ids": vec!["x"; 50] }));
+        assert_eq!(
+            measure(&document, None, &variables).cost,
+            1 + 50 * (1 + 10 * (1 + 1))
+        );
     }
 
     #[test]
