@@ -4,7 +4,8 @@
 //! - Automatic persisted queries (Apollo's protocol): a client sends
 //!   `extensions.persistedQuery.sha256Hash`; if the server does not know the
 //!   hash it answers `PERSISTED_QUERY_NOT_FOUND`, and the client sends the
-//!   document with the hash once, which stores it in the cache.
+//!   document with the hash once, which stores it in the cache once it has
+//!   passed admission (limits and the rate-limit charge) and validation.
 //! - Trusted documents: a manifest of allowed operations, as client code
 //!   generators emit it, loaded at start. With `TRUSTED_DOCUMENTS_ONLY`, only
 //!   those run, named by hash (`documentId` or `persistedQuery`) or sent as
@@ -23,6 +24,11 @@ use crate::error::Error;
 
 /// How long an automatically persisted document is kept after it was sent.
 const PERSISTED_TTL: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+
+/// The largest document kept as a persisted query, in bytes. Documents that
+/// clients generate are a few kilobytes; a larger one runs when sent, but is
+/// not kept, so that no caller fills the cache with large documents.
+pub const MAX_PERSISTED_DOCUMENT_BYTES: usize = 64 * 1024;
 
 /// The manifest of trusted documents, by sha256 hash.
 #[derive(Debug, Default)]
@@ -138,6 +144,26 @@ pub fn requested_hash(
     }
 }
 
+/// The document a request runs, and whether it is to be persisted.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ResolvedDocument {
+    /// The document's text.
+    pub text: String,
+    /// The hash to persist it under once it has run: set when the client sent
+    /// a document with its persisted-query hash and the server does not know
+    /// the hash yet. See [`DocumentResolver::persist`].
+    pub persist_as: Option<String>,
+}
+
+impl ResolvedDocument {
+    fn run(text: String) -> Self {
+        Self {
+            text,
+            persist_as: None,
+        }
+    }
+}
+
 /// What decides which document a request runs.
 pub struct DocumentResolver<'a> {
     /// The manifest of trusted documents.
@@ -149,17 +175,21 @@ pub struct DocumentResolver<'a> {
 }
 
 impl DocumentResolver<'_> {
-    /// The document a request runs: its `query`, or the document its hash names.
+    /// The document a request runs: its `query`, or the document its hash
+    /// names. A document sent with a hash the server does not know yet is not
+    /// stored here: the caller persists it with [`DocumentResolver::persist`]
+    /// once it has been admitted, validated and charged, so that a document
+    /// that cannot run, or whose sender cannot pay, is never kept.
     pub async fn resolve(
         &self,
         query: Option<String>,
         hash: Option<String>,
-    ) -> Result<String, Error> {
+    ) -> Result<ResolvedDocument, Error> {
         if self.trusted.only {
-            return self.resolve_trusted(query, hash);
+            return self.resolve_trusted(query, hash).map(ResolvedDocument::run);
         }
         match (query, hash) {
-            (Some(query), None) => Ok(query),
+            (Some(query), None) => Ok(ResolvedDocument::run(query)),
             (None, None) => Err(Error::invalid_field(
                 "query",
                 "a GraphQL request needs a `query`",
@@ -172,28 +202,39 @@ impl DocumentResolver<'_> {
                         "is not the sha256 of the query",
                     ));
                 }
-                if !self.trusted.by_hash.contains_key(&hash) {
-                    self.cache
-                        .set_plain(
-                            &persisted_key(&hash),
-                            query.clone().into_bytes(),
-                            PERSISTED_TTL,
-                        )
-                        .await;
-                }
-                Ok(query)
+                let persist_as = (!self.trusted.by_hash.contains_key(&hash)
+                    && query.len() <= MAX_PERSISTED_DOCUMENT_BYTES)
+                    .then_some(hash);
+                Ok(ResolvedDocument {
+                    text: query,
+                    persist_as,
+                })
             }
             (None, Some(hash)) => {
                 if let Some(document) = self.trusted.by_hash.get(&hash) {
-                    return Ok(document.clone());
+                    return Ok(ResolvedDocument::run(document.clone()));
                 }
                 self.cache
                     .get_plain(&persisted_key(&hash))
                     .await
                     .and_then(|bytes| String::from_utf8(bytes).ok())
+                    .map(ResolvedDocument::run)
                     .ok_or(Error::PersistedQueryNotFound)
             }
         }
+    }
+
+    /// Keeps `document` under its persisted-query `hash`, for a week after
+    /// it was last sent. Call only for a document that was admitted (within
+    /// every limit, its sender charged) and passed validation.
+    pub async fn persist(&self, hash: &str, document: &str) {
+        self.cache
+            .set_plain(
+                &persisted_key(hash),
+                document.as_bytes().to_vec(),
+                PERSISTED_TTL,
+            )
+            .await;
     }
 
     fn resolve_trusted(

@@ -149,10 +149,48 @@ fn find<T: Any>(data: &Data) -> Option<&T> {
         .and_then(|value| value.downcast_ref::<T>())
 }
 
-/// Whether `response` shows that its document passed validation: a document
-/// that fails is answered with errors alone, before anything runs.
-fn passed_validation(response: &Response) -> bool {
+/// Whether `response` shows that its document was admitted and passed
+/// validation: a document refused by admission or validation is answered
+/// with errors alone, before anything runs.
+pub fn passed_validation(response: &Response) -> bool {
     response.errors.is_empty() || !matches!(response.data, Value::Null)
+}
+
+/// The longest error message a response carries, in characters. Messages
+/// that quote what the client sent (a value of the wrong type) are cut here,
+/// so no answer echoes a large document back.
+pub const MAX_ERROR_MESSAGE_CHARS: usize = 300;
+
+/// Rewrites the errors of `response` so that none echoes the document: a
+/// syntax error, which the parser writes with the whole offending line of
+/// the document, keeps its position and what was expected; any other
+/// message is cut at [`MAX_ERROR_MESSAGE_CHARS`].
+fn without_echoes(mut response: Response) -> Response {
+    for error in &mut response.errors {
+        if let Some(rewritten) = syntax_error_message(&error.message) {
+            error.message = rewritten;
+        }
+        if let Some((cut, _)) = error.message.char_indices().nth(MAX_ERROR_MESSAGE_CHARS) {
+            error.message.truncate(cut);
+            error.message.push('…');
+        }
+    }
+    response
+}
+
+/// A parser's syntax error (` --> line:column`, the offending line, and
+/// `= expected …`) as one line without the document's text.
+fn syntax_error_message(message: &str) -> Option<String> {
+    let position = message.strip_prefix(" --> ")?.lines().next()?.trim();
+    let (line, column) = position.split_once(':')?;
+    let expected = message
+        .lines()
+        .rev()
+        .find_map(|line| line.trim_start().strip_prefix("= "))
+        .unwrap_or("unexpected input");
+    Some(format!(
+        "syntax error at line {line}, column {column}: {expected}"
+    ))
 }
 
 /// The schema behind its admission checks: what HTTP and WebSocket execute.
@@ -188,7 +226,7 @@ impl Executor for GuardedSchema {
         let ticket = find::<RateLimitTicket>(&request.data).cloned();
         let admitted = match self.admission.admit(&mut request, ticket.as_ref()).await {
             Ok(admitted) => admitted,
-            Err(error) => return Response::from_errors(vec![error]),
+            Err(error) => return without_echoes(Response::from_errors(vec![error])),
         };
         let response = if admitted.prevalidated() {
             self.prevalidated.execute(request).await
@@ -202,7 +240,7 @@ impl Executor for GuardedSchema {
             response
         };
         self.admission.after(&admitted).await;
-        response
+        without_echoes(response)
     }
 
     fn execute_stream(
@@ -245,7 +283,7 @@ impl Executor for GuardedSchema {
                             let (admission, admitted) = (admission.clone(), admitted.clone());
                             async move {
                                 admission.after(&admitted).await;
-                                response
+                                without_echoes(response)
                             }
                         })
                         .boxed()
@@ -254,5 +292,37 @@ impl Executor for GuardedSchema {
         })
         .flatten()
         .boxed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syntax_errors_keep_their_position_and_expectation_without_the_document() {
+        let document = format!("{{ a(s: \"{}\") ", "x".repeat(10_000));
+        let error = async_graphql::parser::parse_query(&document).expect_err("does not parse");
+        let message = error.to_string();
+        assert!(message.contains("xxxxxxxxxx"), "the parser quotes the line");
+        let rewritten = syntax_error_message(&message).expect("a syntax error");
+        assert!(
+            rewritten.starts_with("syntax error at line 1, column"),
+            "{rewritten}"
+        );
+        assert!(rewritten.contains("expected"), "{rewritten}");
+        assert!(!rewritten.contains("xxx"), "{rewritten}");
+        assert_eq!(syntax_error_message("Unknown field \"a\""), None);
+    }
+
+    #[test]
+    fn long_messages_are_cut() {
+        let response = Response::from_errors(vec![ServerError::new(
+            format!("Expected input type \"X\", found {}", "Y".repeat(100_000)),
+            None,
+        )]);
+        let message = &without_echoes(response).errors[0].message;
+        assert_eq!(message.chars().count(), MAX_ERROR_MESSAGE_CHARS + 1);
+        assert!(message.ends_with('…'));
     }
 }

@@ -24,8 +24,9 @@ use super::negotiation::{ContentTypeError, ResponseType, check_json_content_type
 use super::params::{GraphQLParams, parse_json_body};
 use crate::auth::Viewer;
 use crate::cache::{Lookup, Miss};
-use crate::documents::{DocumentResolver, requested_hash};
+use crate::documents::{DocumentResolver, ResolvedDocument, requested_hash};
 use crate::error::{Error, ErrorCode};
+use crate::graphql::admission::passed_validation;
 use crate::graphql::json;
 use crate::graphql::limits::DocumentLimits;
 use crate::graphql::rate_limit::{
@@ -451,7 +452,7 @@ async fn execute(
     ticket: Option<RateLimitTicket>,
     shared: bool,
 ) -> Result<Executed, Refusal> {
-    let query = resolve_document(state, &mut params)
+    let resolved = resolve_document(state, &mut params)
         .await
         .map_err(|error| Refusal {
             // Apollo's clients expect the persisted-query answers with 200.
@@ -461,6 +462,10 @@ async fn execute(
             },
             error,
         })?;
+    let query = resolved.text;
+    // A document to persist is kept only once it ran, or was answered from
+    // the cache, with its sender charged.
+    let persist = resolved.persist_as.map(|hash| (hash, query.clone()));
     if *method == Method::GET
         && operation_type(state, &query, params.operation_name.as_deref())
             == Some(OperationType::Mutation)
@@ -475,7 +480,12 @@ async fn execute(
         let key =
             response_cache::cache_key(&query, params.operation_name.as_deref(), &params.variables);
         match cached_answer(state, key, ticket.as_ref()).await {
-            CacheCheck::Answer(answer) => return Ok(answer),
+            CacheCheck::Answer(answer) => {
+                if let (Executed::Cached(_), Some((hash, text))) = (&answer, &persist) {
+                    document_resolver(state).persist(hash, text).await;
+                }
+                return Ok(answer);
+            }
             CacheCheck::Run {
                 store: pending,
                 prepaid: charged,
@@ -500,7 +510,14 @@ async fn execute(
     // request's future as large, answered from the cache or not.
     let execution = Box::pin(state.schema.execute(request));
     match tokio::time::timeout(limit, execution).await {
-        Ok(response) => Ok(Executed::Ran { response, store }),
+        Ok(response) => {
+            if let Some((hash, text)) = &persist
+                && passed_validation(&response)
+            {
+                document_resolver(state).persist(hash, text).await;
+            }
+            Ok(Executed::Ran { response, store })
+        }
         Err(_) => Err(Refusal {
             status: StatusCode::GATEWAY_TIMEOUT,
             error: Error::Timeout(limit.as_millis() as u64),
@@ -584,14 +601,23 @@ fn refusal(refused: ServerError) -> Executed {
 
 /// The text of the document a request runs: its `query` (taken out of
 /// `params`), or the persisted or trusted document its hash names.
-async fn resolve_document(state: &HttpState, params: &mut GraphQLParams) -> Result<String, Error> {
+async fn resolve_document(
+    state: &HttpState,
+    params: &mut GraphQLParams,
+) -> Result<ResolvedDocument, Error> {
     let hash = requested_hash(params.document_id.as_deref(), &params.extensions)?;
-    let resolver = DocumentResolver {
+    document_resolver(state)
+        .resolve(params.query.take(), hash)
+        .await
+}
+
+/// What turns hashes into documents, and keeps persisted ones.
+fn document_resolver(state: &HttpState) -> DocumentResolver<'_> {
+    DocumentResolver {
         trusted: &state.app.trusted_documents,
         cache: &state.app.cache,
         persisted_queries: state.app.config.protection.persisted_queries,
-    };
-    resolver.resolve(params.query.take(), hash).await
+    }
 }
 
 /// The type of the operation a request would run, if the document is within

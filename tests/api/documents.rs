@@ -161,3 +161,100 @@ async fn trusted_mode_holds_over_websocket_too() {
         "trusted"
     );
 }
+
+/// Sends a document with its persisted-query hash, then the hash alone;
+/// returns the answer to the hash alone.
+async fn register_then_ask(app: &TestApp, query: &str, variables: Value) -> Value {
+    let hash = sha256(query);
+    post(
+        app,
+        json!({ "query": query, "variables": variables, "extensions": apq(&hash) }),
+    )
+    .await;
+    post(
+        app,
+        json!({ "extensions": apq(&hash), "variables": variables }),
+    )
+    .await
+    .1
+}
+
+#[tokio::test]
+async fn only_documents_that_were_admitted_validated_and_charged_are_persisted() {
+    let app = TestApp::spawn_configured(|c| c.protection.max_tokens = 200).await;
+    // Fails validation.
+    let invalid = "{ nope }";
+    assert_error(
+        &register_then_ask(&app, invalid, json!({})).await,
+        "PERSISTED_QUERY_NOT_FOUND",
+    );
+    // Over the token limit.
+    let long = format!("{{ {} }}", "tags { name } ".repeat(50));
+    assert_error(
+        &register_then_ask(&app, &long, json!({})).await,
+        "PERSISTED_QUERY_NOT_FOUND",
+    );
+    // Larger than a persisted document may be, though it runs.
+    let large = format!(
+        "{{ article(slug: \"{}\") {{ title }} }}",
+        "x".repeat(70 * 1024)
+    );
+    let ran = post(
+        &app,
+        json!({ "query": large, "extensions": apq(&sha256(&large)) }),
+    )
+    .await
+    .1;
+    assert!(ran["errors"].is_null(), "{ran}");
+    assert_error(
+        &register_then_ask(&app, &large, json!({})).await,
+        "PERSISTED_QUERY_NOT_FOUND",
+    );
+    // A good one is kept.
+    let good = "query Good { tags { name } }";
+    let body = register_then_ask(&app, good, json!({})).await;
+    assert!(body["data"]["tags"].is_array(), "{body}");
+}
+
+#[tokio::test]
+async fn a_registration_its_sender_cannot_pay_for_is_not_kept() {
+    let app = TestApp::spawn_configured(|c| c.protection.rate_limit_points = 1).await;
+    let spend = post(&app, json!({ "query": "{ tags { name } }" })).await;
+    assert!(spend.1["errors"].is_null(), "{}", spend.1);
+    let query = "query Unpaid { tags { articleCount } }";
+    let (status, refused) = post(
+        &app,
+        json!({ "query": query, "extensions": apq(&sha256(query)) }),
+    )
+    .await;
+    assert_eq!(status, 429);
+    assert_error(&refused, "RATE_LIMITED");
+    // Asked by hash, the server does not know it (had it kept the document,
+    // running it would be refused for the budget instead).
+    let (_, body) = post(&app, json!({ "extensions": apq(&sha256(query)) })).await;
+    assert_error(&body, "PERSISTED_QUERY_NOT_FOUND");
+}
+
+#[tokio::test]
+async fn no_error_echoes_the_document_back() {
+    let app = TestApp::spawn().await;
+    let filler = "x".repeat(1_000_000);
+    let cases = [
+        // A syntax error: the parser quotes the whole offending line.
+        format!("{{ article(slug: \"{filler}\") "),
+        // A value of the wrong type: validation quotes the value.
+        format!("{{ articles(orderBy: X{filler}) {{ totalCount }} }}"),
+    ];
+    for document in cases {
+        let (_, body) = post(&app, json!({ "query": document })).await;
+        let text = body.to_string();
+        assert!(text.len() < 2_000, "{} bytes: {}", text.len(), &text[..300]);
+        assert_error(&body, "BAD_USER_INPUT");
+    }
+    let (_, body) = post(&app, json!({ "query": "{ tags { name }" })).await;
+    let message = body["errors"][0]["message"].as_str().expect("message");
+    assert!(
+        message.starts_with("syntax error at line 1, column 16: expected"),
+        "{message}"
+    );
+}
