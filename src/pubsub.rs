@@ -1,8 +1,11 @@
 //! Events for subscriptions, published after the transaction that caused them
 //! commits.
 //!
-//! Events carry ids only, never content: each subscriber re-reads the object
-//! with its own viewer, so an event never reveals what the subscriber may not read.
+//! Events carry ids (and a published article's tag names, which are public),
+//! never content: each subscriber re-reads the object with its own viewer, so
+//! an event never reveals what the subscriber may not read. Subscribers
+//! filter on what an event carries before reading, and the reads go through
+//! the cache, so one event costs one read however many subscribers want it.
 //! [`PubSub`] is the interface; [`InProcessPubSub`] serves a single instance.
 
 use std::sync::Arc;
@@ -26,6 +29,11 @@ pub enum Event {
     ArticlePublished {
         /// The article.
         article_id: i64,
+        /// Its author.
+        author_id: i64,
+        /// The names of its tags, public once it is published: subscribers
+        /// filter on them and on the author before reading anything.
+        tags: Vec<String>,
     },
     /// A token was revoked or an account's role, sessions or ban changed: every
     /// instance re-reads its access list now instead of at its next poll.
@@ -196,12 +204,14 @@ mod tests {
     #[tokio::test]
     async fn subscribers_receive_events_published_after_they_subscribe() {
         let pubsub = InProcessPubSub::new(16);
-        pubsub.publish(Event::ArticlePublished { article_id: 1 });
+        let published = |article_id| Event::ArticlePublished {
+            article_id,
+            author_id: 7,
+            tags: vec!["rust".into()],
+        };
+        pubsub.publish(published(1));
         let mut stream = pubsub.subscribe();
-        pubsub.publish(Event::ArticlePublished { article_id: 2 });
-        assert_eq!(
-            stream.next().await,
-            Some(Event::ArticlePublished { article_id: 2 })
-        );
+        pubsub.publish(published(2));
+        assert_eq!(stream.next().await, Some(published(2)));
     }
 }

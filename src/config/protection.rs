@@ -65,6 +65,9 @@ pub struct Protection {
     pub ws_init_timeout_ms: u64,
     /// Most subscriptions open at once on one WebSocket connection.
     pub ws_max_subscriptions: usize,
+    /// Most subscriptions open at once for one caller (a user, or an
+    /// anonymous client address) across its connections to this instance.
+    pub ws_max_subscriptions_per_caller: usize,
     /// Most WebSocket connections open at once from one client address.
     pub ws_max_connections_per_client: usize,
     /// Whether requests are charged against a budget of points.
@@ -115,6 +118,7 @@ impl Default for Protection {
             db_statement_timeout_ms: 10_000,
             ws_init_timeout_ms: 3_000,
             ws_max_subscriptions: 100,
+            ws_max_subscriptions_per_caller: 200,
             ws_max_connections_per_client: 20,
             rate_limit_enabled: true,
             rate_limit_points: 5_000,
@@ -152,6 +156,7 @@ pub const PROTECTION_ENV_VARS: &[&str] = &[
     "DB_STATEMENT_TIMEOUT_MS",
     "WS_INIT_TIMEOUT_MS",
     "WS_MAX_SUBSCRIPTIONS",
+    "WS_MAX_SUBSCRIPTIONS_PER_CALLER",
     "WS_MAX_CONNECTIONS_PER_CLIENT",
     "RATE_LIMIT_ENABLED",
     "RATE_LIMIT_POINTS",

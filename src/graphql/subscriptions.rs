@@ -1,8 +1,9 @@
-//! Subscriptions. Events carry ids; each subscriber re-reads the object as itself,
-//! so it only ever receives what it may read.
+//! Subscriptions. Events carry ids; each subscriber filters on what an event
+//! carries first, then re-reads the object as itself (one read for all of
+//! them, through the cache), so it only ever receives what it may read.
 
 use async_graphql::{Context, Result, Subscription};
-use futures_util::{Stream, StreamExt};
+use futures_util::{FutureExt, Stream, StreamExt};
 
 use super::articles::Article;
 use super::comments::Comment;
@@ -10,7 +11,7 @@ use super::context::ContextExt;
 use super::loaders::ArticleSet;
 use crate::auth::{Action, Capability, Viewer};
 use crate::pubsub::Event;
-use crate::service::{articles, comments};
+use crate::service::{articles, comments, users};
 use crate::state::AppState;
 
 /// Root of the subscriptions.
@@ -54,7 +55,7 @@ impl SubscriptionRoot {
                 if article_id != watched || viewer.permits(&watching).is_err() {
                     return None;
                 }
-                visible_comment(&state, &viewer, comment_id).await
+                visible_comment(&state, &viewer, article_id, comment_id).await
             }
         }))
     }
@@ -68,45 +69,65 @@ impl SubscriptionRoot {
     ) -> Result<impl Stream<Item = Article> + use<>> {
         let state = ctx.state()?.clone();
         let viewer = ctx.viewer()?.clone();
-        Ok(state.pubsub.subscribe().filter_map(move |event| {
-            let (state, viewer, tag, author) =
-                (state.clone(), viewer.clone(), tag.clone(), author.clone());
-            async move {
-                let Event::ArticlePublished { article_id } = event else {
-                    return None;
-                };
-                let article = articles::by_ids(&state.db, &[article_id])
-                    .await
-                    .ok()?
-                    .remove(&article_id)?;
-                let reading = Capability::read_article(
-                    Action::ArticleSubscribe,
-                    article.id,
-                    article.author_id,
-                    article.is_published(),
-                );
-                if !articles::is_visible(&viewer, &article) || viewer.permits(&reading).is_err() {
-                    return None;
-                }
-                let wanted = articles::matches_subscription(
-                    &state.db,
-                    &article,
-                    tag.as_deref(),
-                    author.as_deref(),
-                )
-                .await
-                .unwrap_or_else(|err| {
-                    tracing::warn!(error = %err, "could not match an event to a subscription");
-                    false
-                });
-                wanted.then_some(ArticleSet::object(article))
+        let events = state.pubsub.subscribe();
+        // `Some(None)`: an author who does not exist, whose articles never come.
+        let author_id = match author {
+            Some(name) => Some(
+                users::find_by_username(&state.db, name.trim())
+                    .await?
+                    .map(|user| user.id),
+            ),
+            None => None,
+        };
+        let tag = tag.map(|tag| tag.trim().to_owned());
+        Ok(events.filter_map(move |event| {
+            let (state, viewer) = (state.clone(), viewer.clone());
+            let Event::ArticlePublished {
+                article_id,
+                author_id: by,
+                tags,
+            } = event
+            else {
+                return futures_util::future::ready(None).boxed();
+            };
+            // Filtered on what the event carries, before anything is read.
+            let wanted = author_id.is_none_or(|wanted| wanted == Some(by))
+                && tag.as_ref().is_none_or(|tag| tags.contains(tag));
+            if !wanted {
+                return futures_util::future::ready(None).boxed();
             }
+            async move { published_article(&state, &viewer, article_id).await }.boxed()
         }))
     }
 }
 
-async fn visible_comment(state: &AppState, viewer: &Viewer, comment_id: i64) -> Option<Comment> {
-    match comments::find_visible(&state.db, viewer, comment_id).await {
+/// The article an event announced, read once for every subscriber through
+/// the cache, if this viewer may read it.
+async fn published_article(state: &AppState, viewer: &Viewer, article_id: i64) -> Option<Article> {
+    let article = match articles::find_by_id_cached(state, viewer, article_id).await {
+        Ok(found) => found?,
+        Err(err) => {
+            tracing::warn!(error = %err, article_id, "could not load an article for a subscriber");
+            return None;
+        }
+    };
+    let reading = Capability::read_article(
+        Action::ArticleSubscribe,
+        article.id,
+        article.author_id,
+        article.is_published(),
+    );
+    (article.is_published() && viewer.permits(&reading).is_ok())
+        .then(|| ArticleSet::object(article))
+}
+
+async fn visible_comment(
+    state: &AppState,
+    viewer: &Viewer,
+    article_id: i64,
+    comment_id: i64,
+) -> Option<Comment> {
+    match comments::find_added_visible(state, viewer, article_id, comment_id).await {
         Ok(found) => found.map(|(comment, _)| Comment::object(comment)),
         Err(err) => {
             tracing::warn!(error = %err, comment_id, "could not load a comment for a subscriber");

@@ -540,6 +540,8 @@ pub async fn create(
     if article.is_published() {
         state.pubsub.publish(Event::ArticlePublished {
             article_id: article.id,
+            author_id: article.author_id,
+            tags: tag_names,
         });
     }
     Ok(article)
@@ -624,6 +626,8 @@ pub async fn publish(state: &AppState, viewer: &Viewer, slug: &str) -> Result<ar
     tracing::info!(article_id = article.id, "article published");
     state.pubsub.publish(Event::ArticlePublished {
         article_id: article.id,
+        author_id: article.author_id,
+        tags: footprint.tags.into_iter().collect(),
     });
     Ok(article)
 }
@@ -773,33 +777,6 @@ fn random_suffix() -> String {
     (0..6)
         .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
         .collect()
-}
-
-/// Articles filtered the way a subscription asks: published, by tag and author name.
-pub async fn matches_subscription(
-    db: &DatabaseConnection,
-    article: &article::Model,
-    tag: Option<&str>,
-    author: Option<&str>,
-) -> Result<bool> {
-    if let Some(author) = author {
-        let Some(user) = super::users::find_by_username(db, author).await? else {
-            return Ok(false);
-        };
-        if user.id != article.author_id {
-            return Ok(false);
-        }
-    }
-    if let Some(tag) = tag {
-        let tags = tags::for_articles(db, &[article.id]).await?;
-        let has = tags
-            .get(&article.id)
-            .is_some_and(|names| names.iter().any(|n| n == tag.trim()));
-        if !has {
-            return Ok(false);
-        }
-    }
-    Ok(article.is_published())
 }
 
 #[cfg(test)]

@@ -107,6 +107,38 @@ pub async fn find_visible(
     })
 }
 
+/// Like [`find_visible`], for a comment just added to `article_id`, read
+/// through the cache: every subscriber to the article's comments asks for
+/// the same comment at once, and one read serves them all.
+pub async fn find_added_visible(
+    state: &AppState,
+    viewer: &Viewer,
+    article_id: i64,
+    id: i64,
+) -> Result<Option<(comment::Model, article::Model)>> {
+    let db = state.db.clone();
+    let found: Option<(comment::Model, article::Model)> = state
+        .cache
+        .get_or_load(
+            &format!("comment-id:{id}"),
+            &[
+                Generation::comments(article_id),
+                Generation::article_id(article_id),
+            ],
+            move || async move {
+                Ok(comment::Entity::find_by_id(id)
+                    .filter(by_unbanned_author(comment::Column::AuthorId))
+                    .filter(by_unbanned_author(article::Column::AuthorId))
+                    .find_also_related(article::Entity)
+                    .one(&db)
+                    .await?
+                    .and_then(|(comment, article)| Some((comment, article?))))
+            },
+        )
+        .await?;
+    Ok(found.filter(|(_, article)| articles::is_visible(viewer, article)))
+}
+
 /// Adds the viewer's comment to an article the viewer can see.
 pub async fn add(
     state: &AppState,

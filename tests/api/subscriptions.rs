@@ -234,3 +234,110 @@ async fn an_open_subscription_is_closed_when_its_token_expires() {
         "{answer}"
     );
 }
+
+/// Opens `count` `articlePublished` subscriptions with `arguments` on one
+/// connection as `token`; returns the connection.
+async fn subscribed(app: &TestApp, token: &str, count: usize, arguments: &str) -> WsClient {
+    let mut client = WsClient::connect(app, "graphql-transport-ws").await;
+    client.init(Some(token)).await;
+    for id in 0..count {
+        client
+            .send(json!({ "id": id.to_string(), "type": "subscribe", "payload": {
+                "query": format!("subscription {{ articlePublished{arguments} {{ title slug }} }}") } }))
+            .await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    client
+}
+
+/// Statements the server runs for `publish`, once its subscribers had time
+/// to take the event.
+async fn statements_for(app: &TestApp, publish: impl std::future::Future<Output = String>) -> u64 {
+    let before = app.statements();
+    publish.await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    app.statements() - before
+}
+
+#[tokio::test]
+async fn subscribers_filter_events_before_reading_and_share_one_read() {
+    let app = TestApp::spawn().await;
+    let jake = app.register("jake").await;
+    let anne = app.register("anne").await;
+    // What publishing costs with nobody listening, once the tag exists.
+    app.create_article(&jake, "First", &["rust"], false).await;
+    let alone = statements_for(&app, app.create_article(&jake, "Alone", &["rust"], false)).await;
+
+    // Fifty subscriptions whose filters no article matches read nothing.
+    let _by_tag = subscribed(&app, &anne.token, 25, "(tag: \"nomatch\")").await;
+    let _by_author = subscribed(&app, &anne.token, 25, "(author: \"nobody\")").await;
+    let unmatched = statements_for(
+        &app,
+        app.create_article(&jake, "Unmatched", &["rust"], false),
+    )
+    .await;
+    assert_eq!(
+        unmatched, alone,
+        "subscriptions that do not match read nothing"
+    );
+
+    // Thirty that match share the article's read.
+    let mut matching = subscribed(&app, &anne.token, 30, "(tag: \"rust\", author: \"jake\")").await;
+    let shared = statements_for(&app, app.create_article(&jake, "Shared", &["rust"], false)).await;
+    assert!(
+        shared < alone + 10,
+        "thirty subscribers cost {} statements more than none",
+        shared - alone
+    );
+    for _ in 0..30 {
+        let event = matching.next().await.expect("an event");
+        assert_eq!(
+            event["payload"]["data"]["articlePublished"]["title"], "Shared",
+            "{event}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_caller_has_a_bounded_number_of_subscriptions_across_connections() {
+    let app = TestApp::spawn_configured(|c| c.protection.ws_max_subscriptions_per_caller = 3).await;
+    let anne = app.register("anne").await;
+    let query = "subscription { articlePublished { title } }";
+    let mut first = WsClient::connect(&app, "graphql-transport-ws").await;
+    first.init(Some(&anne.token)).await;
+    let mut second = WsClient::connect(&app, "graphql-transport-ws").await;
+    second.init(Some(&anne.token)).await;
+    for id in ["a", "b"] {
+        first
+            .send(json!({ "id": id, "type": "subscribe", "payload": { "query": query } }))
+            .await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    second
+        .send(json!({ "id": "c", "type": "subscribe", "payload": { "query": query } }))
+        .await;
+    second
+        .send(json!({ "id": "d", "type": "subscribe", "payload": { "query": query } }))
+        .await;
+    let refused = second.next().await.expect("a refusal");
+    assert_eq!(refused["type"], "error", "{refused}");
+    assert_eq!(refused["id"], "d");
+    assert_eq!(
+        refused["payload"][0]["extensions"]["code"],
+        "LIMIT_EXCEEDED"
+    );
+    assert_eq!(
+        refused["payload"][0]["extensions"]["limit"],
+        "subscriptions per caller"
+    );
+    // Ending one on the first connection frees a place for the second.
+    first.send(json!({ "id": "a", "type": "complete" })).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    second
+        .send(json!({ "id": "d", "type": "subscribe", "payload": { "query": query } }))
+        .await;
+    assert!(
+        second.quiet_for(Duration::from_millis(300)).await,
+        "the subscription is accepted"
+    );
+}

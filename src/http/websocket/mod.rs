@@ -9,9 +9,9 @@
 //! Each operation on a connection is charged against the caller's rate limit,
 //! as over HTTP.
 //!
-//! The protocol's own rules (close codes for protocol mistakes, the cap on
-//! subscriptions per connection) live in [`protocol`]; the cap on connections
-//! per client address in [`Registry`].
+//! The protocol's own rules (close codes for protocol mistakes, the caps on
+//! live operations per connection and per caller) live in [`protocol`]; the
+//! cap on connections per client address in [`Registry`].
 
 pub mod protocol;
 
@@ -37,7 +37,7 @@ use crate::auth::Session;
 use crate::graphql::admission::GuardedSchema;
 use crate::graphql::rate_limit::RateLimitTicket;
 use crate::state::AppState;
-use protocol::{CLOSE_INIT_TIMEOUT, ProtocolGuard, Verdict};
+use protocol::{CLOSE_INIT_TIMEOUT, CallerSubscriptions, ProtocolGuard, Verdict};
 
 /// Close code for a token that is refused, expired or revoked.
 pub const CLOSE_FORBIDDEN: u16 = 4403;
@@ -66,10 +66,13 @@ pub fn init_authorization(payload: &serde_json::Value) -> Option<String> {
     }
 }
 
-/// The open connections, counted per client address.
+/// The open connections, counted per client address, and their live
+/// operations, counted per caller.
 #[derive(Clone, Default)]
 pub struct Registry {
     per_client: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    /// Live operations per caller, across the caller's connections.
+    pub subscriptions: CallerSubscriptions,
 }
 
 impl Registry {
@@ -163,6 +166,7 @@ pub async fn upgrade(state: HttpState, request: Request, client: IpAddr) -> Resp
                 protocol,
                 header_token,
                 client,
+                state.websockets.subscriptions.clone(),
             )
             .await;
             drop(slot);
@@ -187,6 +191,15 @@ fn still_valid(app: &AppState, session: &Session) -> Result<(), String> {
         .map_err(|err| err.to_string())
 }
 
+/// Who a connection's operations are counted against: its user when it
+/// signed in, else its client address.
+fn caller_key(session: Option<&Session>, client: IpAddr) -> String {
+    match session {
+        Some(session) => format!("user:{}", session.user_id),
+        None => format!("ip:{client}"),
+    }
+}
+
 /// Client messages waiting for the executor; the socket is not read while
 /// this many are queued.
 const INCOMING_QUEUE: usize = 16;
@@ -203,6 +216,7 @@ pub async fn serve(
     protocol: WebSocketProtocols,
     header_token: Option<String>,
     client: IpAddr,
+    subscriptions: CallerSubscriptions,
 ) {
     let protection = &app.config.protection;
     let mut guard = ProtocolGuard::new(
@@ -276,6 +290,14 @@ pub async fn serve(
             message = outgoing.next() => match message {
                 Some(WsMessage::Text(text)) => {
                     guard.outgoing(&text);
+                    if guard.awaits_caller() {
+                        let session = connection.lock().unwrap_or_else(std::sync::PoisonError::into_inner).session.clone();
+                        guard.attach_caller(
+                            subscriptions.clone(),
+                            caller_key(session.as_ref(), client),
+                            protection.ws_max_subscriptions_per_caller,
+                        );
+                    }
                     if sink.send(Message::text(text)).await.is_err() {
                         break None;
                     }

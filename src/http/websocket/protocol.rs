@@ -9,8 +9,8 @@
 //! `TRUSTED_DOCUMENTS_ONLY`, an operation runs only when its text is in the
 //! manifest.
 
-use std::collections::HashSet;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 use async_graphql::http::{ClientMessage, WebSocketProtocols};
 use serde_json::json;
@@ -40,6 +40,55 @@ pub enum Verdict {
     Answer(String),
 }
 
+/// Live operations counted per caller (a user, or an anonymous client's
+/// address) across all of the caller's connections on this instance.
+#[derive(Clone, Default)]
+pub struct CallerSubscriptions {
+    counts: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+impl CallerSubscriptions {
+    fn counts(&self) -> std::sync::MutexGuard<'_, HashMap<String, usize>> {
+        self.counts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Takes one of `caller`'s `max` places; false when all are taken.
+    fn take(&self, caller: &str, max: usize) -> bool {
+        let mut counts = self.counts();
+        let live = counts.entry(caller.to_owned()).or_default();
+        if *live >= max {
+            return false;
+        }
+        *live += 1;
+        true
+    }
+
+    /// Gives back `n` of `caller`'s places.
+    fn give_back(&self, caller: &str, n: usize) {
+        let mut counts = self.counts();
+        if let Some(live) = counts.get_mut(caller) {
+            *live = live.saturating_sub(n);
+            if *live == 0 {
+                counts.remove(caller);
+            }
+        }
+    }
+
+    /// How many operations `caller` has live.
+    pub fn live(&self, caller: &str) -> usize {
+        self.counts().get(caller).copied().unwrap_or(0)
+    }
+}
+
+/// The caller of one connection and how many live operations it may have.
+struct CallerQuota {
+    subscriptions: CallerSubscriptions,
+    caller: String,
+    max: usize,
+}
+
 /// The per-connection protocol state.
 pub struct ProtocolGuard {
     protocol: WebSocketProtocols,
@@ -48,6 +97,18 @@ pub struct ProtocolGuard {
     initialised: bool,
     acknowledged: bool,
     live: HashSet<String>,
+    /// The caller's quota, once `connection_init` has said who it is.
+    quota: Option<CallerQuota>,
+}
+
+impl Drop for ProtocolGuard {
+    fn drop(&mut self) {
+        if let Some(quota) = &self.quota {
+            quota
+                .subscriptions
+                .give_back(&quota.caller, self.live.len());
+        }
+    }
 }
 
 impl ProtocolGuard {
@@ -66,6 +127,36 @@ impl ProtocolGuard {
             initialised: false,
             acknowledged: false,
             live: HashSet::new(),
+            quota: None,
+        }
+    }
+
+    /// Whether the connection is acknowledged and its caller not yet known.
+    pub fn awaits_caller(&self) -> bool {
+        self.acknowledged && self.quota.is_none()
+    }
+
+    /// Counts this connection's operations against `caller`'s, at most `max`
+    /// live at once across the caller's connections.
+    pub fn attach_caller(
+        &mut self,
+        subscriptions: CallerSubscriptions,
+        caller: String,
+        max: usize,
+    ) {
+        self.quota = Some(CallerQuota {
+            subscriptions,
+            caller,
+            max,
+        });
+    }
+
+    /// Ends operation `id`, giving back its place.
+    fn end(&mut self, id: &str) {
+        if self.live.remove(id)
+            && let Some(quota) = &self.quota
+        {
+            quota.subscriptions.give_back(&quota.caller, 1);
         }
     }
 
@@ -90,7 +181,7 @@ impl ProtocolGuard {
             }
             ClientMessage::Start { id, payload } => self.subscribe(id, &payload.query),
             ClientMessage::Stop { id } => {
-                self.live.remove(&id);
+                self.end(&id);
                 Verdict::Forward
             }
             ClientMessage::ConnectionTerminate
@@ -119,6 +210,16 @@ impl ProtocolGuard {
         }
         if !self.trusted.allows_text(query) {
             return Verdict::Answer(self.error_message(&id, Error::DocumentNotTrusted));
+        }
+        if let Some(quota) = &self.quota
+            && !quota.subscriptions.take(&quota.caller, quota.max)
+        {
+            let error = Error::LimitExceeded {
+                limit: "subscriptions per caller",
+                max: quota.max as u64,
+                actual: quota.max as u64 + 1,
+            };
+            return Verdict::Answer(self.error_message(&id, error));
         }
         self.live.insert(id);
         Verdict::Forward
@@ -149,7 +250,7 @@ impl ProtocolGuard {
                 id: String,
             }
             if let Ok(ended) = serde_json::from_str::<Ended>(message) {
-                self.live.remove(&ended.id);
+                self.end(&ended.id);
             }
         }
     }
@@ -239,6 +340,33 @@ mod tests {
         assert_eq!(answer["payload"][0]["extensions"]["code"], "LIMIT_EXCEEDED");
         guard.outgoing(r#"{"type":"complete","id":"a"}"#);
         assert_eq!(guard.incoming(&subscribe("c")), Verdict::Forward);
+    }
+
+    #[test]
+    fn a_callers_operations_are_counted_across_connections() {
+        let subscriptions = CallerSubscriptions::default();
+        let mut first = acknowledged(10);
+        let mut second = acknowledged(10);
+        for guard in [&mut first, &mut second] {
+            assert!(guard.awaits_caller());
+            guard.attach_caller(subscriptions.clone(), "user:1".into(), 3);
+            assert!(!guard.awaits_caller());
+        }
+        assert_eq!(first.incoming(&subscribe("a")), Verdict::Forward);
+        assert_eq!(first.incoming(&subscribe("b")), Verdict::Forward);
+        assert_eq!(second.incoming(&subscribe("a")), Verdict::Forward);
+        let Verdict::Answer(text) = second.incoming(&subscribe("b")) else {
+            panic!("expected an error answer");
+        };
+        assert!(text.contains("subscriptions per caller"), "{text}");
+        assert_eq!(subscriptions.live("user:1"), 3);
+        // Ending one, or closing a connection, gives the places back.
+        first.outgoing(r#"{"type":"complete","id":"a"}"#);
+        assert_eq!(second.incoming(&subscribe("b")), Verdict::Forward);
+        drop(second);
+        assert_eq!(subscriptions.live("user:1"), 1);
+        drop(first);
+        assert_eq!(subscriptions.live("user:1"), 0);
     }
 
     #[test]
