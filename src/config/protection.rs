@@ -82,7 +82,7 @@ pub struct Protection {
     /// ahead of use, so that the requests after a charge spend them without a
     /// round trip (at most 1% of the budget; 0 sends every charge to Redis).
     pub rate_limit_lease_points: u64,
-    /// Sign-in attempts (`login`, `register`) one client address may make per window.
+    /// Sign-in attempts (`login`, `register`, `updateViewer`) one client address may make per window.
     pub auth_rate_limit_attempts: u64,
     /// Length of the sign-in attempt window, in seconds.
     pub auth_rate_limit_window_secs: u64,

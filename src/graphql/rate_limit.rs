@@ -3,7 +3,8 @@
 //!
 //! A read costs its document cost (see [`super::limits`]) divided by 100,
 //! rounded up, and at least 1 point, as on GitHub's API; a mutation costs at
-//! least `RATE_LIMIT_MUTATION_COST`. `login` and `register` also draw on a
+//! least `RATE_LIMIT_MUTATION_COST`. `login`, `register` and `updateViewer`
+//! (which can check a password) also draw on a
 //! stricter budget of sign-in attempts per client address.
 
 use std::collections::HashSet;
@@ -241,7 +242,7 @@ fn count_sign_ins<'d>(
         .map(|item| match &item.node {
             Selection::Field(field) => u64::from(matches!(
                 field.node.name.node.as_str(),
-                "login" | "register"
+                "login" | "register" | "updateViewer"
             )),
             Selection::InlineFragment(fragment) => {
                 count_sign_ins(document, &fragment.node.selection_set.node, seen)

@@ -292,6 +292,8 @@ pub struct UpdateViewerInput {
     pub email: Option<String>,
     /// New password: 8 to 128 characters.
     pub password: Option<String>,
+    /// The password now: needed to change the email or the password.
+    pub current_password: Option<String>,
     /// New biography.
     pub bio: Option<String>,
     /// New avatar URL; an empty string removes the image.
@@ -303,6 +305,10 @@ pub struct UpdateViewerInput {
 pub struct UpdateViewerPayload {
     /// The account after the change.
     pub user: User,
+    /// When the email or password changed: every session of the account has
+    /// ended, the one that sent this request too, and this token replaces it.
+    /// Null when neither changed.
+    pub token: Option<String>,
 }
 
 /// Input of `followUser` and `unfollowUser`.
@@ -363,7 +369,9 @@ impl UserMutation {
         })
     }
 
-    /// Changes the signed-in user's profile, email or password.
+    /// Changes the signed-in user's profile, email or password. The email and
+    /// password need `currentPassword`, and changing either ends every session
+    /// of the account; the payload's `token` replaces the caller's.
     async fn update_viewer(
         &self,
         ctx: &Context<'_>,
@@ -373,12 +381,14 @@ impl UserMutation {
             username: input.username,
             email: input.email,
             password: input.password,
+            current_password: input.current_password,
             bio: input.bio,
             image: input.image,
         };
-        let user = users::update_profile(ctx.state()?, ctx.viewer()?, changes).await?;
+        let updated = users::update_profile(ctx.state()?, ctx.viewer()?, changes).await?;
         Ok(UpdateViewerPayload {
-            user: UserSet::object(user),
+            user: UserSet::object(updated.user),
+            token: updated.token,
         })
     }
 

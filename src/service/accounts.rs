@@ -82,15 +82,22 @@ async fn change_access(
     change(&mut row);
     row.access_changed_at = Set(Some(at));
     let updated = row.update(&state.db).await?;
-    if let Some(access) = AccountAccess::of(&updated) {
-        state.access.record_account(updated.id, access);
-    }
-    state.pubsub.publish(Event::AccessChanged);
+    announce_access_change(state, &updated);
     state
         .cache
         .invalidate(&[Generation::profile(&updated.username)])
         .await;
     Ok(updated)
+}
+
+/// Makes a change to `updated`'s access (role, session epoch, ban), already
+/// written, take effect: in this instance's access list at once, and in
+/// every other instance's as soon as it hears of it.
+pub(super) fn announce_access_change(state: &AppState, updated: &user::Model) {
+    if let Some(access) = AccountAccess::of(updated) {
+        state.access.record_account(updated.id, access);
+    }
+    state.pubsub.publish(Event::AccessChanged);
 }
 
 /// Ends every session of the viewer, or (for an admin) of the named user.

@@ -34,10 +34,22 @@ pub struct ProfileChanges {
     pub email: Option<String>,
     /// New password.
     pub password: Option<String>,
+    /// The password now, needed to change the email or the password.
+    pub current_password: Option<String>,
     /// New biography.
     pub bio: Option<String>,
     /// New avatar URL; an empty string removes it.
     pub image: Option<String>,
+}
+
+/// An account after `updateViewer`.
+#[derive(Clone, Debug)]
+pub struct ProfileUpdated {
+    /// The account.
+    pub user: user::Model,
+    /// When the email or password changed, every session of the account
+    /// ended, the caller's too: a token for the caller to go on with.
+    pub token: Option<String>,
 }
 
 /// A user who has just signed up or in, with their new token.
@@ -123,13 +135,17 @@ pub async fn login(state: &AppState, email: &str, password: &str) -> Result<Sign
     }
 }
 
-/// Changes the viewer's own profile and credentials.
+/// Changes the viewer's own profile and credentials. Changing the email or
+/// the password needs the current password, and ends every session of the
+/// account: whoever held a token of it (a stolen one too) must sign in
+/// again, and the caller gets a fresh token.
 pub async fn update_profile(
     state: &AppState,
     viewer: &Viewer,
     changes: ProfileChanges,
-) -> Result<user::Model> {
+) -> Result<ProfileUpdated> {
     let me = viewer.authorize_own(Action::UserUpdate)?;
+    let credentials_change = changes.email.is_some() || changes.password.is_some();
     let mut v = Validator::default();
     let username = v.optional("username", changes.username.as_deref(), Username::parse);
     let email = v.optional("email", changes.email.as_deref(), Email::parse);
@@ -143,8 +159,16 @@ pub async fn update_profile(
     };
     ensure_unique(&state.db, Some(me), username.as_ref(), email.as_ref()).await?;
     let current = find(&state.db, me).await?;
+    if credentials_change {
+        confirm_password(state, &current, changes.current_password).await?;
+    }
     let old_username = current.username.clone();
+    let epoch = current.session_epoch + 1;
     let mut row: user::ActiveModel = current.into();
+    if credentials_change {
+        row.session_epoch = Set(epoch);
+        row.access_changed_at = Set(Some(now()));
+    }
     if let Some(username) = &username {
         row.username = Set(username.as_str().to_owned());
     }
@@ -169,13 +193,44 @@ pub async fn update_profile(
                 Generation::profile(&user.username),
             ];
             state.cache.invalidate(&generations).await;
-            Ok(user)
+            let token = if credentials_change {
+                super::accounts::announce_access_change(state, &user);
+                tracing::info!(
+                    user_id = user.id,
+                    "credentials changed; every session ended"
+                );
+                Some(mint_for(state, &user)?)
+            } else {
+                None
+            };
+            Ok(ProfileUpdated { user, token })
         }
         Err(err) if is_unique_violation(&err) => {
             ensure_unique(&state.db, Some(me), username.as_ref(), email.as_ref()).await?;
             Err(err.into())
         }
         Err(err) => Err(err.into()),
+    }
+}
+
+/// Checks `given` against the account's password: BAD_USER_INPUT on
+/// `currentPassword` when it is missing or wrong.
+async fn confirm_password(
+    state: &AppState,
+    account: &user::Model,
+    given: Option<String>,
+) -> Result<()> {
+    let Some(given) = given else {
+        return Err(Error::invalid_field(
+            "currentPassword",
+            "is needed to change the email or password",
+        ));
+    };
+    let stored = Some(account.password_hash.clone());
+    if state.passwords.verify(given, stored).await? {
+        Ok(())
+    } else {
+        Err(Error::invalid_field("currentPassword", "is incorrect"))
     }
 }
 

@@ -9,7 +9,7 @@ const LOGIN: &str =
 const VIEWER: &str = "{ viewer { id username email bio image isViewer } }";
 const USER: &str =
     "query($username: String!) { user(username: $username) { username bio image isViewer email } }";
-const UPDATE_VIEWER: &str = "mutation($input: UpdateViewerInput!) { updateViewer(input: $input) { user { username email bio image } } }";
+const UPDATE_VIEWER: &str = "mutation($input: UpdateViewerInput!) { updateViewer(input: $input) { user { username email bio image } token } }";
 
 #[tokio::test]
 async fn register_returns_a_token_that_signs_the_new_user_in() {
@@ -171,9 +171,13 @@ async fn update_viewer_changes_the_profile_and_the_password() {
         .graphql_as(
             &jake.token,
             UPDATE_VIEWER,
-            json!({ "input": { "username": "jacob", "email": "jacob@example.org", "bio": "I work at statefarm", "image": "https://example.org/jake.png", "password": "a new password" } }),
+            json!({ "input": { "username": "jacob", "email": "jacob@example.org", "bio": "I work at statefarm", "image": "https://example.org/jake.png", "password": "a new password", "currentPassword": PASSWORD } }),
         )
         .await;
+    let token = body["data"]["updateViewer"]["token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a new token: {body}"))
+        .to_owned();
     assert!(body["errors"].is_null(), "{body}");
     assert_eq!(
         body["data"]["updateViewer"]["user"],
@@ -195,13 +199,13 @@ async fn update_viewer_changes_the_profile_and_the_password() {
     assert_eq!(new["data"]["login"]["user"]["username"], "jacob");
 
     let cleared = app
-        .graphql_as(
-            &jake.token,
-            UPDATE_VIEWER,
-            json!({ "input": { "image": "" } }),
-        )
+        .graphql_as(&token, UPDATE_VIEWER, json!({ "input": { "image": "" } }))
         .await;
     assert!(cleared["data"]["updateViewer"]["user"]["image"].is_null());
+    assert!(
+        cleared["data"]["updateViewer"]["token"].is_null(),
+        "the profile alone ends no session"
+    );
 }
 
 #[tokio::test]
@@ -244,8 +248,68 @@ async fn update_viewer_needs_a_token_and_valid_unique_values() {
         .graphql_as(
             &jake.token,
             UPDATE_VIEWER,
-            json!({ "input": { "email": "JAKE@example.org" } }),
+            json!({ "input": { "email": "JAKE@example.org", "currentPassword": PASSWORD } }),
         )
         .await;
     assert!(same["errors"].is_null(), "{same}");
+}
+
+#[tokio::test]
+async fn changing_credentials_needs_the_current_password_and_ends_every_other_session() {
+    let app = TestApp::spawn().await;
+    let jake = app.register("jake").await;
+    let other_session = app
+        .graphql(
+            LOGIN,
+            json!({ "input": { "email": "jake@example.org", "password": PASSWORD } }),
+        )
+        .await["data"]["login"]["token"]
+        .as_str()
+        .expect("a second session")
+        .to_owned();
+    for (input, message) in [
+        (
+            json!({ "email": "new@example.org" }),
+            "is needed to change the email or password",
+        ),
+        (
+            json!({ "password": "a new password", "currentPassword": "not the password" }),
+            "is incorrect",
+        ),
+    ] {
+        let refused = app
+            .graphql_as(&jake.token, UPDATE_VIEWER, json!({ "input": input }))
+            .await;
+        assert_error(&refused, "BAD_USER_INPUT");
+        let field = &refused["errors"][0]["extensions"]["fields"][0];
+        assert_eq!(field["field"], "currentPassword", "{refused}");
+        assert_eq!(field["message"], message, "{refused}");
+    }
+    // Nothing changed, and both sessions still work.
+    for token in [&jake.token, &other_session] {
+        let viewer = app.graphql_as(token, VIEWER, json!({})).await;
+        assert_eq!(
+            viewer["data"]["viewer"]["email"], "jake@example.org",
+            "{viewer}"
+        );
+    }
+
+    let changed = app
+        .graphql_as(
+            &jake.token,
+            UPDATE_VIEWER,
+            json!({ "input": { "password": "a new password", "currentPassword": PASSWORD } }),
+        )
+        .await;
+    let token = changed["data"]["updateViewer"]["token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a new token: {changed}"));
+    for ended in [&jake.token, &other_session] {
+        assert_error(
+            &app.graphql_as(ended, VIEWER, json!({})).await,
+            "UNAUTHENTICATED",
+        );
+    }
+    let viewer = app.graphql_as(token, VIEWER, json!({})).await;
+    assert_eq!(viewer["data"]["viewer"]["username"], "jake", "{viewer}");
 }
