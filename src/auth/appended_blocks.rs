@@ -21,7 +21,9 @@
 //! about a millisecond per decision at worst.
 
 use biscuit_auth::AuthorizerLimits;
+use biscuit_auth::datalog::SymbolTable;
 use biscuit_auth::format::schema;
+use chrono::{DateTime, Utc};
 use prost::Message;
 
 use crate::error::{Error, Result};
@@ -68,9 +70,10 @@ impl AppendedBlockLimits {
     };
 
     /// Refuses a token (its serialized bytes) whose appended blocks are over
-    /// a limit, with a message that names it. `run` are the authorizer's
-    /// limits, whose fact and iteration caps enter the estimate.
-    pub fn check(&self, token: &[u8], run: &AuthorizerLimits) -> Result<()> {
+    /// a limit, with a message that names it; otherwise reads what they say
+    /// of the token's life. `run` are the authorizer's limits, whose fact and
+    /// iteration caps enter the estimate.
+    pub fn check(&self, token: &[u8], run: &AuthorizerLimits) -> Result<AppendedBlocks> {
         let token = schema::Biscuit::decode(token).map_err(|_| unreadable())?;
         if token.blocks.len() > self.max_blocks {
             return Err(over(format!(
@@ -92,7 +95,9 @@ impl AppendedBlockLimits {
                 self.max_evaluations
             )));
         }
-        Ok(())
+        Ok(AppendedBlocks {
+            expires_at: blocks.iter().filter_map(earliest_expiry).min(),
+        })
     }
 
     /// Refuses block `number` (1 for the first appended) when a count is over.
@@ -135,6 +140,87 @@ impl AppendedBlockLimits {
             None => Ok(()),
         }
     }
+}
+
+/// What appended blocks say of a token's life.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AppendedBlocks {
+    /// The earliest time from which a block's check on the time fails: the
+    /// token's own expiry, narrowed. Read from checks of the form
+    /// `check if time($t), $t < <date>` (or `<=`, or `<date> > $t`, or
+    /// several such queries joined with `or`), as `attenuateToken` and
+    /// `conduit token attenuate` write them.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// The earliest time a check of `block` on the time alone stops passing.
+fn earliest_expiry(block: &schema::Block) -> Option<DateTime<Utc>> {
+    block
+        .checks
+        .iter()
+        .filter(|check| {
+            check
+                .kind
+                .is_none_or(|kind| kind != schema::check::Kind::Reject as i32)
+        })
+        .filter_map(|check| {
+            // A check passes while any of its queries does: the latest one.
+            let ends: Option<Vec<i64>> = check.queries.iter().map(time_bound).collect();
+            ends?.into_iter().max()
+        })
+        .min()
+        .and_then(|seconds| DateTime::from_timestamp(seconds, 0))
+}
+
+/// The date (Unix seconds) a query `time($t), $t < date` stops passing at,
+/// if the query is of that form.
+fn time_bound(query: &schema::Rule) -> Option<i64> {
+    use schema::op::Content;
+    use schema::op_binary::Kind;
+    use schema::term::Content as Term;
+    let time = SymbolTable::new().get("time")?;
+    let [predicate] = query.body.as_slice() else {
+        return None;
+    };
+    let [
+        schema::Term {
+            content: Some(Term::Variable(variable)),
+        },
+    ] = predicate.terms.as_slice()
+    else {
+        return None;
+    };
+    if predicate.name != time {
+        return None;
+    }
+    let [expression] = query.expressions.as_slice() else {
+        return None;
+    };
+    let [first, second, operator] = expression.ops.as_slice() else {
+        return None;
+    };
+    let value = |op: &schema::Op| match &op.content {
+        Some(Content::Value(term)) => term.content.clone(),
+        _ => None,
+    };
+    let Some(Content::Binary(operator)) = &operator.content else {
+        return None;
+    };
+    let (date, before) = match (value(first), value(second)) {
+        (Some(Term::Variable(v)), Some(Term::Date(date))) if v == *variable => (date, true),
+        (Some(Term::Date(date)), Some(Term::Variable(v))) if v == *variable => (date, false),
+        _ => return None,
+    };
+    let less = matches!(
+        Kind::from_i32(operator.kind),
+        Some(Kind::LessThan | Kind::LessOrEqual)
+    );
+    let greater = matches!(
+        Kind::from_i32(operator.kind),
+        Some(Kind::GreaterThan | Kind::GreaterOrEqual)
+    );
+    // `$t < date` and `date > $t` (and their `=` forms) hold until the date.
+    ((before && less) || (!before && greater)).then(|| i64::try_from(date).ok())?
 }
 
 fn unreadable() -> Error {
@@ -371,6 +457,50 @@ mod tests {
             ids[100..].join(",")
         );
         assert!(refusal(&[&format!("{facts}{closure}")]).contains("evaluations"));
+    }
+
+    fn expiry(blocks: &[&str]) -> Option<i64> {
+        AppendedBlockLimits::SERVING
+            .check(&token_with(blocks), &limits())
+            .expect("within the bounds")
+            .expires_at
+            .map(|at| at.timestamp())
+    }
+
+    #[test]
+    fn a_check_on_the_time_narrows_the_expiry() {
+        assert_eq!(expiry(&[]), None);
+        assert_eq!(expiry(&["check if operation(\"read\");"]), None);
+        let at = |date: &str| {
+            DateTime::parse_from_rfc3339(date)
+                .expect("date")
+                .timestamp()
+        };
+        assert_eq!(
+            expiry(&["check if time($now), $now < 2030-01-01T00:00:00Z;"]),
+            Some(at("2030-01-01T00:00:00Z"))
+        );
+        assert_eq!(
+            expiry(&["check if time($t), 2030-01-01T00:00:00Z > $t;"]),
+            Some(at("2030-01-01T00:00:00Z"))
+        );
+        // The earliest of several blocks; the latest of a check's queries.
+        assert_eq!(
+            expiry(&[
+                "check if time($t), $t < 2031-01-01T00:00:00Z;",
+                "check if time($t), $t < 2030-06-01T00:00:00Z or time($t), $t < 2030-07-01T00:00:00Z;",
+            ]),
+            Some(at("2030-07-01T00:00:00Z"))
+        );
+        // Other shapes say nothing of the expiry.
+        assert_eq!(
+            expiry(&["check if time($t), $t > 2030-01-01T00:00:00Z;"]),
+            None
+        );
+        assert_eq!(
+            expiry(&["check if time($t), $t < 2030-01-01T00:00:00Z or operation(\"read\");"]),
+            None
+        );
     }
 
     #[test]

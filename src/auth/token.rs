@@ -78,7 +78,8 @@ pub struct Session {
     pub session_epoch: i64,
     /// When the token was minted.
     pub issued_at: DateTime<Utc>,
-    /// When the token stops being accepted.
+    /// When the token stops being accepted: the expiry it was minted with,
+    /// or an earlier one a block appended to it sets.
     pub expires_at: DateTime<Utc>,
     /// Hex revocation ids of every block, authority first.
     pub revocation_ids: Vec<String>,
@@ -300,7 +301,7 @@ impl TokenKeys {
         let serialized = biscuit
             .to_vec()
             .map_err(|_| Error::Unauthenticated("the token cannot be read".into()))?;
-        AppendedBlockLimits::SERVING.check(&serialized, &self.limits)?;
+        let appended = AppendedBlockLimits::SERVING.check(&serialized, &self.limits)?;
         let unreadable =
             || Error::Unauthenticated("the token lacks the claims this server mints".into());
         let mut authorizer = AuthorizerBuilder::new()
@@ -316,7 +317,12 @@ impl TokenKeys {
             return Err(unreadable());
         };
         let claimed_role = Role::parse(role).ok_or_else(unreadable)?;
-        let expires_at = DateTime::<Utc>::from(*expires_at);
+        // A block may have narrowed the token's life: it ends at the earlier.
+        let expires_at = appended
+            .expires_at
+            .map_or(DateTime::<Utc>::from(*expires_at), |narrowed| {
+                narrowed.min(DateTime::<Utc>::from(*expires_at))
+            });
         if expires_at <= Utc::now() {
             return Err(Error::Unauthenticated("the token has expired".into()));
         }

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestUser, assert_error};
+use crate::helpers::{TestApp, TestUser, WsClient, assert_error};
 
 const VIEWER: &str = "{ viewer { username email } }";
 const LOGIN: &str = "mutation($e: String!) { login(input: { email: $e, password: \"correct horse battery\" }) { token } }";
@@ -182,16 +182,25 @@ async fn attenuate_token_narrows_to_one_article_and_some_actions() {
 async fn attenuate_token_with_a_short_expiry_stops_working() {
     let app = TestApp::spawn().await;
     let jake = app.register("jake").await;
-    let short = attenuate(&app, &jake.token, json!({ "expiresIn": 1 })).await;
+    let short = attenuate(&app, &jake.token, json!({ "expiresIn": 2 })).await;
     assert_eq!(
         app.graphql_as(&short, VIEWER, json!({})).await["data"]["viewer"]["email"],
         "jake@example.org"
     );
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
-    assert_error(
-        &app.graphql_as(&short, VIEWER, json!({})).await,
-        "FORBIDDEN",
-    );
+    let mut socket = WsClient::connect(&app, "graphql-transport-ws").await;
+    socket.init(Some(&short)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    // Past its own expiry the token is expired everywhere, public reads too.
+    for document in [VIEWER, "{ articles(first: 1) { totalCount } }"] {
+        let body = app.graphql_as(&short, document, json!({})).await;
+        assert_error(&body, "UNAUTHENTICATED");
+        assert_eq!(
+            body["errors"][0]["message"], "the token has expired",
+            "{body}"
+        );
+    }
+    let closed = socket.next().await.expect("a close frame");
+    assert_eq!(closed["close"], 4403, "{closed}");
     let invalid = app
         .graphql_as(
             &jake.token,
