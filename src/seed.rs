@@ -212,6 +212,7 @@ pub async fn run(db: &DatabaseConnection, plan: &SeedPlan) -> Result<()> {
                         username: Set(name.clone()),
                         email: Set(format!("{name}@example.com")),
                         email_key: Set(format!("{name}@example.com")),
+                        username_key: Set(name.to_lowercase()),
                         password_hash: Set(hash.clone()),
                         bio: Set(sentence(&mut rng, 10)),
                         image: Set(Some(format!(

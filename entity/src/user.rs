@@ -9,7 +9,7 @@ pub struct Model {
     /// Surrogate key.
     #[sea_orm(primary_key)]
     pub id: i64,
-    /// Public handle, unique.
+    /// Public handle, as the user typed it.
     #[sea_orm(unique)]
     pub username: String,
     /// Email address as the user typed it.
@@ -35,6 +35,10 @@ pub struct Model {
     pub banned_at: Option<DateTimeUtc>,
     /// When the role, epoch or ban last changed.
     pub access_changed_at: Option<DateTimeUtc>,
+    /// Lower-cased username: the unique key that makes usernames unique
+    /// ignoring case.
+    #[sea_orm(unique)]
+    pub username_key: String,
 }
 
 /// Relations of a user.

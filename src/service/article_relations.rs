@@ -36,7 +36,7 @@ pub struct ArticleRelations {
 /// The author's columns, selected in this order right after the article id
 /// and read back by position ([`author_at`]); the password hash is selected as
 /// an empty string.
-const AUTHOR_COLUMNS: [user::Column; 13] = [
+const AUTHOR_COLUMNS: [user::Column; 14] = [
     user::Column::Id,
     user::Column::Username,
     user::Column::Email,
@@ -50,6 +50,7 @@ const AUTHOR_COLUMNS: [user::Column; 13] = [
     user::Column::SessionEpoch,
     user::Column::BannedAt,
     user::Column::AccessChangedAt,
+    user::Column::UsernameKey,
 ];
 
 /// Joins tag ids in the result.
@@ -128,6 +129,7 @@ fn author_at(row: &Columns<'_>, first: usize) -> Result<user::Model, DbErr> {
         session_epoch: row.get(first + 10)?,
         banned_at: row.get(first + 11)?,
         access_changed_at: row.get(first + 12)?,
+        username_key: row.get(first + 13)?,
     })
 }
 

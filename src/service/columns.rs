@@ -109,6 +109,7 @@ mod tests {
             session_epoch: 3,
             banned_at: None,
             access_changed_at: Some(at(4)),
+            username_key: "ann-key".into(),
         };
         ann.clone()
             .into_active_model()

@@ -98,17 +98,49 @@ impl Username {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The lower-cased username that uniqueness compares: `Jake` and `jake`
+    /// are one name. (Only ASCII letters are allowed, so lower-casing is the
+    /// whole of the comparison: nothing else can look alike.)
+    pub fn key(&self) -> String {
+        self.0.to_ascii_lowercase()
+    }
 }
 
-/// An email address, kept as typed, unique ignoring case.
+/// An email address, kept as typed, unique ignoring case and Unicode
+/// compatibility forms.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Email(String);
 
+/// Whether `c` cannot be seen, or is no character to type: controls,
+/// formatting characters (zero-width spaces and joiners, the soft hyphen,
+/// direction marks, the byte order mark), line and paragraph separators,
+/// surrogates, private-use and unassigned code points.
+fn is_invisible(c: char) -> bool {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    matches!(
+        c.general_category(),
+        GeneralCategory::Control
+            | GeneralCategory::Format
+            | GeneralCategory::LineSeparator
+            | GeneralCategory::ParagraphSeparator
+            | GeneralCategory::Surrogate
+            | GeneralCategory::PrivateUse
+            | GeneralCategory::Unassigned
+    )
+}
+
 impl Email {
-    /// Parses an address of the form `local@domain.tld`.
+    /// Parses an address of the form `local@domain.tld`. Whitespace and
+    /// characters that cannot be seen ([`is_invisible`]) are refused.
     pub fn parse(value: &str) -> Result<Self, String> {
         let value = value.trim();
         let invalid = || "is not a valid email address".to_owned();
+        if value.chars().any(is_invisible) {
+            return Err(
+                "must not contain invisible characters (zero-width, soft hyphens, controls)".into(),
+            );
+        }
         if value.len() > 254 || value.chars().any(char::is_whitespace) {
             return Err(invalid());
         }
@@ -129,10 +161,18 @@ impl Email {
         &self.0
     }
 
-    /// The lower-cased address that uniqueness and sign-in compare.
+    /// The address that uniqueness and sign-in compare: in Unicode's
+    /// compatibility form (NFKC: a full-width `ｊ` is `j`), lower-cased.
     pub fn key(&self) -> String {
-        self.0.to_lowercase()
+        email_key(&self.0)
     }
+}
+
+/// The key an email address is compared by: NFKC, then lower case. Sign-in
+/// looks an address up by the same key.
+pub fn email_key(address: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    address.trim().nfkc().collect::<String>().to_lowercase()
 }
 
 /// A new password: 8 to 128 characters.
@@ -282,6 +322,41 @@ mod tests {
             "j@x..org",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn usernames_compare_ignoring_case_and_lookalikes_are_refused() {
+        let key = |name: &str| Username::parse(name).expect("valid").key();
+        assert_eq!(key("Jake"), key("jake"));
+        // Full-width letters, a zero-width space, a soft hyphen, a control.
+        for lookalike in [
+            "ｊａｋｅ",
+            "ja\u{200b}ke",
+            "ja\u{ad}ke",
+            "ja\u{7}ke",
+            "jаke",
+        ] {
+            assert!(Username::parse(lookalike).is_err(), "{lookalike:?}");
+        }
+    }
+
+    #[test]
+    fn emails_compare_in_compatibility_form_and_invisible_characters_are_refused() {
+        let key = |address: &str| Email::parse(address).expect("valid").key();
+        assert_eq!(key("Jake@Example.org"), "jake@example.org");
+        assert_eq!(key("ｊａｋｅ@example.org"), "jake@example.org");
+        assert_eq!(key("ﬁne@example.org"), "fine@example.org");
+        for hidden in [
+            "ja\u{200b}ke@example.org",
+            "ja\u{ad}ke@example.org",
+            "jake@exa\u{200d}mple.org",
+            "ja\u{feff}ke@example.org",
+            "ja\u{202e}ke@example.org",
+            "ja\u{0}ke@example.org",
+        ] {
+            let refused = Email::parse(hidden).expect_err(hidden);
+            assert!(refused.contains("invisible"), "{hidden:?}: {refused}");
         }
     }
 

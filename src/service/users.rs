@@ -75,6 +75,7 @@ pub async fn register(state: &AppState, input: Registration) -> Result<SignedIn>
     let at = now();
     let row = user::ActiveModel {
         username: Set(username.as_str().to_owned()),
+        username_key: Set(username.key()),
         email: Set(email.as_str().to_owned()),
         email_key: Set(email.key()),
         password_hash: Set(hash),
@@ -114,7 +115,7 @@ pub fn mint_for(state: &AppState, user: &user::Model) -> Result<String> {
 /// Signs in by email and password. An unknown email and a wrong password take
 /// the same time and give the same answer.
 pub async fn login(state: &AppState, email: &str, password: &str) -> Result<SignedIn> {
-    let key = email.trim().to_lowercase();
+    let key = fields::email_key(email);
     let user = user::Entity::find()
         .filter(user::Column::EmailKey.eq(key))
         .one(&state.db)
@@ -171,6 +172,7 @@ pub async fn update_profile(
     }
     if let Some(username) = &username {
         row.username = Set(username.as_str().to_owned());
+        row.username_key = Set(username.key());
     }
     if let Some(email) = &email {
         row.email = Set(email.as_str().to_owned());
@@ -246,7 +248,7 @@ async fn ensure_unique(
     }
     let mut either = Condition::any();
     if let Some(username) = username {
-        either = either.add(user::Column::Username.eq(username.as_str()));
+        either = either.add(user::Column::UsernameKey.eq(username.key()));
     }
     if let Some(email) = email {
         either = either.add(user::Column::EmailKey.eq(email.key()));
@@ -257,7 +259,7 @@ async fn ensure_unique(
     }
     let taken = query.all(db).await?;
     if let Some(username) = username
-        && taken.iter().any(|u| u.username == username.as_str())
+        && taken.iter().any(|u| u.username_key == username.key())
     {
         return Err(Error::Conflict {
             field: "username",

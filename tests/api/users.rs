@@ -313,3 +313,46 @@ async fn changing_credentials_needs_the_current_password_and_ends_every_other_se
     let viewer = app.graphql_as(token, VIEWER, json!({})).await;
     assert_eq!(viewer["data"]["viewer"]["username"], "jake", "{viewer}");
 }
+
+#[tokio::test]
+async fn usernames_and_emails_are_unique_ignoring_case_and_lookalikes() {
+    let app = TestApp::spawn().await;
+    app.register("Jake").await;
+    let register = |username: &str, email: &str| json!({ "input": { "username": username, "email": email, "password": PASSWORD } });
+    let same_name = app
+        .graphql(REGISTER, register("jake", "other@example.org"))
+        .await;
+    assert_error(&same_name, "CONFLICT");
+    assert_eq!(same_name["errors"][0]["extensions"]["field"], "username");
+    // The same address in full-width letters and another case.
+    let same_email = app
+        .graphql(REGISTER, register("jacob", "ＪＡＫＥ@example.org"))
+        .await;
+    assert_error(&same_email, "CONFLICT");
+    assert_eq!(same_email["errors"][0]["extensions"]["field"], "email");
+    for hidden in ["ja\u{200b}ke@example.org", "ja\u{ad}ke@example.org"] {
+        let refused = app.graphql(REGISTER, register("hidden", hidden)).await;
+        assert_error(&refused, "BAD_USER_INPUT");
+    }
+    // Signing in takes the address in any of its forms.
+    let login = app
+        .graphql(
+            LOGIN,
+            json!({ "input": { "email": "ｊａｋｅ@EXAMPLE.org", "password": PASSWORD } }),
+        )
+        .await;
+    assert_eq!(
+        login["data"]["login"]["user"]["username"], "Jake",
+        "{login}"
+    );
+    // Two sign-ups racing for one name in two cases: one wins.
+    let (a, b) = tokio::join!(
+        app.graphql(REGISTER, register("Amy", "amy1@example.org")),
+        app.graphql(REGISTER, register("amy", "amy2@example.org")),
+    );
+    let won = [&a, &b]
+        .iter()
+        .filter(|body| body["data"]["register"].is_object())
+        .count();
+    assert_eq!(won, 1, "{a}\n{b}");
+}
