@@ -5,6 +5,7 @@
 //! process's memory and the machine's cores.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
@@ -24,6 +25,9 @@ pub struct Passwords {
     decoy_hash: String,
     /// One permit per core: the hashes that may run at once.
     slots: Arc<Semaphore>,
+    /// Hashes and verifications run so far: the work that keeps sign-up and
+    /// sign-in answers equally slow whatever the outcome.
+    runs: Arc<AtomicU64>,
 }
 
 impl Passwords {
@@ -33,14 +37,21 @@ impl Passwords {
         let mut passwords = Self {
             decoy_hash: String::new(),
             slots: Arc::new(Semaphore::new(cores)),
+            runs: Arc::default(),
         };
         passwords.decoy_hash = passwords.hash(uuid::Uuid::new_v4().to_string()).await?;
         Ok(passwords)
     }
 
+    /// How many hashes and verifications have run.
+    pub fn runs(&self) -> u64 {
+        self.runs.load(Ordering::Relaxed)
+    }
+
     /// Hashes a password into a PHC string with a fresh random salt.
     pub async fn hash(&self, password: String) -> Result<String> {
         let _slot = self.slot().await?;
+        self.runs.fetch_add(1, Ordering::Relaxed);
         spawn_blocking_in_span(move || hash_now(&password))
             .await
             .map_err(|e| Error::Internal(format!("password hashing task failed: {e}")))?
@@ -60,6 +71,7 @@ impl Passwords {
         let known = stored.is_some();
         let hash = stored.unwrap_or_else(|| self.decoy_hash.clone());
         let _slot = self.slot().await?;
+        self.runs.fetch_add(1, Ordering::Relaxed);
         let matches = spawn_blocking_in_span(move || verify_now(&password, &hash))
             .await
             .map_err(|e| Error::Internal(format!("password verification task failed: {e}")))??;
@@ -107,6 +119,7 @@ mod tests {
         let passwords = Passwords {
             decoy_hash: String::new(),
             slots: Arc::new(Semaphore::new(1)),
+            runs: Arc::default(),
         };
         let held = passwords.slots.clone().acquire_owned().await.expect("slot");
         let waiting = tokio::spawn({

@@ -58,18 +58,24 @@ async fn store_revocation(state: &AppState, session: &crate::auth::Session) -> R
     Ok(())
 }
 
-/// The named user, or the viewer when no name is given.
-async fn target(
+/// The account `username` names (the viewer's when none), once `capability`
+/// for it allows the viewer: a caller who may not act on accounts is refused
+/// alike whether the name exists or not, and learns nothing of it; NOT_FOUND
+/// only for one who may. The lookup runs either way.
+async fn authorized_target(
     db: &DatabaseConnection,
     viewer: &Viewer,
     username: Option<&str>,
-) -> Result<user::Model> {
-    match username {
-        Some(name) => users::find_by_username(db, name)
-            .await?
-            .ok_or(Error::NotFound("user")),
-        None => users::find(db, viewer.require_user()?).await,
-    }
+    capability: impl Fn(i64) -> Capability,
+) -> Result<(i64, user::Model)> {
+    let found = match username {
+        Some(name) => users::find_by_username(db, name).await?,
+        None => Some(users::find(db, viewer.require_user()?).await?),
+    };
+    // No account has a negative id: a capability on one is about nobody.
+    let id = found.as_ref().map_or(-1, |user| user.id);
+    let me = viewer.authorize(&capability(id))?;
+    Ok((me, found.ok_or(Error::NotFound("user"))?))
 }
 
 async fn change_access(
@@ -106,8 +112,10 @@ pub async fn revoke_all_sessions(
     viewer: &Viewer,
     username: Option<&str>,
 ) -> Result<user::Model> {
-    let user = target(&state.db, viewer, username).await?;
-    viewer.authorize(&Capability::on_user(Action::SessionRevoke, user.id))?;
+    let (_, user) = authorized_target(&state.db, viewer, username, |id| {
+        Capability::on_user(Action::SessionRevoke, id)
+    })
+    .await?;
     let epoch = user.session_epoch + 1;
     let user = change_access(state, user, |row| row.session_epoch = Set(epoch)).await?;
     tracing::info!(user_id = user.id, "every session ended");
@@ -116,8 +124,10 @@ pub async fn revoke_all_sessions(
 
 /// Bans a user: their tokens stop working and their content disappears. Admins only.
 pub async fn ban(state: &AppState, viewer: &Viewer, username: &str) -> Result<user::Model> {
-    let user = target(&state.db, viewer, Some(username)).await?;
-    let me = viewer.authorize(&Capability::administer(Action::UserBan, user.id))?;
+    let (me, user) = authorized_target(&state.db, viewer, Some(username), |id| {
+        Capability::administer(Action::UserBan, id)
+    })
+    .await?;
     if user.id == me {
         return Err(Error::invalid_field("username", "you cannot ban yourself"));
     }
@@ -134,8 +144,10 @@ pub async fn ban(state: &AppState, viewer: &Viewer, username: &str) -> Result<us
 
 /// Lifts a ban. Admins only.
 pub async fn unban(state: &AppState, viewer: &Viewer, username: &str) -> Result<user::Model> {
-    let user = target(&state.db, viewer, Some(username)).await?;
-    let me = viewer.authorize(&Capability::administer(Action::UserBan, user.id))?;
+    let (me, user) = authorized_target(&state.db, viewer, Some(username), |id| {
+        Capability::administer(Action::UserBan, id)
+    })
+    .await?;
     let user = change_access(state, user, |row| row.banned_at = Set(None)).await?;
     super::invalidation::user_content(state, user.id, &user.username).await?;
     tracing::info!(user_id = user.id, by = me, "ban lifted");
@@ -149,8 +161,10 @@ pub async fn grant_role(
     username: &str,
     role: Role,
 ) -> Result<user::Model> {
-    let user = target(&state.db, viewer, Some(username)).await?;
-    let me = viewer.authorize(&Capability::administer(Action::UserGrantRole, user.id))?;
+    let (me, user) = authorized_target(&state.db, viewer, Some(username), |id| {
+        Capability::administer(Action::UserGrantRole, id)
+    })
+    .await?;
     if user.id == me && role != Role::Admin {
         return Err(Error::invalid_field(
             "role",

@@ -505,7 +505,7 @@ pub async fn create(
             .transaction::<_, article::Model, Error>(|txn| {
                 Box::pin(async move {
                     let at = now();
-                    let slug = free_slug(txn, &title, None).await?;
+                    let slug = free_slug(txn, &title, None, input.draft).await?;
                     let row = article::ActiveModel {
                         slug: Set(slug),
                         title: Set(title),
@@ -580,7 +580,8 @@ pub async fn update(
                 let mut row: article::ActiveModel = current.clone().into();
                 if let Some(title) = title {
                     if title != current.title {
-                        row.slug = Set(free_slug(txn, &title, Some(id)).await?);
+                        let draft = !current.is_published();
+                        row.slug = Set(free_slug(txn, &title, Some(id), draft).await?);
                     }
                     row.title = Set(title);
                 }
@@ -752,10 +753,22 @@ fn owned(action: Action, article: &article::Model) -> Capability {
     Capability::new(action, ResourceKind::Article, article.id, article.author_id)
 }
 
-/// A slug for `title` that no other article holds.
-async fn free_slug(txn: &DatabaseTransaction, title: &str, except: Option<i64>) -> Result<String> {
+/// A slug for `title` that no other article holds. A draft's slug always
+/// carries a random suffix: were it the bare title when free, someone else
+/// choosing a title could learn from their slug whether a draft of that
+/// title exists. A published article takes the bare title when it is free.
+async fn free_slug(
+    txn: &DatabaseTransaction,
+    title: &str,
+    except: Option<i64>,
+    draft: bool,
+) -> Result<String> {
     let base = fields::slugify(title);
-    let mut candidate = base.clone();
+    let mut candidate = if draft {
+        format!("{base}-{}", random_suffix())
+    } else {
+        base.clone()
+    };
     for _ in 0..5 {
         let mut taken =
             article::Entity::find().filter(article::Column::Slug.eq(candidate.as_str()));

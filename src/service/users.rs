@@ -70,8 +70,10 @@ pub async fn register(state: &AppState, input: Registration) -> Result<SignedIn>
     let (Some(username), Some(email), Some(password)) = (username, email, password) else {
         return Err(v.into_error());
     };
-    ensure_unique(&state.db, None, Some(&username), Some(&email)).await?;
+    // Hashed before anything is looked up: a taken address then costs the
+    // same time as a sign-up, so timing does not tell that it exists.
     let hash = state.passwords.hash(password.into_inner()).await?;
+    ensure_unique(&state.db, None, Some(&username), Some(&email)).await?;
     let at = now();
     let row = user::ActiveModel {
         username: Set(username.as_str().to_owned()),
@@ -112,8 +114,8 @@ pub fn mint_for(state: &AppState, user: &user::Model) -> Result<String> {
     })
 }
 
-/// Signs in by email and password. An unknown email and a wrong password take
-/// the same time and give the same answer.
+/// Signs in by email and password. An unknown email, a wrong password and a
+/// banned account take the same time and give the same answer.
 pub async fn login(state: &AppState, email: &str, password: &str) -> Result<SignedIn> {
     let key = fields::email_key(email);
     let user = user::Entity::find()
@@ -122,11 +124,10 @@ pub async fn login(state: &AppState, email: &str, password: &str) -> Result<Sign
         .await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     let matches = state.passwords.verify(password.to_owned(), stored).await?;
+    // A banned account answers as a wrong password does, whether the
+    // password was right or not: neither tells that the address exists.
     match user {
-        Some(user) if matches && user.banned_at.is_some() => {
-            Err(Error::Forbidden("the account is banned".into()))
-        }
-        Some(user) if matches => {
+        Some(user) if matches && user.banned_at.is_none() => {
             let token = mint_for(state, &user)?;
             Ok(SignedIn { user, token })
         }

@@ -133,3 +133,22 @@ async fn publishing_a_draft_makes_it_visible_to_everyone() {
         "UNAUTHENTICATED",
     );
 }
+
+#[tokio::test]
+async fn a_slug_does_not_tell_whether_someone_else_has_a_draft_of_that_title() {
+    let app = TestApp::spawn().await;
+    let jake = app.register("jake").await;
+    let anne = app.register("anne").await;
+    let draft = app.create_article(&jake, "Secret Plan", &[], true).await;
+    assert!(
+        draft.starts_with("secret-plan-") && draft.len() > "secret-plan-".len(),
+        "a draft's slug has a suffix of its own: {draft}"
+    );
+    // Anne publishing the same title gets the bare slug, as if no draft existed.
+    let published = app.create_article(&anne, "Secret Plan", &[], false).await;
+    assert_eq!(published, "secret-plan");
+    // And her draft of it a suffix that does not depend on Jake's.
+    let hers = app.create_article(&anne, "Secret Plan", &[], true).await;
+    assert_ne!(hers, draft);
+    assert!(hers.starts_with("secret-plan-"), "{hers}");
+}

@@ -131,10 +131,19 @@ async fn a_ban_ends_the_users_tokens_and_hides_their_content_until_lifted() {
             .await,
         "UNAUTHENTICATED",
     );
-    let login = app
-        .graphql("mutation { login(input: { email: \"jake@example.org\", password: \"correct horse battery\" }) { token } }", json!({}))
-        .await;
-    assert_error(&login, "FORBIDDEN");
+    // Signing in answers as a wrong password does, right password or not.
+    let login = |password: &str| {
+        app.graphql(
+            "mutation($p: String!) { login(input: { email: \"jake@example.org\", password: $p }) { token } }",
+            json!({ "p": password }),
+        )
+    };
+    let (right, wrong) = (
+        login("correct horse battery").await,
+        login("wrong password").await,
+    );
+    assert_error(&right, "UNAUTHENTICATED");
+    assert_eq!(right["errors"][0]["message"], wrong["errors"][0]["message"]);
     let public = app
         .graphql(
             "query($s: String!, $a: String!) { article(slug: $s) { id } user(username: \"jake\") { id } tags { name }
@@ -249,4 +258,37 @@ async fn a_demoted_admin_loses_the_power_on_an_open_websocket_at_once() {
         .await;
     let unbanned = over_socket(&mut socket, "5", UNBAN, json!({ "u": "jake" })).await;
     assert_eq!(unbanned["data"]["unbanUser"]["banned"], false, "{unbanned}");
+}
+
+#[tokio::test]
+async fn account_administration_refuses_alike_whether_the_user_exists_or_not() {
+    let app = TestApp::spawn().await;
+    let root = app.admin("root").await;
+    let jake = app.register("jake").await;
+    app.register("anne").await;
+    let revoke =
+        "mutation($u: String) { revokeAllSessions(input: { username: $u }) { user { username } } }";
+    for (query, variables) in [
+        (BAN, json!({ "u": "anne" })),
+        (UNBAN, json!({ "u": "anne" })),
+        (GRANT, json!({ "u": "anne", "r": "ADMIN" })),
+        (revoke, json!({ "u": "anne" })),
+    ] {
+        let mut missing = variables.clone();
+        missing["u"] = json!("nobody-by-that-name");
+        // Someone who may not: the same refusal for both names.
+        let existing = app.graphql_as(&jake.token, query, variables.clone()).await;
+        let absent = app.graphql_as(&jake.token, query, missing.clone()).await;
+        assert_error(&existing, "FORBIDDEN");
+        assert_error(&absent, "FORBIDDEN");
+        assert_eq!(
+            existing["errors"][0]["message"],
+            absent["errors"][0]["message"]
+        );
+        // An admin learns that the name does not exist.
+        assert_error(
+            &app.graphql_as(&root.token, query, missing).await,
+            "NOT_FOUND",
+        );
+    }
 }

@@ -356,3 +356,24 @@ async fn usernames_and_emails_are_unique_ignoring_case_and_lookalikes() {
         .count();
     assert_eq!(won, 1, "{a}\n{b}");
 }
+
+#[tokio::test]
+async fn a_taken_address_costs_a_sign_up_as_much_work_as_a_free_one() {
+    let app = TestApp::spawn().await;
+    app.register("jake").await;
+    let register = |username: &str, email: &str| json!({ "input": { "username": username, "email": email, "password": PASSWORD } });
+    let runs = || app.state.passwords.runs();
+    let before = runs();
+    let taken = app
+        .graphql(REGISTER, register("jacob", "jake@example.org"))
+        .await;
+    assert_error(&taken, "CONFLICT");
+    assert_eq!(
+        runs() - before,
+        1,
+        "the password was hashed as for a sign-up"
+    );
+    let before = runs();
+    app.register("anne").await;
+    assert_eq!(runs() - before, 1);
+}
