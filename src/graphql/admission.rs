@@ -24,7 +24,7 @@ use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 
 use super::introspection;
-use super::limits::{DocumentLimits, measure};
+use super::limits::{DocumentLimits, check_storable, measure};
 use super::parsed_documents::{DocumentRecord, ParsedDocuments};
 use super::rate_limit::{Budgets, Prepaid, RateLimitTicket, charge_request, selected_operation};
 use super::response_cache::ResponseScope;
@@ -83,6 +83,7 @@ impl Admission {
         self.limits
             .check(&measured)
             .map_err(Error::into_request_error)?;
+        check_storable(&document, &request.variables).map_err(Error::into_request_error)?;
         let operation = selected_operation(&document, operation_name);
         let mutation = operation.is_some_and(|op| op.ty == OperationType::Mutation);
         // A document naming no runnable operation is left to validation, uncharged.

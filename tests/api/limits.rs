@@ -439,3 +439,56 @@ async fn cost_is_measured_with_variable_defaults_and_the_number_of_ids() {
     let few = app.graphql(fan_out, json!({ "ids": ids[..2] })).await;
     assert!(few["errors"].is_null(), "{few}");
 }
+
+#[tokio::test]
+async fn nul_characters_are_refused_naming_the_field_on_every_backend() {
+    let app = TestApp::spawn().await;
+    let jake = app.register("jake").await;
+    let slug = app.create_article(&jake, "Kept", &["rust"], false).await;
+    let cases = [
+        (
+            None,
+            crate::helpers::REGISTER,
+            json!({ "input": { "username": "nul", "email": "n\u{0}l@example.org", "password": "long enough" } }),
+            "variables.input.email",
+        ),
+        (
+            Some(&jake.token),
+            crate::helpers::CREATE_ARTICLE,
+            json!({ "input": { "title": "T", "description": "d", "body": "b\u{0}", "tags": [] } }),
+            "variables.input.body",
+        ),
+        (
+            None,
+            "{ article(slug: \"kept\\u0000\") { id } }",
+            json!({}),
+            "article.slug",
+        ),
+        (
+            None,
+            "query($t: String) { articles(filter: { tag: $t }) { totalCount } }",
+            json!({ "t": "ru\u{0}st" }),
+            "variables.t",
+        ),
+        (
+            None,
+            "{ user(username: \"ja\\u0000ke\") { username } }",
+            json!({}),
+            "user.username",
+        ),
+    ];
+    for (token, query, variables, field) in cases {
+        let body = match token {
+            Some(token) => app.graphql_as(token, query, variables).await,
+            None => app.graphql(query, variables).await,
+        };
+        assert_error(&body, "BAD_USER_INPUT");
+        assert_eq!(
+            body["errors"][0]["extensions"]["fields"][0]["field"], field,
+            "{body}"
+        );
+    }
+    // Nothing was written.
+    let body = app.graphql("{ articles { totalCount } }", json!({})).await;
+    assert_eq!(body["data"]["articles"]["totalCount"], 1, "{body} ({slug})");
+}

@@ -8,9 +8,11 @@
 //! has.
 
 mod measure;
+mod strings;
 mod tokens;
 
 pub use measure::{DEFAULT_PAGE_SIZE, Measurements, measure};
+pub use strings::check_storable;
 pub use tokens::{TextScan, count_tokens, scan};
 
 use crate::config::Protection;
