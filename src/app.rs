@@ -57,6 +57,8 @@ const ACCESS_SYNC_INTERVAL: Duration = Duration::from_millis(500);
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
+    /// The listener of `/metrics`, when `METRICS_BIND` is set.
+    metrics_listener: Option<TcpListener>,
     state: AppState,
 }
 
@@ -276,11 +278,20 @@ impl Application {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| StartError::Bind { addr, source })?;
+        let metrics_listener = match state.config.metrics_bind {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| StartError::Bind { addr, source })?,
+            ),
+            None => None,
+        };
         let schema = GuardedSchema::new(state.clone());
         let router = crate::http::router(state.clone(), schema);
         Ok(Self {
             listener,
             router,
+            metrics_listener,
             state,
         })
     }
@@ -288,6 +299,13 @@ impl Application {
     /// The address the server listens on.
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// The address `/metrics` is served on, when `METRICS_BIND` is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|listener| listener.local_addr().ok())
     }
 
     /// The shared state.
@@ -303,6 +321,22 @@ impl Application {
     ) -> std::io::Result<()> {
         tracing::info!(addr = %self.local_addr()?, "listening");
         let (stopping, mut stopped) = tokio::sync::watch::channel(false);
+        if let Some(listener) = self.metrics_listener {
+            tracing::info!(addr = %listener.local_addr()?, "serving metrics");
+            let metrics = crate::http::metrics::router(self.state.clone());
+            let mut metrics_stopped = stopped.clone();
+            tokio::spawn(async move {
+                let stop = async move {
+                    let _ = metrics_stopped.wait_for(|stopping| *stopping).await;
+                };
+                if let Err(err) = axum::serve(listener, metrics)
+                    .with_graceful_shutdown(stop)
+                    .await
+                {
+                    tracing::error!(error = %err, "the metrics listener failed");
+                }
+            });
+        }
         let signal = async move {
             shutdown.await;
             let _ = stopping.send(true);

@@ -22,6 +22,7 @@ pub const ENV_VARS: &[&str] = &[
     "DATABASE_URL",
     "REDIS_URL",
     "BIND",
+    "METRICS_BIND",
     "DATA_DIR",
     "TOKEN_PRIVATE_KEY",
     "TOKEN_TTL_SECS",
@@ -63,6 +64,9 @@ pub struct Config {
     pub cache_copy_lease_ms: u64,
     /// Address the HTTP server listens on. Port 0 picks a free port.
     pub bind: SocketAddr,
+    /// Address of a listener of its own that serves `/metrics`, kept off the
+    /// public port; unset serves no metrics. Port 0 picks a free port.
+    pub metrics_bind: Option<SocketAddr>,
     /// Directory for local state: the default SQLite file and the generated token key.
     pub data_dir: PathBuf,
     /// Hex-encoded Ed25519 private key that signs tokens. Unset means the key ring
@@ -121,6 +125,7 @@ impl Default for Config {
             cache_memory_mb: 32,
             cache_copy_lease_ms: 500,
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            metrics_bind: None,
             data_dir: PathBuf::from("data"),
             token_private_key: None,
             token_ttl_secs: 60 * 60 * 24 * 14,

@@ -181,6 +181,29 @@ impl Protection {
             .collect()
     }
 
+    /// Whether a WebSocket upgrade from a page at `origin` (its `Origin`
+    /// header) may open, the server being reached as `host` (its `Host`
+    /// header): always without an `Origin` (not a browser), from the server's
+    /// own origin, and when no allowlist is set or it holds `*`; otherwise
+    /// only from a listed origin. Browsers do not apply CORS to WebSockets,
+    /// so the server must.
+    pub fn allows_websocket_origin(&self, origin: Option<&str>, host: Option<&str>) -> bool {
+        let Some(origin) = origin else {
+            return true;
+        };
+        let same_origin = host.is_some_and(|host| {
+            origin
+                .split_once("://")
+                .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host))
+        });
+        let allowed = self.allowed_origins();
+        same_origin
+            || allowed.is_empty()
+            || allowed
+                .iter()
+                .any(|listed| listed == "*" || listed.eq_ignore_ascii_case(origin))
+    }
+
     /// [`Protection::request_timeout_ms`] as a duration.
     pub fn request_timeout(&self) -> Duration {
         Duration::from_millis(self.request_timeout_ms)
@@ -201,6 +224,30 @@ impl Protection {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn websocket_origins_are_checked_against_the_allowlist_when_one_is_set() {
+        let open = Protection::default();
+        assert!(open.allows_websocket_origin(Some("https://evil.example"), Some("api.example")));
+        let listed = Protection {
+            cors_allowed_origins: "https://app.example".into(),
+            ..Protection::default()
+        };
+        let host = Some("api.example:8080");
+        assert!(listed.allows_websocket_origin(Some("https://app.example"), host));
+        assert!(listed.allows_websocket_origin(None, host), "not a browser");
+        assert!(
+            listed.allows_websocket_origin(Some("http://api.example:8080"), host),
+            "the server's own pages"
+        );
+        assert!(!listed.allows_websocket_origin(Some("https://evil.example"), host));
+        assert!(!listed.allows_websocket_origin(Some("null"), host));
+        let any = Protection {
+            cors_allowed_origins: "*".into(),
+            ..Protection::default()
+        };
+        assert!(any.allows_websocket_origin(Some("https://evil.example"), host));
+    }
 
     #[test]
     fn origins_are_split_on_commas_and_trimmed() {

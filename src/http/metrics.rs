@@ -1,5 +1,6 @@
 //! `GET /metrics`: counters in the Prometheus text format, for dashboards and
-//! for the benchmark harness (SQL statements per request).
+//! for the benchmark harness (SQL statements per request). Served on a
+//! listener of its own (`METRICS_BIND`), never on the public port.
 
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -8,7 +9,6 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 
-use super::HttpState;
 use crate::cache::watch::WatchStats;
 use crate::error::ErrorCode;
 use crate::state::AppState;
@@ -58,11 +58,18 @@ impl ResponseStats {
 }
 
 /// The counters, as Prometheus text.
-pub async fn metrics(State(state): State<HttpState>) -> impl IntoResponse {
+pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        render(&state.app),
+        render(&app),
     )
+}
+
+/// The router of the metrics listener (`METRICS_BIND`): `/metrics` alone.
+pub fn router(app: AppState) -> axum::Router {
+    axum::Router::new()
+        .route("/metrics", axum::routing::get(metrics))
+        .with_state(app)
 }
 
 /// A count of the cache's watch, or 0 without one.

@@ -1,5 +1,6 @@
-//! HTTP routes: GraphQL over HTTP and WebSocket on `/graphql`, GraphiQL and its assets,
-//! health probes and `/metrics`, behind CORS, header limits, request ids and request tracing.
+//! HTTP routes: GraphQL over HTTP and WebSocket on `/graphql`, GraphiQL and its assets
+//! and health probes, behind CORS, header limits, request ids and request tracing;
+//! `/metrics` on a listener of its own ([`metrics::router`]).
 //!
 //! Each request's token is verified once here into a [`Viewer`](crate::auth::Viewer),
 //! which the resolvers read from the GraphQL context.
@@ -89,7 +90,6 @@ pub fn router(app: AppState, schema: GuardedSchema) -> Router {
         .route(graphiql::ASSETS_ROUTE, get(graphiql::asset))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics::metrics))
         .with_state(state);
     let layered = ServiceBuilder::new()
         .layer(HeaderLimitsLayer(header_limits))

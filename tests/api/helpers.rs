@@ -25,6 +25,8 @@ pub const TEST_RATE_LIMIT_WINDOW_SECS: u64 = 1_000_000_000;
 pub struct TestApp {
     /// `http://127.0.0.1:<port>`.
     pub address: String,
+    /// `http://127.0.0.1:<port>` of the metrics listener.
+    pub metrics_address: String,
     /// The server's state, for statement counts.
     pub state: AppState,
     /// The key that signs this server's tokens.
@@ -285,6 +287,7 @@ impl TestApp {
         let mut config = Config {
             database_url: Some(url.clone()),
             bind: "127.0.0.1:0".parse().expect("addr"),
+            metrics_bind: Some("127.0.0.1:0".parse().expect("addr")),
             data_dir: dir.path().to_owned(),
             db_max_connections: 5,
             environment: Environment::Development,
@@ -310,10 +313,12 @@ impl TestApp {
             .await
             .expect("the server starts");
         let address = format!("http://{}", app.local_addr().expect("addr"));
+        let metrics_address = format!("http://{}", app.metrics_addr().expect("metrics addr"));
         let state = app.state().clone();
         tokio::spawn(app.run_until(std::future::pending()));
         Self {
             address,
+            metrics_address,
             state,
             tokens,
             client: reqwest::Client::new(),

@@ -171,10 +171,37 @@ fn counter(text: &str, name: &str) -> u64 {
 }
 
 #[tokio::test]
+async fn metrics_are_served_on_their_own_listener_only() {
+    let app = TestApp::spawn().await;
+    let public = reqwest::get(format!("{}/metrics", app.address))
+        .await
+        .expect("an answer");
+    assert_eq!(public.status(), 404);
+    let own = reqwest::get(format!("{}/metrics", app.metrics_address))
+        .await
+        .expect("an answer");
+    assert_eq!(own.status(), 200);
+    assert!(
+        own.text()
+            .await
+            .expect("text")
+            .contains("conduit_sql_statements_total")
+    );
+    let other = reqwest::get(format!("{}/graphql", app.metrics_address))
+        .await
+        .expect("an answer");
+    assert_eq!(
+        other.status(),
+        404,
+        "the metrics listener serves nothing else"
+    );
+}
+
+#[tokio::test]
 async fn metrics_count_sql_statements_and_cache_reads() {
     let app = TestApp::spawn().await;
     let metrics = || async {
-        let response = reqwest::get(format!("{}/metrics", app.address))
+        let response = reqwest::get(format!("{}/metrics", app.metrics_address))
             .await
             .expect("metrics");
         assert_eq!(response.status(), 200);
@@ -220,7 +247,7 @@ fn errors_with_code(text: &str, code: &str) -> u64 {
 async fn metrics_count_responses_and_their_errors_by_code() {
     let app = TestApp::spawn_configured(|config| config.protection.max_batch_size = 2).await;
     let metrics = || async {
-        reqwest::get(format!("{}/metrics", app.address))
+        reqwest::get(format!("{}/metrics", app.metrics_address))
             .await
             .expect("metrics")
             .text()

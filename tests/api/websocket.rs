@@ -185,3 +185,49 @@ async fn connections_per_client_are_capped_with_429() {
         "a place was freed when a connection closed"
     );
 }
+
+/// The HTTP status of a WebSocket upgrade sent with `origin`, if any.
+async fn upgrade_status(app: &TestApp, origin: Option<&str>) -> u16 {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = app.ws_url().into_client_request().expect("ws request");
+    let headers = request.headers_mut();
+    headers.insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().expect("header"),
+    );
+    if let Some(origin) = origin {
+        headers.insert("origin", origin.parse().expect("header"));
+    }
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((_, response)) => response.status().as_u16(),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => response.status().as_u16(),
+        Err(err) => panic!("ws connect: {err}"),
+    }
+}
+
+#[tokio::test]
+async fn upgrades_from_origins_outside_the_allowlist_are_refused() {
+    let app = TestApp::spawn_configured(|c| {
+        c.protection.cors_allowed_origins = "https://app.example".into();
+    })
+    .await;
+    assert_eq!(
+        upgrade_status(&app, Some("https://evil.example")).await,
+        403
+    );
+    assert_eq!(upgrade_status(&app, Some("null")).await, 403);
+    assert_eq!(upgrade_status(&app, Some("https://app.example")).await, 101);
+    assert_eq!(upgrade_status(&app, None).await, 101, "not a browser");
+    let own = app.address.clone();
+    assert_eq!(
+        upgrade_status(&app, Some(&own)).await,
+        101,
+        "GraphiQL's page"
+    );
+    // Without an allowlist, any origin may.
+    let open = TestApp::spawn().await;
+    assert_eq!(
+        upgrade_status(&open, Some("https://evil.example")).await,
+        101
+    );
+}

@@ -133,6 +133,16 @@ pub async fn upgrade(state: HttpState, request: Request, client: IpAddr) -> Resp
         let message = "use the graphql-transport-ws or graphql-ws subprotocol";
         return (StatusCode::BAD_REQUEST, message).into_response();
     };
+    let header = |name| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    if !state
+        .app
+        .config
+        .protection
+        .allows_websocket_origin(header(header::ORIGIN), header(header::HOST))
+    {
+        let message = "this origin may not open a WebSocket here (CORS_ALLOWED_ORIGINS)";
+        return (StatusCode::FORBIDDEN, message).into_response();
+    }
     let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
         Ok(upgrade) => upgrade,
         Err(rejection) => return rejection.into_response(),
