@@ -47,23 +47,21 @@ struct Admission {
 /// What admission learned of a request it let through.
 struct Admitted {
     mutation: bool,
-    /// The record of the request's document, when it parsed.
-    document: Option<DocumentRecord>,
+    /// The record of the request's document.
+    document: DocumentRecord,
 }
 
 impl Admitted {
     /// Whether the request may skip the validation rules.
     fn prevalidated(&self) -> bool {
-        self.document
-            .as_ref()
-            .is_some_and(DocumentRecord::prevalidated)
+        self.document.prevalidated()
     }
 }
 
 impl Admission {
     /// Checks `request` and charges it to `ticket`'s caller. The parsed
-    /// document is kept in the request, so it is parsed once. A document that
-    /// does not parse is let through: execution reports the syntax error.
+    /// document is kept in the request, so it is parsed once; one that does
+    /// not parse is answered with its syntax error here.
     async fn admit(
         &self,
         request: &mut Request,
@@ -72,12 +70,7 @@ impl Admission {
         self.limits
             .check_text(&request.query)
             .map_err(Error::into_request_error)?;
-        let Some((document, record)) = self.documents.parse(&request.query) else {
-            return Ok(Admitted {
-                mutation: false,
-                document: None,
-            });
-        };
+        let (document, record) = self.documents.parse(&request.query).map_err(syntax_error)?;
         let operation_name = request.operation_name.as_deref();
         let measured = measure(&document, operation_name, &request.variables);
         self.limits
@@ -110,7 +103,7 @@ impl Admission {
         request.set_parsed_query(document);
         Ok(Admitted {
             mutation,
-            document: Some(record),
+            document: record,
         })
     }
 
@@ -161,6 +154,14 @@ pub fn passed_validation(response: &Response) -> bool {
 /// that quote what the client sent (a value of the wrong type) are cut here,
 /// so no answer echoes a large document back.
 pub const MAX_ERROR_MESSAGE_CHARS: usize = 300;
+
+/// The request error of a document that does not parse, located where the
+/// parser stopped, without quoting the document.
+fn syntax_error(error: async_graphql::parser::Error) -> ServerError {
+    let message = error.to_string();
+    let message = syntax_error_message(&message).unwrap_or(message);
+    ServerError::new(message, error.positions().next())
+}
 
 /// Rewrites the errors of `response` so that none echoes the document: a
 /// syntax error, which the parser writes with the whole offending line of
@@ -233,10 +234,8 @@ impl Executor for GuardedSchema {
             self.prevalidated.execute(request).await
         } else {
             let response = self.schema.execute(request).await;
-            if let Some(record) = &admitted.document
-                && passed_validation(&response)
-            {
-                record.mark_validated();
+            if passed_validation(&response) {
+                admitted.document.mark_validated();
             }
             response
         };

@@ -65,12 +65,16 @@ impl ParsedDocuments {
     }
 
     /// The document `text` parses to, parsed once while it is kept, with its
-    /// record; `None` when it does not parse (the error is not kept).
-    pub fn parse(&self, text: &str) -> Option<(ExecutableDocument, DocumentRecord)> {
+    /// record; the parser's error when it does not parse (the error is not
+    /// kept).
+    pub fn parse(
+        &self,
+        text: &str,
+    ) -> Result<(ExecutableDocument, DocumentRecord), async_graphql::parser::Error> {
         let kept = match self.documents.get(text) {
             Some(kept) => kept,
             None => {
-                let document = async_graphql::parser::parse_query(text).ok()?;
+                let document = async_graphql::parser::parse_query(text)?;
                 let declares_variables = document
                     .operations
                     .iter()
@@ -84,7 +88,7 @@ impl ParsedDocuments {
                 kept
             }
         };
-        Some((kept.document.clone(), DocumentRecord { kept }))
+        Ok((kept.document.clone(), DocumentRecord { kept }))
     }
 }
 
@@ -101,7 +105,7 @@ mod tests {
         assert_eq!(format!("{first:?}"), format!("{again:?}"));
         documents.documents.run_pending_tasks();
         assert_eq!(documents.documents.entry_count(), 1);
-        assert!(documents.parse("{ unclosed").is_none());
+        assert!(documents.parse("{ unclosed").is_err());
     }
 
     #[test]
