@@ -64,6 +64,11 @@ impl ParsedDocuments {
         }
     }
 
+    /// Whether `text` is kept parsed, so parsing it again costs a copy.
+    pub fn is_kept(&self, text: &str) -> bool {
+        self.documents.contains_key(text)
+    }
+
     /// The document `text` parses to, parsed once while it is kept, with its
     /// record; the parser's error when it does not parse (the error is not
     /// kept).

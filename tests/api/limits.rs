@@ -492,3 +492,33 @@ async fn nul_characters_are_refused_naming_the_field_on_every_backend() {
     let body = app.graphql("{ articles { totalCount } }", json!({})).await;
     assert_eq!(body["data"]["articles"]["totalCount"], 1, "{body} ({slug})");
 }
+
+#[tokio::test]
+async fn a_long_document_is_parsed_off_the_workers_and_cut_by_the_timeout() {
+    let app = TestApp::spawn_configured(|c| c.protection.request_timeout_ms = 200).await;
+    // 1.9 MB to parse: in this build the parser takes seconds over it.
+    let long = format!(
+        "{{ article(slug: \"{}\") {{ id }} }}",
+        "x".repeat(1_900_000)
+    );
+    let started = Instant::now();
+    let (long_answer, short) = tokio::join!(app.post_graphql(None, &long, json!({})), async {
+        // Sent while the long document is being parsed.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let sent = Instant::now();
+        let body = app.graphql("{ tags { name } }", json!({})).await;
+        (sent.elapsed(), body)
+    });
+    let elapsed = started.elapsed();
+    assert_eq!(long_answer.status(), 504);
+    let body: Value = long_answer.json().await.expect("JSON");
+    assert_error(&body, "TIMEOUT");
+    assert!(
+        elapsed < Duration::from_secs(1),
+        "answered after {elapsed:?}"
+    );
+    // The server, one thread in this test, went on serving meanwhile.
+    let (waited, short) = short;
+    assert!(short["errors"].is_null(), "{short}");
+    assert!(waited < Duration::from_millis(500), "waited {waited:?}");
+}
