@@ -10,6 +10,7 @@ pub mod articles;
 pub mod comments;
 pub mod connection;
 pub mod context;
+pub mod error_messages;
 pub mod introspection;
 pub mod json;
 pub mod limits;
