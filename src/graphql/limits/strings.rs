@@ -11,22 +11,43 @@ use async_graphql_value::Value as WrittenValue;
 
 use crate::error::Error;
 
+/// The longest path an error names, in characters: names in a document or a
+/// variable may be long, and the answer must not echo them back whole.
+const MAX_PATH_CHARS: usize = 100;
+
 /// Refuses a request with a NUL character in any string it carries, naming
 /// where: `variables.<name>.<field>…` for a variable's value, or
 /// `<field>.<argument>.<field>…` for a value written in the document (list
-/// items by their index).
+/// items by their index). The search builds no path until it finds one, so
+/// it costs one look at each value.
 pub fn check_storable(document: &ExecutableDocument, variables: &Variables) -> Result<(), Error> {
     let found = variables
         .iter()
-        .find_map(|(name, value)| nul_in_const(value, format!("variables.{name}")))
+        .find_map(|(name, value)| {
+            nul_in_const(value).map(|within| join(format!("variables.{name}"), within))
+        })
         .or_else(|| nul_in_document(document));
     match found {
-        Some(path) => Err(Error::invalid_field(
-            &path,
-            "must not contain NUL characters (\\u0000)",
-        )),
+        Some(path) => {
+            let path = match path.char_indices().nth(MAX_PATH_CHARS) {
+                Some((cut, _)) => format!("{}…", &path[..cut]),
+                None => path,
+            };
+            Err(Error::invalid_field(
+                &path,
+                "must not contain NUL characters (\\u0000)",
+            ))
+        }
         None => Ok(()),
     }
+}
+
+/// `head` followed by the segments of `within`, outermost first.
+fn join(head: String, within: Vec<String>) -> String {
+    within
+        .into_iter()
+        .rev()
+        .fold(head, |path, segment| format!("{path}.{segment}"))
 }
 
 /// Where a NUL character is in the values written in `document`: arguments
@@ -37,9 +58,9 @@ fn nul_in_document(document: &ExecutableDocument) -> Option<String> {
         for variable in &operation.node.variable_definitions {
             let name = &variable.node.name.node;
             if let Some(default) = &variable.node.default_value
-                && let Some(path) = nul_in_const(&default.node, format!("variables.{name}"))
+                && let Some(within) = nul_in_const(&default.node)
             {
-                return Some(path);
+                return Some(join(format!("variables.{name}"), within));
             }
         }
         sets.push(&operation.node.selection_set.node);
@@ -56,9 +77,8 @@ fn nul_in_document(document: &ExecutableDocument) -> Option<String> {
                 Selection::Field(field) => {
                     let name = &field.node.name.node;
                     for (argument, value) in &field.node.arguments {
-                        let path = format!("{name}.{}", argument.node);
-                        if let Some(path) = nul_in_written(&value.node, path) {
-                            return Some(path);
+                        if let Some(within) = nul_in_written(&value.node) {
+                            return Some(join(format!("{name}.{}", argument.node), within));
                         }
                     }
                     (&field.node.directives, Some(&field.node.selection_set.node))
@@ -72,9 +92,8 @@ fn nul_in_document(document: &ExecutableDocument) -> Option<String> {
             for directive in directives {
                 let name = &directive.node.name.node;
                 for (argument, value) in &directive.node.arguments {
-                    let path = format!("@{name}.{}", argument.node);
-                    if let Some(path) = nul_in_written(&value.node, path) {
-                        return Some(path);
+                    if let Some(within) = nul_in_written(&value.node) {
+                        return Some(join(format!("@{name}.{}", argument.node), within));
                     }
                 }
             }
@@ -84,32 +103,40 @@ fn nul_in_document(document: &ExecutableDocument) -> Option<String> {
     None
 }
 
-/// Where a NUL character is in a written value, under `path`.
-fn nul_in_written(value: &WrittenValue, path: String) -> Option<String> {
+/// Where a NUL character is in a written value: the path's segments below
+/// it, innermost first (empty for the value itself).
+fn nul_in_written(value: &WrittenValue) -> Option<Vec<String>> {
     match value {
-        WrittenValue::String(text) if text.contains('\0') => Some(path),
-        WrittenValue::List(items) => items
-            .iter()
-            .enumerate()
-            .find_map(|(index, item)| nul_in_written(item, format!("{path}.{index}"))),
-        WrittenValue::Object(fields) => fields
-            .iter()
-            .find_map(|(name, field)| nul_in_written(field, format!("{path}.{name}"))),
+        WrittenValue::String(text) if text.contains('\0') => Some(Vec::new()),
+        WrittenValue::List(items) => items.iter().enumerate().find_map(|(index, item)| {
+            let mut within = nul_in_written(item)?;
+            within.push(index.to_string());
+            Some(within)
+        }),
+        WrittenValue::Object(fields) => fields.iter().find_map(|(name, field)| {
+            let mut within = nul_in_written(field)?;
+            within.push(name.to_string());
+            Some(within)
+        }),
         _ => None,
     }
 }
 
-/// Where a NUL character is in a constant value, under `path`.
-fn nul_in_const(value: &Value, path: String) -> Option<String> {
+/// Where a NUL character is in a constant value: the path's segments below
+/// it, innermost first (empty for the value itself).
+fn nul_in_const(value: &Value) -> Option<Vec<String>> {
     match value {
-        Value::String(text) if text.contains('\0') => Some(path),
-        Value::List(items) => items
-            .iter()
-            .enumerate()
-            .find_map(|(index, item)| nul_in_const(item, format!("{path}.{index}"))),
-        Value::Object(fields) => fields
-            .iter()
-            .find_map(|(name, field)| nul_in_const(field, format!("{path}.{name}"))),
+        Value::String(text) if text.contains('\0') => Some(Vec::new()),
+        Value::List(items) => items.iter().enumerate().find_map(|(index, item)| {
+            let mut within = nul_in_const(item)?;
+            within.push(index.to_string());
+            Some(within)
+        }),
+        Value::Object(fields) => fields.iter().find_map(|(name, field)| {
+            let mut within = nul_in_const(field)?;
+            within.push(name.to_string());
+            Some(within)
+        }),
         _ => None,
     }
 }
@@ -166,5 +193,9 @@ mod tests {
             .as_deref(),
             Some("c.x.y")
         );
+        // A long name is cut in the answer.
+        let long = format!("{{ a(s: {{ {}: \"\\u0000\" }}) }}", "n".repeat(10_000));
+        let named = refused(&long, serde_json::json!({})).expect("refused");
+        assert_eq!(named.chars().count(), MAX_PATH_CHARS + 1, "{named}");
     }
 }
