@@ -40,7 +40,7 @@ pub struct Protection {
     /// Most directives in one document.
     pub max_directives: usize,
     /// Most items in one list value, written in the document or sent as a
-    /// variable, checked before anything else is done with the list.
+    /// variable, checked before the document is validated or run.
     pub max_list_length: usize,
     /// Most lexical tokens in one document, checked before it is parsed.
     pub max_tokens: usize,
@@ -65,8 +65,9 @@ pub struct Protection {
     pub ws_init_timeout_ms: u64,
     /// Most subscriptions open at once on one WebSocket connection.
     pub ws_max_subscriptions: usize,
-    /// Most subscriptions open at once for one caller (a user, or an
-    /// anonymous client address) across its connections to this instance.
+    /// Most operations open at once for one caller (a user, or an anonymous
+    /// client address) across its WebSocket connections to this instance:
+    /// subscriptions, and queries and mutations while they run.
     pub ws_max_subscriptions_per_caller: usize,
     /// Most WebSocket connections open at once from one client address.
     pub ws_max_connections_per_client: usize,

@@ -1,4 +1,5 @@
-//! Measuring a parsed document: depth, cost, aliases, root fields and directives.
+//! Measuring a parsed document: depth, cost, aliases, root fields, directives
+//! and the longest list.
 //!
 //! Fragments are measured once each and reused, so documents whose fragments
 //! spread each other many times over are measured in linear time, and a
@@ -85,6 +86,7 @@ pub fn measure(
         variables,
         defaults,
         fragments: HashMap::new(),
+        spreads_open: 0,
     };
     for operation in operations {
         let set = walker.selection_set(&operation.selection_set.node);
@@ -122,7 +124,13 @@ struct Walker<'d> {
     /// The default values of the operation's variables, by name.
     defaults: HashMap<&'d str, &'d Value>,
     fragments: HashMap<&'d str, FragmentState>,
+    /// Fragments being measured, each inside the one before.
+    spreads_open: usize,
 }
+
+/// How deep fragment spreads may nest inside each other: validation refuses
+/// a document deeper than this (async-graphql allows 32).
+const MAX_SPREAD_NESTING: usize = 32;
 
 impl<'d> Walker<'d> {
     fn selection_set(&mut self, set: &'d SelectionSet) -> SetSize {
@@ -153,6 +161,11 @@ impl<'d> Walker<'d> {
     }
 
     fn fragment(&mut self, name: &'d str) -> SetSize {
+        // Spreads nested deeper than validation allows count as empty: the
+        // document is refused anyway, and the walk's recursion stays short.
+        if self.spreads_open >= MAX_SPREAD_NESTING {
+            return SetSize::default();
+        }
         match self.fragments.get(name) {
             Some(FragmentState::Measured(size)) => return *size,
             // A cycle: validation refuses the document; count nothing here.
@@ -164,27 +177,48 @@ impl<'d> Walker<'d> {
         };
         self.fragments
             .insert(key.as_str(), FragmentState::Measuring);
+        self.spreads_open += 1;
         let size = self.selection_set(&definition.node.selection_set.node);
+        self.spreads_open -= 1;
         self.fragments
             .insert(key.as_str(), FragmentState::Measured(size));
         size
     }
 
-    /// The value an argument will run with: variables take the request's
-    /// value, else the operation's default, else null.
-    fn resolve(&self, value: &WrittenValue) -> Option<Value> {
-        value
-            .clone()
-            .into_const_with(|name| {
-                let value = self
-                    .variables
-                    .get(&name)
-                    .or_else(|| self.defaults.get(name.as_str()).copied())
-                    .cloned()
-                    .unwrap_or(Value::Null);
-                Ok::<_, std::convert::Infallible>(value)
-            })
-            .ok()
+    /// The value a variable will run with: the request's, else the
+    /// operation's default.
+    fn variable(&self, name: &str) -> Option<&Value> {
+        self.variables
+            .get(name)
+            .or_else(|| self.defaults.get(name).copied())
+    }
+
+    /// The page size an argument asks for: a number, the default page size
+    /// for null or nothing, `None` for anything else. Nothing is copied.
+    fn page_argument(&self, value: &WrittenValue) -> Option<u64> {
+        let number = |value: Option<&Value>| match value {
+            Some(Value::Number(n)) => n.as_u64(),
+            Some(Value::Null) | None => Some(DEFAULT_PAGE_SIZE),
+            Some(_) => None,
+        };
+        match value {
+            WrittenValue::Variable(name) => number(self.variable(name)),
+            WrittenValue::Number(n) => n.as_u64(),
+            WrittenValue::Null => Some(DEFAULT_PAGE_SIZE),
+            _ => None,
+        }
+    }
+
+    /// How many items a list argument holds, without copying it.
+    fn list_length(&self, value: &WrittenValue) -> Option<u64> {
+        match value {
+            WrittenValue::List(items) => Some(items.len() as u64),
+            WrittenValue::Variable(name) => match self.variable(name) {
+                Some(Value::List(items)) => Some(items.len() as u64),
+                _ => None,
+            },
+            _ => None,
+        }
     }
 
     /// How many times a field's children are fetched: its `first`/`last`,
@@ -198,15 +232,10 @@ impl<'d> Walker<'d> {
         let given = field
             .arguments
             .iter()
-            .filter_map(|(name, value)| {
-                let resolved = self.resolve(&value.node)?;
-                match (name.node.as_str(), resolved) {
-                    ("first" | "last", Value::Number(n)) => n.as_u64(),
-                    // A missing or null page size runs as the default.
-                    ("first" | "last", Value::Null) => Some(DEFAULT_PAGE_SIZE),
-                    ("ids", Value::List(ids)) => Some(ids.len() as u64),
-                    _ => None,
-                }
+            .filter_map(|(name, value)| match name.node.as_str() {
+                "first" | "last" => self.page_argument(&value.node),
+                "ids" => self.list_length(&value.node),
+                _ => None,
             })
             .max();
         if let Some(size) = given {
