@@ -15,8 +15,9 @@
 //! appended ones and, when a block adds rules, as many as the authorizer's
 //! fact limit), a rule or check query joining `p` predicates tries at most
 //! `F^p` combinations, each costing its expressions' operations; a closure
-//! costs its operations once per element of the largest collection in the
-//! block. Rules run once per iteration, checks once. Measured on one core, a
+//! costs its operations once per element of all the collections the token
+//! holds (any block's, since a block may trust the ones before it), again
+//! for each closure it sits in. Rules run once per iteration, checks once. Measured on one core, a
 //! unit of the estimate costs under 100 ns, so a token at the budget takes
 //! about a millisecond per decision at worst.
 
@@ -231,12 +232,12 @@ fn over(message: String) -> Error {
     Error::Unauthenticated(message)
 }
 
-/// Terms and operations of one block, and its largest collection.
+/// Terms and operations of one block, and the elements of its collections.
 #[derive(Clone, Copy, Debug, Default)]
 struct BlockSize {
     terms: usize,
     operations: usize,
-    largest_collection: usize,
+    collection_elements: usize,
 }
 
 impl BlockSize {
@@ -266,7 +267,7 @@ impl BlockSize {
             Some(Content::Map(map)) => map.entries.iter().map(|entry| &entry.value).collect(),
             _ => return,
         };
-        self.largest_collection = self.largest_collection.max(elements.len());
+        self.collection_elements = self.collection_elements.saturating_add(elements.len());
         for element in elements {
             self.term(element);
         }
@@ -294,12 +295,13 @@ fn rules_of(block: &schema::Block) -> impl Iterator<Item = &schema::Rule> {
 }
 
 /// The cost of evaluating `ops` once: each operation counts one, and a
-/// closure's operations count once per element of a collection of `largest`.
-fn expression_cost(ops: &[schema::Op], largest: u64) -> u64 {
+/// closure's operations count once per element it may run over, `elements`,
+/// and a closure inside a closure multiplies again.
+fn expression_cost(ops: &[schema::Op], elements: u64) -> u64 {
     ops.iter().fold(0u64, |cost, op| {
         let one = match &op.content {
             Some(schema::op::Content::Closure(closure)) => {
-                largest.saturating_mul(expression_cost(&closure.ops, largest).max(1))
+                elements.saturating_mul(expression_cost(&closure.ops, elements).max(1))
             }
             _ => 1,
         };
@@ -317,16 +319,23 @@ fn estimate(blocks: &[schema::Block], run: &AuthorizerLimits) -> u64 {
         .saturating_add(appended_facts)
         .saturating_add(generated);
     let iterations = run.max_iterations;
+    // A closure may run over a collection written in any block (a fact of
+    // one, read by a rule of another that trusts it), or over one an
+    // expression builds from several: every element the token holds in
+    // collections bounds the elements it can run over.
+    let elements = blocks
+        .iter()
+        .map(|block| BlockSize::of(block).collection_elements as u64)
+        .fold(1u64, u64::saturating_add);
     let mut total = 0u64;
     for block in blocks {
-        let largest = BlockSize::of(block).largest_collection.max(1) as u64;
         let cost = |rule: &schema::Rule| {
             let combinations =
                 facts.saturating_pow(u32::try_from(rule.body.len()).unwrap_or(u32::MAX));
             let per_combination = rule
                 .expressions
                 .iter()
-                .map(|expression| expression_cost(&expression.ops, largest))
+                .map(|expression| expression_cost(&expression.ops, elements))
                 .fold(1u64, u64::saturating_add);
             combinations.saturating_mul(per_combination)
         };
@@ -501,6 +510,15 @@ mod tests {
             expiry(&["check if time($t), $t < 2030-01-01T00:00:00Z or operation(\"read\");"]),
             None
         );
+    }
+
+    #[test]
+    fn a_closure_over_another_blocks_collection_is_counted() {
+        let set: Vec<String> = (0..240).map(|i| i.to_string()).collect();
+        let facts = format!("s({{{}}});", set.join(","));
+        let closure = "check if s($s), $s.all($x -> $s.all($y -> $x + $y >= 0)) trusting previous;";
+        let message = refusal(&[&facts, closure]);
+        assert!(message.contains("evaluations"), "{message}");
     }
 
     #[test]
