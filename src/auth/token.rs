@@ -143,6 +143,16 @@ type Verified = Result<Session>;
 /// about 400; each appended block adds about 250 and its contents.
 pub const MAX_TOKEN_CHARS: usize = 4096;
 
+/// Characters of token text that cost one rate-limit point to verify: the
+/// work grows with the blocks a token carries, and so does its text. A
+/// sign-in token (about 400 characters) costs 1 point, the longest accepted 8.
+pub const CHARACTERS_PER_POINT: usize = 512;
+
+/// Points the first verification of `token` costs whoever sent it.
+pub fn verification_cost(token: &str) -> u64 {
+    token.trim().len().div_ceil(CHARACTERS_PER_POINT).max(1) as u64
+}
+
 /// Most memory the verified tokens take, in bytes. A parsed token with its
 /// entry measured about 12 bytes per character of its text (4.7 KB for a
 /// 388-character sign-in token): 8 MiB remember about 1,800 such tokens, and a
@@ -359,6 +369,14 @@ mod tests {
             role: Role::User,
             session_epoch: 2,
         }
+    }
+
+    #[test]
+    fn a_token_costs_a_point_per_512_characters() {
+        assert_eq!(verification_cost(""), 1);
+        assert_eq!(verification_cost(&"a".repeat(400)), 1);
+        assert_eq!(verification_cost(&"a".repeat(513)), 2);
+        assert_eq!(verification_cost(&"a".repeat(4096)), 8);
     }
 
     #[test]

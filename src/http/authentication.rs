@@ -10,20 +10,11 @@
 use std::net::IpAddr;
 
 use crate::auth::Viewer;
+use crate::auth::token::verification_cost;
 use crate::auth::viewer::bearer_token;
 use crate::error::Result;
 use crate::graphql::rate_limit::{Budgets, charge_address};
 use crate::state::AppState;
-
-/// Characters of token text that cost one point to verify: the work grows
-/// with the blocks a token carries, and so does its text. A sign-in token
-/// (about 400 characters) costs 1 point, the longest accepted 8.
-pub const CHARACTERS_PER_POINT: usize = 512;
-
-/// Points the first verification of `token` costs its sender's address.
-pub fn verification_cost(token: &str) -> u64 {
-    token.len().div_ceil(CHARACTERS_PER_POINT).max(1) as u64
-}
 
 /// The viewer an `Authorization` value names, charging the verification of a
 /// token not verified lately to `client`'s address when rate limits are on.
@@ -41,17 +32,4 @@ pub async fn authenticate(
         charge_address(&app.rate_limits, budgets, client, verification_cost(token)).await?;
     }
     Viewer::from_authorization(&app.tokens, &app.access, authorization)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_token_costs_a_point_per_512_characters() {
-        assert_eq!(verification_cost(""), 1);
-        assert_eq!(verification_cost(&"a".repeat(400)), 1);
-        assert_eq!(verification_cost(&"a".repeat(513)), 2);
-        assert_eq!(verification_cost(&"a".repeat(4096)), 8);
-    }
 }

@@ -8,10 +8,12 @@ use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
 
 use super::{now, users};
 use crate::auth::access::AccountAccess;
+use crate::auth::token::verification_cost;
 use crate::auth::{Action, Capability, Role, Viewer};
 use crate::cache::Generation;
 use crate::error::{Error, Result};
 use crate::pubsub::Event;
+use crate::ratelimit::Budget;
 use crate::state::AppState;
 
 /// Revokes the presented token and every token derived from it. Needs no
@@ -26,13 +28,42 @@ pub async fn logout(state: &AppState, viewer: &Viewer) -> Result<()> {
 /// Revokes `token` and every token derived from it: the holder of a token of
 /// the same account may, and so may an admin for anyone's token.
 pub async fn revoke_token(state: &AppState, viewer: &Viewer, token: &str) -> Result<()> {
-    viewer.require_user()?;
+    let me = viewer.require_user()?;
+    charge_verification(state, me, token).await?;
     let target = state
         .tokens
         .verify(token)
         .map_err(|_| Error::invalid_field("token", "is not a valid token of this server"))?;
     viewer.authorize(&Capability::on_user(Action::SessionRevoke, target.user_id))?;
     store_revocation(state, &target).await
+}
+
+/// Charges the caller `me` for verifying `token`, when it is not remembered
+/// and rate limits are on, as a token sent in a header is charged to its
+/// sender: a document may name many tokens to revoke. RATE_LIMITED, and the
+/// token is not verified, when the caller cannot pay.
+async fn charge_verification(state: &AppState, me: i64, token: &str) -> Result<()> {
+    let protection = &state.config.protection;
+    if !protection.rate_limit_enabled || state.tokens.remembers(token) {
+        return Ok(());
+    }
+    let budget = Budget {
+        points: protection.rate_limit_points,
+        window_secs: protection.rate_limit_window_secs,
+    };
+    let subject = format!("user:{me}");
+    let charge = state
+        .rate_limits
+        .charge("api", &subject, verification_cost(token), budget)
+        .await;
+    if charge.allowed {
+        return Ok(());
+    }
+    Err(Error::RateLimited {
+        cost: charge.cost,
+        remaining: charge.remaining(),
+        retry_after_secs: charge.retry_after_secs(chrono::Utc::now()),
+    })
 }
 
 /// Records the revocation of `session`'s last block, here and for every instance.

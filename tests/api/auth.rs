@@ -246,3 +246,42 @@ async fn verifying_a_new_token_is_charged_to_its_sender_and_a_refusal_is_remembe
     let body: serde_json::Value = again.json().await.expect("JSON");
     assert_error(&body, "UNAUTHENTICATED");
 }
+
+#[tokio::test]
+async fn tokens_named_for_revocation_are_charged_like_tokens_sent() {
+    let base = TestApp::spawn_configured(|c| c.protection.rate_limit_enabled = false).await;
+    let jake = base.register("jake").await;
+    // The mutation costs 10 of 12 points; each new token to verify, one.
+    let app = base
+        .spawn_peer_configured(|c| {
+            c.protection.rate_limit_enabled = true;
+            c.protection.rate_limit_points = 12;
+        })
+        .await;
+    let stranger = TokenKeys::generate(Duration::from_secs(60), Default::default());
+    let tokens: Vec<String> = (1..=3)
+        .map(|id| stranger.mint(claims(id)).expect("mint"))
+        .collect();
+    let response = app
+        .post_graphql(
+            Some(&jake.token),
+            "mutation($a: String!, $b: String!, $c: String!) { a: revokeToken(input: { token: $a }) { revoked } b: revokeToken(input: { token: $b }) { revoked } c: revokeToken(input: { token: $c }) { revoked } }",
+            json!({ "a": tokens[0], "b": tokens[1], "c": tokens[2] }),
+        )
+        .await;
+    assert_eq!(response.status(), 429);
+    let body: serde_json::Value = response.json().await.expect("JSON");
+    let codes: Vec<&str> = body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|error| error["extensions"]["code"].as_str().expect("code"))
+        .collect();
+    // Two foreign tokens fit in what the mutation leaves; the third does not.
+    // (Jake's own token is charged to his address, a budget of its own.)
+    assert_eq!(
+        codes,
+        ["BAD_USER_INPUT", "BAD_USER_INPUT", "RATE_LIMITED"],
+        "{body}"
+    );
+}
