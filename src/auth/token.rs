@@ -35,11 +35,14 @@ pub struct TokenKeys {
     keyring: Keyring,
     ttl: Duration,
     limits: AuthorizerLimits,
-    /// Tokens whose signature and claims were checked recently, with the
-    /// outcome: the session, or why the token was refused. A token never
+    /// Tokens whose signature and claims were checked recently. A token never
     /// changes, so the check need not run again; expiry, revocation and the
     /// account's state are still checked on every request.
-    verified: moka::sync::Cache<String, Verified>,
+    verified: moka::sync::Cache<String, Session>,
+    /// Tokens refused recently, with why: refused again without the work.
+    /// Apart from the verified ones, so that a caller sending many bad
+    /// tokens pushes out only its own.
+    refused: moka::sync::Cache<String, Error>,
     /// Answer every token with this session, unverified (`bench-stubs` builds only).
     #[cfg(feature = "bench-stubs")]
     stub: Option<Session>,
@@ -136,9 +139,6 @@ impl std::fmt::Debug for Session {
     }
 }
 
-/// The outcome of checking a token's signature, blocks and claims.
-type Verified = Result<Session>;
-
 /// The longest token accepted, in characters of its text. A sign-in token is
 /// about 400; each appended block adds about 250 and its contents.
 pub const MAX_TOKEN_CHARS: usize = 4096;
@@ -164,10 +164,13 @@ fn verified_token_weight(token: &str) -> u32 {
     u32::try_from(token.len().saturating_mul(12)).unwrap_or(u32::MAX)
 }
 
-/// Verified tokens, by their text, weighed by the memory they take.
-fn verified_tokens(memory: u64) -> moka::sync::Cache<String, Verified> {
+/// Most memory the refused tokens take, in bytes.
+const REFUSED_TOKENS_MEMORY: u64 = 1024 * 1024;
+
+/// Tokens checked lately, by their text, weighed by the memory they take.
+fn verified_tokens<V: Clone + Send + Sync + 'static>(memory: u64) -> moka::sync::Cache<String, V> {
     moka::sync::Cache::builder()
-        .weigher(|token: &String, _: &Verified| verified_token_weight(token))
+        .weigher(|token: &String, _: &V| verified_token_weight(token))
         .max_capacity(memory)
         .time_to_idle(Duration::from_secs(300))
         .build()
@@ -198,6 +201,7 @@ impl TokenKeys {
             ttl,
             limits,
             verified: verified_tokens(VERIFIED_TOKENS_MEMORY),
+            refused: verified_tokens(REFUSED_TOKENS_MEMORY),
             #[cfg(feature = "bench-stubs")]
             stub: None,
         }
@@ -272,12 +276,16 @@ impl TokenKeys {
             return Ok(session.clone());
         }
         let token = token.trim();
-        let verified = match self.verified.get(token) {
-            Some(verified) => verified,
-            None => {
+        let verified = match (self.verified.get(token), self.refused.get(token)) {
+            (Some(session), _) => Ok(session),
+            (None, Some(refusal)) => Err(refusal),
+            (None, None) => {
                 let verified = self.verify_now(token);
                 if token.len() <= MAX_TOKEN_CHARS {
-                    self.verified.insert(token.to_owned(), verified.clone());
+                    match &verified {
+                        Ok(session) => self.verified.insert(token.to_owned(), session.clone()),
+                        Err(refusal) => self.refused.insert(token.to_owned(), refusal.clone()),
+                    }
                 }
                 verified
             }
@@ -292,7 +300,8 @@ impl TokenKeys {
     /// Whether `token`'s verification is remembered, so verifying it again
     /// costs no signature check and no Datalog.
     pub fn remembers(&self, token: &str) -> bool {
-        self.verified.contains_key(token.trim())
+        let token = token.trim();
+        self.verified.contains_key(token) || self.refused.contains_key(token)
     }
 
     fn verify_now(&self, token: &str) -> Result<Session> {
@@ -401,6 +410,22 @@ mod tests {
             .verify(&tokens[0])
             .expect("a forgotten token verifies again");
         assert_eq!(session.user_id, 0);
+    }
+
+    #[test]
+    fn refusals_are_remembered_apart_from_verified_tokens() {
+        let keys = keys(Duration::from_secs(60));
+        let foreign = keys_for_another_server().mint(claims(1)).expect("mint");
+        assert!(!keys.remembers(&foreign));
+        assert!(keys.verify(&foreign).is_err());
+        assert!(keys.remembers(&foreign), "the refusal is remembered");
+        assert!(keys.verify(&foreign).is_err(), "and given again");
+        keys.verified.run_pending_tasks();
+        assert_eq!(keys.verified.entry_count(), 0, "apart from verified tokens");
+    }
+
+    fn keys_for_another_server() -> TokenKeys {
+        keys(Duration::from_secs(60))
     }
 
     #[test]
