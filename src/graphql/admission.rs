@@ -81,7 +81,7 @@ impl Admission {
         self.limits
             .check_text(&request.query)
             .map_err(Error::into_request_error)?;
-        let (document, record) = self.parse(request).await?;
+        let (document, record) = self.parse(&mut request.query).await?;
         let operation_name = request.operation_name.as_deref();
         let measured = measure(&document, operation_name, &request.variables);
         self.limits
@@ -125,10 +125,10 @@ impl Admission {
     /// syntax error.
     async fn parse(
         &self,
-        request: &mut Request,
+        query: &mut String,
     ) -> Result<(ExecutableDocument, DocumentRecord), ServerError> {
-        if request.query.len() <= INLINE_PARSE_BYTES || self.documents.is_kept(&request.query) {
-            return self.documents.parse(&request.query).map_err(syntax_error);
+        if query.len() <= INLINE_PARSE_BYTES || self.documents.is_kept(query) {
+            return self.documents.parse(query).map_err(syntax_error);
         }
         let failed = |what: String| Error::Internal(what).into_request_error();
         let slot = self
@@ -138,7 +138,7 @@ impl Admission {
             .await
             .map_err(|e| failed(format!("the parse slots are closed: {e}")))?;
         let documents = self.documents.clone();
-        let text = std::mem::take(&mut request.query);
+        let text = std::mem::take(query);
         let (text, parsed) = spawn_blocking_in_span(move || {
             // Held until the parse ends, even when the request is gone.
             let _slot = slot;
@@ -147,7 +147,7 @@ impl Admission {
         })
         .await
         .map_err(|e| failed(format!("parsing a document failed: {e}")))?;
-        request.query = text;
+        *query = text;
         parsed.map_err(syntax_error)
     }
 
@@ -223,6 +223,21 @@ impl GuardedSchema {
             admission: Arc::new(admission),
         }
     }
+
+    /// The type of the operation `query` would run (the one named
+    /// `operation_name`, or the only one), found as admission finds it: the
+    /// text checked first, a long document parsed off the workers, and the
+    /// parse kept for the request that follows. `None` when the document does
+    /// not pass the checks, does not parse or names no such operation.
+    pub async fn operation_type(
+        &self,
+        query: &mut String,
+        operation_name: Option<&str>,
+    ) -> Option<OperationType> {
+        self.admission.limits.check_text(query).ok()?;
+        let (document, _) = self.admission.parse(query).await.ok()?;
+        selected_operation(&document, operation_name).map(|operation| operation.ty)
+    }
 }
 
 impl Executor for GuardedSchema {
@@ -261,7 +276,7 @@ impl Executor for GuardedSchema {
             {
                 Some(Err(error)) => {
                     return futures_util::stream::once(async move {
-                        Response::from_errors(vec![error])
+                        without_echoes(Response::from_errors(vec![error]))
                     })
                     .boxed();
                 }
@@ -272,10 +287,10 @@ impl Executor for GuardedSchema {
                 request.data.insert(viewer);
             }
             match this.admission.admit(&mut request, ticket.as_ref()).await {
-                Err(error) => {
-                    futures_util::stream::once(async move { Response::from_errors(vec![error]) })
-                        .boxed()
-                }
+                Err(error) => futures_util::stream::once(async move {
+                    without_echoes(Response::from_errors(vec![error]))
+                })
+                .boxed(),
                 Ok(admitted) => {
                     let admission = this.admission.clone();
                     let admitted = Arc::new(admitted);

@@ -28,10 +28,7 @@ use crate::documents::{DocumentResolver, ResolvedDocument, requested_hash};
 use crate::error::{Error, ErrorCode};
 use crate::graphql::admission::passed_validation;
 use crate::graphql::json;
-use crate::graphql::limits::DocumentLimits;
-use crate::graphql::rate_limit::{
-    Budgets, Prepaid, RateLimitTicket, charge_cost, selected_operation,
-};
+use crate::graphql::rate_limit::{Budgets, Prepaid, RateLimitTicket, charge_cost};
 use crate::graphql::ready::JsonTextLists;
 use crate::graphql::response_cache::{self, CachedResponse, NearResponse, ResponseScope};
 use crate::ratelimit::Charge;
@@ -462,12 +459,15 @@ async fn execute(
             },
             error,
         })?;
-    let query = resolved.text;
+    let mut query = resolved.text;
     // A document to persist is kept only once it ran, or was answered from
     // the cache, with its sender charged.
     let persist = resolved.persist_as.map(|hash| (hash, query.clone()));
     if *method == Method::GET
-        && operation_type(state, &query, params.operation_name.as_deref())
+        && state
+            .schema
+            .operation_type(&mut query, params.operation_name.as_deref())
+            .await
             == Some(OperationType::Mutation)
     {
         return Err(Refusal {
@@ -618,19 +618,6 @@ fn document_resolver(state: &HttpState) -> DocumentResolver<'_> {
         cache: &state.app.cache,
         persisted_queries: state.app.config.protection.persisted_queries,
     }
-}
-
-/// The type of the operation a request would run, if the document is within
-/// the limits checked before parsing, parses and names one.
-fn operation_type(
-    state: &HttpState,
-    query: &str,
-    operation_name: Option<&str>,
-) -> Option<OperationType> {
-    let limits = DocumentLimits::from_protection(&state.app.config.protection);
-    limits.check_text(query).ok()?;
-    let document = async_graphql::parser::parse_query(query).ok()?;
-    selected_operation(&document, operation_name).map(|operation| operation.ty)
 }
 
 /// Runs a batch, when batching is on and the batch is within its limit.
