@@ -159,11 +159,13 @@ pub async fn update_profile(
     else {
         return Err(v.into_error());
     };
-    ensure_unique(&state.db, Some(me), username.as_ref(), email.as_ref()).await?;
     let current = find(&state.db, me).await?;
+    // The password first: whether an address is taken is no answer for a
+    // caller who cannot show it.
     if credentials_change {
         confirm_password(state, &current, changes.current_password).await?;
     }
+    ensure_unique(&state.db, Some(me), username.as_ref(), email.as_ref()).await?;
     let old_username = current.username.clone();
     let epoch = current.session_epoch + 1;
     let mut row: user::ActiveModel = current.into();

@@ -267,9 +267,15 @@ async fn changing_credentials_needs_the_current_password_and_ends_every_other_se
         .as_str()
         .expect("a second session")
         .to_owned();
+    app.register("anne").await;
     for (input, message) in [
         (
             json!({ "email": "new@example.org" }),
+            "is needed to change the email or password",
+        ),
+        // A taken address is not told before the password is shown.
+        (
+            json!({ "email": "anne@example.org" }),
             "is needed to change the email or password",
         ),
         (
