@@ -83,9 +83,10 @@ impl Generation {
     pub fn article_id(id: i64) -> Self {
         Self(format!("article-id:{id}"))
     }
-    /// A public profile, by username.
+    /// A public profile, by username: in any case, since usernames are one
+    /// name whatever their case.
     pub fn profile(username: &str) -> Self {
-        Self(format!("profile:{username}"))
+        Self(format!("profile:{}", username.to_ascii_lowercase()))
     }
     /// The popular tags.
     pub fn tags() -> Self {

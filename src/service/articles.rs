@@ -128,7 +128,7 @@ fn filtered(viewer: &Viewer, filter: &ArticleFilter) -> Select<article::Entity> 
                 Query::select()
                     .column(user::Column::Id)
                     .from(user::Entity)
-                    .and_where(user::Column::Username.eq(author.trim()))
+                    .and_where(user::Column::UsernameKey.eq(super::users::username_key(author)))
                     .to_owned(),
             ),
         );
@@ -161,7 +161,8 @@ fn filtered(viewer: &Viewer, filter: &ArticleFilter) -> Select<article::Entity> 
                             .equals((favorite::Entity, favorite::Column::UserId)),
                     )
                     .and_where(
-                        Expr::col((user::Entity, user::Column::Username)).eq(username.trim()),
+                        Expr::col((user::Entity, user::Column::UsernameKey))
+                            .eq(super::users::username_key(username)),
                     )
                     .to_owned(),
             ),

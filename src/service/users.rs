@@ -288,15 +288,21 @@ pub async fn find(db: &DatabaseConnection, id: i64) -> Result<user::Model> {
         .ok_or(Error::NotFound("user"))
 }
 
-/// The user with this username, if any.
+/// The user with this username, in any case, if any.
 pub async fn find_by_username(
     db: &DatabaseConnection,
     username: &str,
 ) -> Result<Option<user::Model>> {
     Ok(user::Entity::find()
-        .filter(user::Column::Username.eq(username.trim()))
+        .filter(user::Column::UsernameKey.eq(username_key(username)))
         .one(db)
         .await?)
+}
+
+/// The key a username in any case is looked up by: usernames are unique
+/// ignoring case, and only ASCII letters have cases in them.
+pub fn username_key(username: &str) -> String {
+    username.trim().to_ascii_lowercase()
 }
 
 /// Users by id, for the user loader. One statement.
@@ -318,7 +324,7 @@ pub fn authorize_private_read(viewer: &Viewer, user: &user::Model) -> Result<()>
 /// The public profile with this username, read through the cache. The cached
 /// row carries no password hash.
 pub async fn find_profile_cached(state: &AppState, username: &str) -> Result<Option<user::Model>> {
-    let username = username.trim().to_owned();
+    let username = username_key(username);
     if username.is_empty() || username.len() > 64 {
         return Ok(None);
     }

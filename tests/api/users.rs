@@ -351,6 +351,15 @@ async fn usernames_and_emails_are_unique_ignoring_case_and_lookalikes() {
         login["data"]["login"]["user"]["username"], "Jake",
         "{login}"
     );
+    // A username in any case names the one account, on every backend.
+    let found = app
+        .graphql(
+            "{ user(username: \"JAKE\") { username } articles(filter: { author: \"jAkE\" }) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(found["data"]["user"]["username"], "Jake", "{found}");
+    assert_eq!(found["data"]["articles"]["totalCount"], 0, "{found}");
     // Two sign-ups racing for one name in two cases: one wins.
     let (a, b) = tokio::join!(
         app.graphql(REGISTER, register("Amy", "amy1@example.org")),
