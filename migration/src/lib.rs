@@ -17,6 +17,7 @@ mod m20260102_000001_add_account_controls_to_users;
 mod m20260102_000002_create_revoked_tokens_table;
 mod m20260103_000001_index_banned_users;
 mod m20260104_000001_add_username_key_to_users;
+mod m20260104_000002_normalize_email_keys;
 
 /// Every migration, in the order they apply.
 pub struct Migrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260102_000002_create_revoked_tokens_table::Migration),
             Box::new(m20260103_000001_index_banned_users::Migration),
             Box::new(m20260104_000001_add_username_key_to_users::Migration),
+            Box::new(m20260104_000002_normalize_email_keys::Migration),
         ]
     }
 }

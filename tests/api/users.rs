@@ -392,3 +392,36 @@ async fn a_taken_address_costs_a_sign_up_as_much_work_as_a_free_one() {
     app.register("anne").await;
     assert_eq!(runs() - before, 1);
 }
+
+#[tokio::test]
+async fn an_address_keyed_before_nfkc_signs_in_once_migrated() {
+    use migration::MigratorTrait;
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn().await;
+    app.register("jake").await;
+    // A row written before keys were NFKC: a full-width address, keyed in
+    // lower case alone.
+    let legacy = "ｊａｃｏｂ@example.org";
+    app.state
+        .db
+        .execute_unprepared(&format!(
+            "UPDATE users SET email = '{legacy}', email_key = '{legacy}' WHERE username = 'jake'"
+        ))
+        .await
+        .expect("update");
+    let sign_in = || {
+        app.graphql(
+            LOGIN,
+            json!({ "input": { "email": "jacob@example.org", "password": PASSWORD } }),
+        )
+    };
+    assert_error(&sign_in().await, "UNAUTHENTICATED");
+    migration::Migrator::down(&app.state.db, Some(1))
+        .await
+        .expect("down");
+    migration::Migrator::up(&app.state.db, None)
+        .await
+        .expect("up");
+    let body = sign_in().await;
+    assert_eq!(body["data"]["login"]["user"]["username"], "jake", "{body}");
+}
