@@ -5,7 +5,8 @@
 //! never content: each subscriber re-reads the object with its own viewer, so
 //! an event never reveals what the subscriber may not read. Subscribers
 //! filter on what an event carries before reading, and the reads go through
-//! the cache, so one event costs one read however many subscribers want it.
+//! the cache, so while it is on one event costs one read however many
+//! subscribers want it.
 //! [`PubSub`] is the interface; [`InProcessPubSub`] serves a single instance.
 
 use std::sync::Arc;
@@ -29,10 +30,13 @@ pub enum Event {
     ArticlePublished {
         /// The article.
         article_id: i64,
-        /// Its author.
+        /// Its author (0 in an event from an instance that predates it,
+        /// which no filter on an author matches).
+        #[serde(default)]
         author_id: i64,
         /// The names of its tags, public once it is published: subscribers
         /// filter on them and on the author before reading anything.
+        #[serde(default)]
         tags: Vec<String>,
     },
     /// A token was revoked or an account's role, sessions or ban changed: every

@@ -1,6 +1,7 @@
 //! Subscriptions. Events carry ids; each subscriber filters on what an event
-//! carries first, then re-reads the object as itself (one read for all of
-//! them, through the cache), so it only ever receives what it may read.
+//! carries first, then re-reads the object as itself (through the cache, so
+//! one read serves all of them while the cache is on), so it only ever
+//! receives what it may read.
 
 use async_graphql::{Context, Result, Subscription};
 use futures_util::{FutureExt, Stream, StreamExt};

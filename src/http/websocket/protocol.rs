@@ -57,11 +57,11 @@ impl CallerSubscriptions {
     /// Takes one of `caller`'s `max` places; false when all are taken.
     fn take(&self, caller: &str, max: usize) -> bool {
         let mut counts = self.counts();
-        let live = counts.entry(caller.to_owned()).or_default();
-        if *live >= max {
+        let live = counts.get(caller).copied().unwrap_or(0);
+        if live >= max {
             return false;
         }
-        *live += 1;
+        counts.insert(caller.to_owned(), live + 1);
         true
     }
 
