@@ -28,11 +28,25 @@ pub struct Protection {
     pub cors_allowed_origins: String,
     /// Whether requests a browser could send cross-site without a preflight are refused.
     pub csrf_prevention: bool,
-    /// Deepest selection nesting a document may have.
+    /// Deepest selection nesting a document may have, introspection
+    /// (`__schema` and `__type` selections) not counted.
     pub max_depth: usize,
     /// Highest cost a document may have: each field costs 1, and a connection
-    /// multiplies the cost of its children by its `first`/`last`.
+    /// multiplies the cost of its children by its `first`/`last`;
+    /// introspection fields are not counted.
     pub max_cost: u64,
+    /// Deepest selection nesting an introspection part of a document
+    /// (`__schema` or `__type` and what it selects) may have, counted from
+    /// the root of the operation. The standard introspection query (graphql-js's
+    /// `getIntrospectionQuery`, every option on) is 15 deep, most of it the
+    /// `ofType` chain of its `TypeRef` fragment.
+    pub max_introspection_depth: usize,
+    /// Most list fields of introspection (`types`, `directives`, `fields`,
+    /// `args`, `inputFields`, `interfaces`, `possibleTypes`, `enumValues`)
+    /// nested inside each other: each multiplies the size of the answer by
+    /// the length of its list. The standard introspection query nests 3
+    /// (`types { fields { args } }`).
+    pub max_introspection_list_nesting: usize,
     /// Most aliases in one document.
     pub max_aliases: usize,
     /// Most fields at the root of one operation.
@@ -105,6 +119,8 @@ impl Default for Protection {
             csrf_prevention: true,
             max_depth: 12,
             max_cost: 20_000,
+            max_introspection_depth: 20,
+            max_introspection_list_nesting: 3,
             max_aliases: 30,
             max_root_fields: 20,
             max_directives: 50,
@@ -143,6 +159,8 @@ pub const PROTECTION_ENV_VARS: &[&str] = &[
     "CSRF_PREVENTION",
     "MAX_DEPTH",
     "MAX_COST",
+    "MAX_INTROSPECTION_DEPTH",
+    "MAX_INTROSPECTION_LIST_NESTING",
     "MAX_ALIASES",
     "MAX_ROOT_FIELDS",
     "MAX_DIRECTIVES",

@@ -28,11 +28,19 @@ pub fn asks_for_schema(document: &ExecutableDocument) -> bool {
             .any(|fragment| selects_schema(&fragment.node.selection_set.node))
 }
 
+/// Whether a field named `name` is one of the introspection root fields,
+/// `__schema` or `__type`: it and what it selects are introspection, answered
+/// only when introspection is on and measured by limits of their own
+/// ([`crate::graphql::limits`]).
+pub fn is_schema_field(name: &str) -> bool {
+    name == "__schema" || name == "__type"
+}
+
 fn selects_schema(set: &SelectionSet) -> bool {
     set.items.iter().any(|item| match &item.node {
         Selection::Field(field) => {
-            let name = field.node.name.node.as_str();
-            name == "__schema" || name == "__type" || selects_schema(&field.node.selection_set.node)
+            is_schema_field(field.node.name.node.as_str())
+                || selects_schema(&field.node.selection_set.node)
         }
         Selection::InlineFragment(fragment) => selects_schema(&fragment.node.selection_set.node),
         Selection::FragmentSpread(_) => false,

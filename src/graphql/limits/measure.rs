@@ -1,7 +1,15 @@
 //! Measuring a parsed document: depth, cost, aliases, root fields, directives
 //! and the longest list.
 //!
-//! Fragments are measured once each and reused, so documents whose fragments
+//! Introspection (a `__schema` or `__type` field and everything under it) is
+//! measured apart from the data: its fields count toward neither depth nor
+//! cost, and it has bounds of its own, its depth and how deep its list fields
+//! (`types`, `fields`, `args`…) nest, the one measure by which an
+//! introspection answer can grow faster than the document. Data selections
+//! around it are measured exactly as in a document without it.
+//!
+//! Fragments are measured once each (twice at most: where they are spread as
+//! data and where as introspection) and reused, so documents whose fragments
 //! spread each other many times over are measured in linear time, and a
 //! fragment cycle (which validation refuses later) counts as empty instead of
 //! looping. All arithmetic saturates.
@@ -15,18 +23,46 @@ use async_graphql::parser::types::{
 use async_graphql::{Value, Variables};
 use async_graphql_value::Value as WrittenValue;
 
+use crate::graphql::introspection;
+
 /// Page size assumed for a connection whose `first`/`last` is not given.
 pub const DEFAULT_PAGE_SIZE: u64 = 20;
+
+/// The introspection fields that answer a list, each item with fields of its
+/// own. The standard introspection query (graphql-js's
+/// `getIntrospectionQuery`) nests three of them: `types { fields { args } }`.
+/// `locations` is a list too, but of enum values, so nothing nests in it.
+pub const INTROSPECTION_LIST_FIELDS: [&str; 8] = [
+    "types",
+    "directives",
+    "fields",
+    "args",
+    "inputFields",
+    "interfaces",
+    "possibleTypes",
+    "enumValues",
+];
 
 /// What a document asks for.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Measurements {
-    /// Deepest nesting of selections in the operation (`{ a { b } }` is 2).
+    /// Deepest nesting of data selections in the operation (`{ a { b } }` is
+    /// 2); introspection selections are not counted.
     pub depth: usize,
-    /// Every field costs 1; a field with `first`/`last` (or a connection, with
-    /// `edges` or `nodes`, without them: 20) multiplies its children's cost,
-    /// and so does a field given `ids`, by their number.
+    /// Every data field costs 1; a field with `first`/`last` (or a
+    /// connection, with `edges` or `nodes`, without them: 20) multiplies its
+    /// children's cost, and so does a field given `ids`, by their number.
+    /// Introspection fields cost nothing here: they are bounded by
+    /// [`Measurements::introspection_depth`] and
+    /// [`Measurements::introspection_list_nesting`].
     pub cost: u64,
+    /// Deepest nesting of selections in an introspection part, counted from
+    /// the root of the operation like [`Measurements::depth`]
+    /// (`{ __schema { types { name } } }` is 3); 0 without introspection.
+    pub introspection_depth: usize,
+    /// Most [`INTROSPECTION_LIST_FIELDS`] nested inside each other in an
+    /// introspection part (`{ __schema { types { fields { name } } } }` is 2).
+    pub introspection_list_nesting: usize,
     /// Aliased fields in the whole document.
     pub aliases: usize,
     /// Fields at the root of the operation.
@@ -89,20 +125,40 @@ pub fn measure(
         spreads_open: 0,
     };
     for operation in operations {
-        let set = walker.selection_set(&operation.selection_set.node);
+        let set = walker.selection_set(&operation.selection_set.node, Part::Data);
         measured.depth = measured.depth.max(set.depth);
         measured.cost = measured.cost.max(set.cost);
         measured.root_fields = measured.root_fields.max(set.fields);
+        measured.introspection_depth = measured.introspection_depth.max(set.introspection_depth);
+        measured.introspection_list_nesting = measured
+            .introspection_list_nesting
+            .max(set.introspection_lists);
     }
     measured
 }
 
-/// Depth, cost and number of fields of one selection set, fragments expanded.
+/// Which part of the document a selection set is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Part {
+    /// Fields that read data: measured by depth and cost.
+    Data,
+    /// Inside a `__schema` or `__type` field: measured by introspection
+    /// depth and list nesting.
+    Introspection,
+}
+
+/// Depth, cost and number of fields of one selection set, fragments
+/// expanded, and the depth and list nesting of the introspection in it.
 #[derive(Clone, Copy, Default)]
 struct SetSize {
+    /// Deepest data selection, from this set's level.
     depth: usize,
     cost: u64,
     fields: usize,
+    /// Deepest introspection selection, from this set's level.
+    introspection_depth: usize,
+    /// Most introspection list fields nested in this set.
+    introspection_lists: usize,
 }
 
 impl SetSize {
@@ -110,6 +166,18 @@ impl SetSize {
         self.depth = self.depth.max(other.depth);
         self.cost = self.cost.saturating_add(other.cost);
         self.fields = self.fields.saturating_add(other.fields);
+        self.introspection_depth = self.introspection_depth.max(other.introspection_depth);
+        self.introspection_lists = self.introspection_lists.max(other.introspection_lists);
+    }
+
+    /// The introspection depth of a data field's `children`, seen from the
+    /// set holding the field: one level deeper, or 0 without introspection.
+    fn introspection_below(children: SetSize) -> usize {
+        if children.introspection_depth == 0 {
+            0
+        } else {
+            children.introspection_depth.saturating_add(1)
+        }
     }
 }
 
@@ -123,7 +191,9 @@ struct Walker<'d> {
     variables: &'d Variables,
     /// The default values of the operation's variables, by name.
     defaults: HashMap<&'d str, &'d Value>,
-    fragments: HashMap<&'d str, FragmentState>,
+    /// Each fragment is measured once as data and once as introspection at
+    /// most: what its fields are depends on where it is spread.
+    fragments: HashMap<(&'d str, Part), FragmentState>,
     /// Fragments being measured, each inside the one before.
     spreads_open: usize,
 }
@@ -133,26 +203,49 @@ struct Walker<'d> {
 const MAX_SPREAD_NESTING: usize = 32;
 
 impl<'d> Walker<'d> {
-    fn selection_set(&mut self, set: &'d SelectionSet) -> SetSize {
+    fn selection_set(&mut self, set: &'d SelectionSet, part: Part) -> SetSize {
         let mut size = SetSize::default();
         for item in &set.items {
             match &item.node {
                 Selection::Field(field) => {
                     let field = &field.node;
-                    let children = self.selection_set(&field.selection_set.node);
-                    let multiplier = self.page_size(field, &field.selection_set.node);
-                    size.add(SetSize {
-                        depth: children.depth.saturating_add(1),
-                        cost: multiplier.saturating_mul(children.cost).saturating_add(1),
-                        fields: 1,
-                    });
+                    let name = field.name.node.as_str();
+                    let field_size = match part {
+                        Part::Data if !introspection::is_schema_field(name) => {
+                            let children = self.selection_set(&field.selection_set.node, part);
+                            let multiplier = self.page_size(field, &field.selection_set.node);
+                            SetSize {
+                                depth: children.depth.saturating_add(1),
+                                cost: multiplier.saturating_mul(children.cost).saturating_add(1),
+                                fields: 1,
+                                introspection_depth: SetSize::introspection_below(children),
+                                introspection_lists: children.introspection_lists,
+                            }
+                        }
+                        // `__schema` or `__type`, or a field inside one.
+                        _ => {
+                            let children =
+                                self.selection_set(&field.selection_set.node, Part::Introspection);
+                            let list = part == Part::Introspection
+                                && INTROSPECTION_LIST_FIELDS.contains(&name);
+                            SetSize {
+                                fields: 1,
+                                introspection_depth: children.introspection_depth.saturating_add(1),
+                                introspection_lists: children
+                                    .introspection_lists
+                                    .saturating_add(usize::from(list)),
+                                ..SetSize::default()
+                            }
+                        }
+                    };
+                    size.add(field_size);
                 }
                 Selection::InlineFragment(fragment) => {
-                    let inner = self.selection_set(&fragment.node.selection_set.node);
+                    let inner = self.selection_set(&fragment.node.selection_set.node, part);
                     size.add(inner);
                 }
                 Selection::FragmentSpread(spread) => {
-                    let inner = self.fragment(spread.node.fragment_name.node.as_str());
+                    let inner = self.fragment(spread.node.fragment_name.node.as_str(), part);
                     size.add(inner);
                 }
             }
@@ -160,13 +253,13 @@ impl<'d> Walker<'d> {
         size
     }
 
-    fn fragment(&mut self, name: &'d str) -> SetSize {
+    fn fragment(&mut self, name: &'d str, part: Part) -> SetSize {
         // Spreads nested deeper than validation allows count as empty: the
         // document is refused anyway, and the walk's recursion stays short.
         if self.spreads_open >= MAX_SPREAD_NESTING {
             return SetSize::default();
         }
-        match self.fragments.get(name) {
+        match self.fragments.get(&(name, part)) {
             Some(FragmentState::Measured(size)) => return *size,
             // A cycle: validation refuses the document; count nothing here.
             Some(FragmentState::Measuring) => return SetSize::default(),
@@ -176,12 +269,12 @@ impl<'d> Walker<'d> {
             return SetSize::default();
         };
         self.fragments
-            .insert(key.as_str(), FragmentState::Measuring);
+            .insert((key.as_str(), part), FragmentState::Measuring);
         self.spreads_open += 1;
-        let size = self.selection_set(&definition.node.selection_set.node);
+        let size = self.selection_set(&definition.node.selection_set.node, part);
         self.spreads_open -= 1;
         self.fragments
-            .insert(key.as_str(), FragmentState::Measured(size));
+            .insert((key.as_str(), part), FragmentState::Measured(size));
         size
     }
 
@@ -492,6 +585,117 @@ mod tests {
         assert_eq!((small.depth, small.root_fields), (1, 1));
         let either = measure(&document, None, &Variables::default());
         assert_eq!((either.depth, either.root_fields), (3, 3));
+    }
+
+    /// graphql-js 16's `getIntrospectionQuery` with every option on
+    /// (descriptions, `specifiedByURL`, `isRepeatable`, the schema's
+    /// description, deprecated input values, `isOneOf`), its layout condensed.
+    const STANDARD_INTROSPECTION: &str = "
+        query IntrospectionQuery {
+          __schema {
+            description
+            queryType { name kind } mutationType { name kind } subscriptionType { name kind }
+            types { ...FullType }
+            directives {
+              name description isRepeatable locations
+              args(includeDeprecated: true) { ...InputValue }
+            }
+          }
+        }
+        fragment FullType on __Type {
+          kind name description specifiedByURL isOneOf
+          fields(includeDeprecated: true) {
+            name description
+            args(includeDeprecated: true) { ...InputValue }
+            type { ...TypeRef }
+            isDeprecated deprecationReason
+          }
+          inputFields(includeDeprecated: true) { ...InputValue }
+          interfaces { ...TypeRef }
+          enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+          possibleTypes { ...TypeRef }
+        }
+        fragment InputValue on __InputValue {
+          name description type { ...TypeRef } defaultValue isDeprecated deprecationReason
+        }
+        fragment TypeRef on __Type {
+          kind name
+          ofType { name kind ofType { name kind ofType { name kind ofType { name kind
+          ofType { name kind ofType { name kind ofType { name kind ofType { name kind
+          ofType { name kind } } } } } } } } }
+        }";
+
+    #[test]
+    fn introspection_is_measured_apart_from_the_data() {
+        let standard = measured(STANDARD_INTROSPECTION);
+        // __schema > types > fields > args > type > 9 × ofType > name.
+        assert_eq!(standard.introspection_depth, 15);
+        // types > fields > args.
+        assert_eq!(standard.introspection_list_nesting, 3);
+        assert_eq!((standard.depth, standard.cost), (0, 0), "no data");
+        assert_eq!(standard.root_fields, 1);
+
+        // The data beside introspection is measured as without it.
+        let both =
+            measured("{ __schema { types { name } } articles { nodes { author { username } } } }");
+        let data = measured("{ articles { nodes { author { username } } } }");
+        assert_eq!((both.depth, both.cost), (data.depth, data.cost));
+        assert_eq!((both.depth, both.cost), (4, 1 + 20 * (1 + 1 + 1)));
+        assert_eq!(both.introspection_depth, 3);
+        assert_eq!(both.introspection_list_nesting, 1);
+        assert_eq!(both.root_fields, 2);
+        assert_eq!(data.introspection_depth, 0);
+
+        // `__type` is introspection too, and a list field counts only in it.
+        let typed = measured("{ __type(name: \"Article\") { fields { name } } }");
+        assert_eq!(
+            (typed.introspection_depth, typed.introspection_list_nesting),
+            (3, 1)
+        );
+        let data_named_fields = measured("{ fields { types { args { name } } } }");
+        assert_eq!(data_named_fields.introspection_list_nesting, 0);
+        assert_eq!(data_named_fields.depth, 4);
+    }
+
+    #[test]
+    fn introspection_lists_nest_through_fragments_and_non_list_fields() {
+        let deep = measured(
+            "{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }",
+        );
+        assert_eq!(deep.introspection_list_nesting, 4);
+        assert_eq!(deep.introspection_depth, 8);
+        let through_fragments = measured(
+            "{ __type(name: \"A\") { ...T } }
+             fragment T on __Type { interfaces { possibleTypes { ... on __Type { ...E } } } }
+             fragment E on __Type { enumValues { name } inputFields { type { ofType { name } } } }",
+        );
+        assert_eq!(through_fragments.introspection_list_nesting, 3);
+        assert_eq!(through_fragments.introspection_depth, 7);
+        // `locations` lists enum values, in which nothing nests.
+        let directives = measured("{ __schema { directives { locations args { name } } } }");
+        assert_eq!(directives.introspection_list_nesting, 2);
+    }
+
+    #[test]
+    fn a_fragment_counts_as_data_or_introspection_where_it_is_spread() {
+        let m = measured(
+            "{ a { ...F } __type(name: \"T\") { ...F } } fragment F on T { fields { b { c } } }",
+        );
+        // a > fields > b > c, and __type > fields > b > c.
+        assert_eq!((m.depth, m.cost), (4, 4));
+        assert_eq!(
+            (m.introspection_depth, m.introspection_list_nesting),
+            (4, 1)
+        );
+        // Introspection spread under data (which validation refuses) counts
+        // from the operation's root, and the data above it as data.
+        let nested = measured("{ a { b { __schema { types { name } } } } }");
+        assert_eq!((nested.depth, nested.cost), (2, 2));
+        assert_eq!(nested.introspection_depth, 5);
+        // A cycle through both parts ends.
+        let cycle = measured("{ ...A } fragment A on Q { a __schema { ...A } }");
+        assert_eq!(cycle.depth, 1);
+        assert_eq!(cycle.introspection_depth, 2);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Document limits: tokens, nesting, depth, cost, aliases, root fields,
-//! directives and list lengths, checked before a document runs.
+//! directives and list lengths, checked before a document runs, and the
+//! depth and list nesting of introspection, which has limits of its own.
 //!
 //! Tokens and nesting are counted on the text before it is parsed
 //! ([`tokens::scan`]); the rest is measured on the parsed document
@@ -25,10 +26,14 @@ pub struct DocumentLimits {
     pub max_tokens: usize,
     /// Deepest nesting of braces, brackets and parentheses.
     pub max_nesting: usize,
-    /// Deepest nesting of selections.
+    /// Deepest nesting of data selections.
     pub max_depth: usize,
-    /// Highest cost.
+    /// Highest cost of the data selections.
     pub max_cost: u64,
+    /// Deepest nesting of selections in introspection.
+    pub max_introspection_depth: usize,
+    /// Most list fields of introspection nested inside each other.
+    pub max_introspection_list_nesting: usize,
     /// Most aliases.
     pub max_aliases: usize,
     /// Most root fields.
@@ -47,6 +52,8 @@ impl DocumentLimits {
             max_nesting: protection.max_nesting,
             max_depth: protection.max_depth,
             max_cost: protection.max_cost,
+            max_introspection_depth: protection.max_introspection_depth,
+            max_introspection_list_nesting: protection.max_introspection_list_nesting,
             max_aliases: protection.max_aliases,
             max_root_fields: protection.max_root_fields,
             max_directives: protection.max_directives,
@@ -82,6 +89,16 @@ impl DocumentLimits {
         let checks = [
             ("depth", self.max_depth as u64, measured.depth as u64),
             ("cost", self.max_cost, measured.cost),
+            (
+                "introspectionDepth",
+                self.max_introspection_depth as u64,
+                measured.introspection_depth as u64,
+            ),
+            (
+                "introspectionListNesting",
+                self.max_introspection_list_nesting as u64,
+                measured.introspection_list_nesting as u64,
+            ),
             ("aliases", self.max_aliases as u64, measured.aliases as u64),
             (
                 "rootFields",
@@ -103,5 +120,52 @@ impl DocumentLimits {
             Some((limit, max, actual)) => Err(Error::LimitExceeded { limit, max, actual }),
             None => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(limits: &DocumentLimits, query: &str) -> Option<(&'static str, u64, u64)> {
+        let document = async_graphql::parser::parse_query(query).expect("parses");
+        let measured = measure(&document, None, &Default::default());
+        match limits.check(&measured) {
+            Ok(()) => None,
+            Err(Error::LimitExceeded { limit, max, actual }) => Some((limit, max, actual)),
+            Err(other) => panic!("not a limit: {other}"),
+        }
+    }
+
+    #[test]
+    fn introspection_has_limits_of_its_own() {
+        let limits = DocumentLimits::from_protection(&Protection {
+            max_depth: 3,
+            max_cost: 5,
+            ..Protection::default()
+        });
+        // 7 deep and 7 fields: over the data depth and cost, which do not
+        // count introspection, within the introspection depth.
+        let type_ref = "{ __type(name: \"A\") { ofType { ofType { ofType { ofType { ofType { name } } } } } } }";
+        assert_eq!(refusal(&limits, type_ref), None);
+        let lists =
+            "{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }";
+        assert_eq!(
+            refusal(&limits, lists),
+            Some(("introspectionListNesting", 3, 4))
+        );
+        let deep = format!(
+            "{{ __type(name: \"A\") {{ {} name {} }} }}",
+            "ofType {".repeat(19),
+            "}".repeat(19)
+        );
+        assert_eq!(
+            refusal(&limits, &deep),
+            Some(("introspectionDepth", 20, 21))
+        );
+        // Data beside introspection is held to the data limits.
+        let data =
+            "{ __schema { types { name } } articles(first: 1) { nodes { author { username } } } }";
+        assert_eq!(refusal(&limits, data), Some(("depth", 3, 4)));
     }
 }
