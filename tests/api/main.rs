@@ -12,6 +12,7 @@ mod documents;
 mod drafts;
 mod fuzz;
 mod http;
+mod introspection;
 mod leaks;
 mod limits;
 mod lists;
