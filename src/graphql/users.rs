@@ -81,14 +81,16 @@ impl User {
         self.row.image.as_deref()
     }
 
-    /// Email address. Private: only the user may read it; anyone else gets FORBIDDEN.
-    async fn email(&self, ctx: &Context<'_>) -> Result<&str> {
+    /// Email address. Private: only the user may read it; for anyone else
+    /// it is null, with a FORBIDDEN error (UNAUTHENTICATED without a token)
+    /// at its path, and the rest of the user is answered.
+    async fn email(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
         let viewer = match &self.signed_in {
             Some(viewer) => viewer,
             None => ctx.viewer()?,
         };
         users::authorize_private_read(viewer, &self.row)?;
-        Ok(&self.row.email)
+        Ok(Some(&self.row.email))
     }
 
     /// What the user may do beyond their own data.
