@@ -9,10 +9,11 @@
 //! resolved field through a chain of extra futures, which cost a tenth of the
 //! CPU of an uncached home page for hooks that run once per request.
 //!
-//! A document that declares no variables and has passed the validation rules
-//! once runs on a twin of the schema that skips them (async-graphql's fast
-//! validation, which still measures depth and complexity): the rules read only
-//! the document, the schema and variable values, so they would pass again.
+//! An admitted document is validated as sent, then planned and run as the
+//! spec runs it ([`super::execution`]). A document that declares no
+//! variables and has passed the validation rules once skips them and reuses
+//! its plan: the rules read only the document, the schema and variable
+//! values, so they would pass again.
 
 use std::any::{Any, TypeId};
 use std::sync::Arc;
@@ -25,6 +26,7 @@ use futures_util::stream::BoxStream;
 use tokio::sync::Semaphore;
 
 use super::error_messages::{syntax_error, without_echoes};
+use super::execution::{Plan, PlanError, Validator, plan};
 use super::introspection;
 use super::limits::{DocumentLimits, check_storable, measure};
 use super::parsed_documents::{DocumentRecord, ParsedDocuments};
@@ -45,6 +47,11 @@ const PARSED_DOCUMENTS_BYTES: u64 = 8 * 1024 * 1024;
 /// hold it for over a hundred, deaf to the request timeout meanwhile.
 const INLINE_PARSE_BYTES: usize = 16 * 1024;
 
+/// The most fields an operation's plan may hold, once fragments are
+/// flattened per possible type and repeated fields merged. The document
+/// limits keep real documents far below it.
+const MAX_PLANNED_FIELDS: usize = 50_000;
+
 /// The checks a request passes before it runs, as configured at start-up.
 struct Admission {
     state: AppState,
@@ -53,26 +60,23 @@ struct Admission {
     documents: Arc<ParsedDocuments>,
     /// One permit per core: the long documents parsed at once.
     long_parses: Arc<Semaphore>,
+    /// The validation rules, and the registry plans are made from.
+    validator: Validator,
 }
 
 /// What admission learned of a request it let through.
 struct Admitted {
     mutation: bool,
-    /// The record of the request's document.
-    document: DocumentRecord,
-}
-
-impl Admitted {
-    /// Whether the request may skip the validation rules.
-    fn prevalidated(&self) -> bool {
-        self.document.prevalidated()
-    }
+    /// The request's document, as sent.
+    document: ExecutableDocument,
+    /// What is known about the document's text.
+    record: DocumentRecord,
 }
 
 impl Admission {
     /// Checks `request` and charges it to `ticket`'s caller. The parsed
-    /// document is kept in the request, so it is parsed once; one that does
-    /// not parse is answered with its syntax error here.
+    /// document is handed on, so it is parsed once; one that does not parse
+    /// is answered with its syntax error here.
     async fn admit(
         &self,
         request: &mut Request,
@@ -111,11 +115,62 @@ impl Admission {
         if mutation && let Some(scope) = find::<Arc<ResponseScope>>(&request.data) {
             scope.mark_private();
         }
-        request.set_parsed_query(document);
         Ok(Admitted {
             mutation,
-            document: record,
+            document,
+            record,
         })
+    }
+
+    /// Validates the admitted document as sent (unless the same text passed
+    /// before and no variable can change that), plans the operation and puts
+    /// the plan's document in `request` to run.
+    async fn prepare(
+        &self,
+        request: &mut Request,
+        admitted: Admitted,
+    ) -> Result<Arc<Plan>, Vec<ServerError>> {
+        let Admitted {
+            document, record, ..
+        } = admitted;
+        let operation_name = request.operation_name.as_deref();
+        let prevalidated = record.prevalidated();
+        let kept = if prevalidated {
+            record.kept_plan(operation_name)
+        } else {
+            None
+        };
+        let plan = match kept {
+            Some(plan) => plan,
+            None => {
+                let planned = plan(
+                    self.validator.registry(),
+                    &document,
+                    operation_name,
+                    &request.variables,
+                    MAX_PLANNED_FIELDS,
+                );
+                if !prevalidated {
+                    let errors = self
+                        .validator
+                        .validate(
+                            document,
+                            request.variables.clone(),
+                            request.operation_name.clone(),
+                        )
+                        .await;
+                    if !errors.is_empty() {
+                        return Err(errors);
+                    }
+                    record.mark_validated();
+                }
+                let plan = Arc::new(planned.map_err(|error| vec![plan_error(error)])?);
+                record.keep_plan(request.operation_name.as_deref(), &plan);
+                plan
+            }
+        };
+        request.set_parsed_query(plan.document.clone());
+        Ok(plan)
     }
 
     /// The request's document, parsed: inline when it is short or kept
@@ -174,8 +229,8 @@ impl Admission {
     }
 
     /// After a mutation ran: whatever it changed, cached responses may show it.
-    async fn after(&self, admitted: &Admitted) {
-        if admitted.mutation {
+    async fn after(&self, mutation: bool) {
+        if mutation {
             self.state.cache.invalidate(&[]).await;
         }
     }
@@ -185,6 +240,21 @@ impl Admission {
 fn find<T: Any>(data: &Data) -> Option<&T> {
     data.get(&TypeId::of::<T>())
         .and_then(|value| value.downcast_ref::<T>())
+}
+
+/// A plan that cannot be made, as the error the client gets.
+fn plan_error(error: PlanError) -> ServerError {
+    let error = match error {
+        PlanError::TooLarge { max } => Error::LimitExceeded {
+            limit: "planned fields",
+            max: max as u64,
+            actual: max as u64 + 1,
+        },
+        PlanError::Condition(message) | PlanError::Invalid(message) => {
+            return ServerError::new(message, None);
+        }
+    };
+    error.into_request_error()
 }
 
 /// Whether `response` shows that its document was admitted and passed
@@ -197,9 +267,8 @@ pub fn passed_validation(response: &Response) -> bool {
 /// The schema behind its admission checks: what HTTP and WebSocket execute.
 #[derive(Clone)]
 pub struct GuardedSchema {
-    schema: ConduitSchema,
-    /// The same schema with fast validation, for prevalidated documents.
-    prevalidated: ConduitSchema,
+    /// The schema that runs plans; they are validated before.
+    executor: ConduitSchema,
     admission: Arc<Admission>,
 }
 
@@ -215,11 +284,11 @@ impl GuardedSchema {
             long_parses: Arc::new(Semaphore::new(
                 std::thread::available_parallelism().map_or(1, |cores| cores.get()),
             )),
+            validator: Validator::new(state.clone()),
             state,
         };
         Self {
-            schema: build_schema(admission.state.clone(), ValidationMode::Strict),
-            prevalidated: build_schema(admission.state.clone(), ValidationMode::Fast),
+            executor: build_schema(admission.state.clone(), ValidationMode::Fast),
             admission: Arc::new(admission),
         }
     }
@@ -247,16 +316,14 @@ impl Executor for GuardedSchema {
             Ok(admitted) => admitted,
             Err(error) => return without_echoes(Response::from_errors(vec![error])),
         };
-        let response = if admitted.prevalidated() {
-            self.prevalidated.execute(request).await
-        } else {
-            let response = self.schema.execute(request).await;
-            if passed_validation(&response) {
-                admitted.document.mark_validated();
-            }
-            response
+        let mutation = admitted.mutation;
+        let plan = match self.admission.prepare(&mut request, admitted).await {
+            Ok(plan) => plan,
+            Err(errors) => return without_echoes(Response::from_errors(errors)),
         };
-        self.admission.after(&admitted).await;
+        let mut response = self.executor.execute(request).await;
+        plan.shape.complete(&mut response);
+        self.admission.after(mutation).await;
         without_echoes(response)
     }
 
@@ -286,26 +353,33 @@ impl Executor for GuardedSchema {
             if let Some(viewer) = viewer {
                 request.data.insert(viewer);
             }
-            match this.admission.admit(&mut request, ticket.as_ref()).await {
-                Err(error) => futures_util::stream::once(async move {
-                    without_echoes(Response::from_errors(vec![error]))
+            let refused = |errors: Vec<ServerError>| {
+                futures_util::stream::once(
+                    async move { without_echoes(Response::from_errors(errors)) },
+                )
+                .boxed()
+            };
+            let admitted = match this.admission.admit(&mut request, ticket.as_ref()).await {
+                Ok(admitted) => admitted,
+                Err(error) => return refused(vec![error]),
+            };
+            let mutation = admitted.mutation;
+            let plan = match this.admission.prepare(&mut request, admitted).await {
+                Ok(plan) => plan,
+                Err(errors) => return refused(errors),
+            };
+            let admission = this.admission.clone();
+            this.executor
+                .execute_stream_with_session_data(request, session_data.unwrap_or_default())
+                .then(move |mut response| {
+                    let (admission, plan) = (admission.clone(), plan.clone());
+                    async move {
+                        plan.shape.complete(&mut response);
+                        admission.after(mutation).await;
+                        without_echoes(response)
+                    }
                 })
-                .boxed(),
-                Ok(admitted) => {
-                    let admission = this.admission.clone();
-                    let admitted = Arc::new(admitted);
-                    this.schema
-                        .execute_stream_with_session_data(request, session_data.unwrap_or_default())
-                        .then(move |response| {
-                            let (admission, admitted) = (admission.clone(), admitted.clone());
-                            async move {
-                                admission.after(&admitted).await;
-                                without_echoes(response)
-                            }
-                        })
-                        .boxed()
-                }
-            }
+                .boxed()
         })
         .flatten()
         .boxed()

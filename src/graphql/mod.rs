@@ -11,6 +11,7 @@ pub mod comments;
 pub mod connection;
 pub mod context;
 pub mod error_messages;
+pub mod execution;
 pub mod introspection;
 pub mod json;
 pub mod limits;
@@ -66,11 +67,20 @@ pub fn schema_builder()
 /// [`admission::GuardedSchema`], not in schema extensions: it has none, and
 /// lists answer the fields they hold past them ([`ready`]).
 pub fn build_schema(state: AppState, validation: ValidationMode) -> ConduitSchema {
+    schema_builder_for(state, validation).finish()
+}
+
+/// The builder of [`build_schema`], for a twin with an extension of its own
+/// ([`execution::Validator`]).
+pub fn schema_builder_for(
+    state: AppState,
+    validation: ValidationMode,
+) -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, subscriptions::SubscriptionRoot> {
     let mut builder = schema_builder().validation_mode(validation);
     if !state.config.introspection_enabled() {
         builder = builder.disable_introspection().disable_suggestions();
     }
-    builder.data(state).finish()
+    builder.data(state)
 }
 
 /// The SDL clients generate code from; `schema.graphql` must equal it.

@@ -5,15 +5,19 @@
 //! validation. For a document that declares no variables nothing a request
 //! sends can change that outcome, so later requests with the same text may
 //! skip the rules and have only the document's measures taken (see
-//! [`DocumentRecord::prevalidated`]).
+//! [`DocumentRecord::prevalidated`]), and reuse the plan made for it
+//! ([`DocumentRecord::kept_plan`]).
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use async_graphql::parser::types::ExecutableDocument;
 
-/// Roughly how many bytes a parsed document takes per byte of its text.
-const BYTES_PER_CHARACTER: usize = 8;
+use super::execution::Plan;
+
+/// Roughly how many bytes a parsed document and its plan take per byte of
+/// its text.
+const BYTES_PER_CHARACTER: usize = 16;
 
 /// A parsed document as kept, with what is known about it.
 struct KeptDocument {
@@ -22,6 +26,9 @@ struct KeptDocument {
     declares_variables: bool,
     /// Whether the document has passed the schema's full validation.
     validated: AtomicBool,
+    /// The plan of its last operation run, by the operation's name, when
+    /// the document declares no variables (so no value can change it).
+    plan: Mutex<Option<(Option<String>, Arc<Plan>)>>,
 }
 
 /// What is known about a document's text, shared by every request that sends it.
@@ -41,6 +48,26 @@ impl DocumentRecord {
     /// Records that the document passed the schema's full validation.
     pub fn mark_validated(&self) {
         self.kept.validated.store(true, Ordering::Relaxed);
+    }
+
+    /// The plan kept for the operation named `operation_name`, if any.
+    pub fn kept_plan(&self, operation_name: Option<&str>) -> Option<Arc<Plan>> {
+        let kept = self.kept.plan.lock().unwrap_or_else(|e| e.into_inner());
+        match &*kept {
+            Some((name, plan)) if name.as_deref() == operation_name => Some(plan.clone()),
+            _ => None,
+        }
+    }
+
+    /// Keeps `plan`, made for the operation named `operation_name`, for the
+    /// requests that send the same text, when no variable value can change
+    /// it.
+    pub fn keep_plan(&self, operation_name: Option<&str>, plan: &Arc<Plan>) {
+        if self.kept.declares_variables {
+            return;
+        }
+        let mut kept = self.kept.plan.lock().unwrap_or_else(|e| e.into_inner());
+        *kept = Some((operation_name.map(str::to_owned), plan.clone()));
     }
 }
 
@@ -88,6 +115,7 @@ impl ParsedDocuments {
                     document,
                     declares_variables,
                     validated: AtomicBool::new(false),
+                    plan: Mutex::new(None),
                 });
                 self.documents.insert(Arc::from(text), kept.clone());
                 kept

@@ -13,6 +13,10 @@
 //! selection once (fields, aliases, fragments, `__typename`, the same field
 //! selected twice merged as GraphQL merges it) and writes every item's answer
 //! as JSON text, which the response carries as it is ([`JsonTextLists`]).
+//! The selection it sees is the operation's plan ([`super::execution`]):
+//! already merged, one field per response key in the collected order, with
+//! `@skip`/`@include` decided, so the text is what completing the
+//! field-by-field answer gives.
 //! When any item has any field that is not ready (it loads, takes arguments
 //! or carries a directive), or the request is not written as JSON text by
 //! this crate (a WebSocket), the whole list is resolved the usual way, so
@@ -34,6 +38,7 @@ use async_graphql::{
 };
 use chrono::{DateTime, Utc};
 
+use super::execution::INJECTED;
 use super::json::{write_str, write_time, write_value};
 use crate::auth::Viewer;
 use crate::state::AppState;
@@ -218,6 +223,9 @@ impl<'d> Planner<'d> {
                 return None;
             }
             match &item.node {
+                // A `__typename` the plan added to a selection that collects
+                // nothing is not part of the answer.
+                Selection::Field(field) if field.pos == INJECTED => {}
                 Selection::Field(field) => {
                     let field = &field.node;
                     if !field.arguments.is_empty() {
@@ -282,8 +290,8 @@ fn written_key(key: &str, first: bool) -> Vec<u8> {
 }
 
 impl<'d> Plan<'d> {
-    /// Appends `object`'s answer as JSON text: null when the selection holds
-    /// no field, as async-graphql answers it. `None` when a field is pending.
+    /// Appends `object`'s answer as JSON text (`{}` when the selection holds
+    /// no field). `None` when a field is pending.
     fn write(
         &mut self,
         planner: &Planner<'d>,
@@ -293,10 +301,6 @@ impl<'d> Plan<'d> {
     ) -> Option<()> {
         if object.type_name() != self.type_name {
             return None;
-        }
-        if self.fields.is_empty() {
-            out.extend_from_slice(b"null");
-            return Some(());
         }
         out.push(b'{');
         for field in &mut self.fields {

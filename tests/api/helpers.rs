@@ -575,6 +575,24 @@ impl WsClient {
         }
     }
 
+    /// The next message's text as the server wrote it (key order kept),
+    /// skipping pings and keep-alives. Panics after five seconds without one
+    /// or when the connection closes.
+    pub async fn next_text(&mut self) -> String {
+        loop {
+            let message = tokio::time::timeout(Duration::from_secs(5), self.socket.next())
+                .await
+                .expect("a WebSocket message within five seconds")
+                .expect("an open connection");
+            if let Message::Text(text) = message.expect("ws receive") {
+                let value: Value = serde_json::from_str(&text).expect("JSON message");
+                if !matches!(value["type"].as_str(), Some("ping" | "ka")) {
+                    return text.to_string();
+                }
+            }
+        }
+    }
+
     /// Whether no message arrives within `wait`; prints one that does.
     pub async fn quiet_for(&mut self, wait: Duration) -> bool {
         match tokio::time::timeout(wait, self.next()).await {

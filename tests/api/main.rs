@@ -8,6 +8,7 @@ mod auth;
 mod cache;
 mod cli;
 mod comments;
+mod conformance;
 mod documents;
 mod drafts;
 mod fuzz;
