@@ -29,8 +29,9 @@ use async_graphql::{MergedObject, Schema, ValidationMode};
 
 use crate::state::AppState;
 
-/// Every query root field.
+/// What can be read: the entry points of every query.
 #[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
 pub struct QueryRoot(
     users::UserQuery,
     articles::ArticleQuery,
@@ -39,8 +40,9 @@ pub struct QueryRoot(
     rate_limit::RateLimitQuery,
 );
 
-/// Every mutation.
+/// What can be changed: every mutation.
 #[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
 pub struct MutationRoot(
     users::UserMutation,
     articles::ArticleMutation,

@@ -335,8 +335,8 @@ mod tests {
     #[test]
     fn sign_ins_are_counted_at_the_root_of_mutations_only() {
         let document = async_graphql::parser::parse_query(
-            "mutation { a: login(input: {}) { token } ...F ... on MutationRoot { register(input: {}) { token } } }
-             fragment F on MutationRoot { login(input: {}) { token } ...F }",
+            "mutation { a: login(input: {}) { token } ...F ... on Mutation { register(input: {}) { token } } }
+             fragment F on Mutation { login(input: {}) { token } ...F }",
         )
         .expect("parses");
         let operation = selected_operation(&document, None).expect("one operation");

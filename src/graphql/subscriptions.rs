@@ -20,7 +20,7 @@ use crate::state::AppState;
 pub struct SubscriptionRoot;
 
 /// Events pushed over the WebSocket as they happen.
-#[Subscription]
+#[Subscription(name = "Subscription")]
 impl SubscriptionRoot {
     /// Comments added to one article from now on. NOT_FOUND when the article does
     /// not exist or is someone else's draft.

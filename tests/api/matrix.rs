@@ -520,7 +520,7 @@ async fn every_mutation_has_a_row_in_the_table() {
     let app = TestApp::spawn().await;
     let body = app
         .graphql(
-            "{ __type(name: \"MutationRoot\") { fields { name } } }",
+            "{ __type(name: \"Mutation\") { fields { name } } }",
             json!({}),
         )
         .await;

@@ -65,7 +65,7 @@ async fn the_accept_header_picks_the_response_type() {
         content_type(&headers).starts_with(GRAPHQL_RESPONSE),
         "{headers:?}"
     );
-    assert_eq!(data["data"]["__typename"], "QueryRoot");
+    assert_eq!(data["data"]["__typename"], "Query");
     for accept in [None, Some("application/json"), Some("*/*")] {
         let mut sent = vec![JSON];
         if let Some(accept) = accept {
@@ -444,8 +444,8 @@ async fn batching_is_off_by_default_and_capped_when_on() {
     let app = TestApp::spawn_configured(|c| c.protection.max_batch_size = 2).await;
     let (status, _, data) = post(&app, &batch(2), &[JSON]).await;
     assert_eq!(status, 200);
-    assert_eq!(data[0]["data"]["__typename"], "QueryRoot");
-    assert_eq!(data[1]["data"]["__typename"], "QueryRoot");
+    assert_eq!(data[0]["data"]["__typename"], "Query");
+    assert_eq!(data[1]["data"]["__typename"], "Query");
     let (status, _, data) = post(&app, &batch(3), &[JSON]).await;
     assert_eq!(status, 400);
     assert_error(&data, "LIMIT_EXCEEDED");
@@ -526,7 +526,7 @@ async fn production_mode_hides_the_schema_and_graphiql() {
         .await;
     assert_eq!(
         introspection["data"]["__schema"]["queryType"]["name"],
-        "QueryRoot"
+        "Query"
     );
 
     let switched_on = TestApp::spawn_configured(|c| {

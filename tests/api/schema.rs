@@ -43,3 +43,17 @@ fn every_type_field_argument_and_enum_value_is_documented() {
     }
     assert!(undocumented.is_empty(), "undocumented: {undocumented:#?}");
 }
+
+#[test]
+fn the_root_types_have_the_conventional_names() {
+    let sdl = conduit::graphql::sdl();
+    for root in ["type Query {", "type Mutation {", "type Subscription {"] {
+        assert!(sdl.contains(root), "no `{root}` in the schema");
+    }
+    assert!(
+        sdl.contains(
+            "schema {\n\tquery: Query\n\tmutation: Mutation\n\tsubscription: Subscription\n}"
+        ),
+        "the schema block names other roots"
+    );
+}
