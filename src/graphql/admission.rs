@@ -32,6 +32,7 @@ use super::limits::{DocumentLimits, check_storable, measure};
 use super::parsed_documents::{DocumentRecord, ParsedDocuments};
 use super::rate_limit::{Budgets, Prepaid, RateLimitTicket, charge_request, selected_operation};
 use super::response_cache::ResponseScope;
+use super::validation::{self, typename};
 use super::{ConduitSchema, build_schema};
 use crate::auth::Viewer;
 use crate::error::Error;
@@ -151,7 +152,9 @@ impl Admission {
                     MAX_PLANNED_FIELDS,
                 );
                 if !prevalidated {
-                    let errors = self
+                    let ours = validation::errors(self.validator.registry(), &document);
+                    let document = typename::for_validation(&document).unwrap_or(document);
+                    let mut errors = self
                         .validator
                         .validate(
                             document,
@@ -159,6 +162,9 @@ impl Admission {
                             request.operation_name.clone(),
                         )
                         .await;
+                    if errors.is_empty() {
+                        errors = ours;
+                    }
                     if !errors.is_empty() {
                         return Err(errors);
                     }

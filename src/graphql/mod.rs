@@ -24,6 +24,7 @@ pub mod response_cache;
 pub mod subscriptions;
 pub mod tags;
 pub mod users;
+pub mod validation;
 
 use async_graphql::{MergedObject, Schema, ValidationMode};
 

@@ -12,9 +12,12 @@ use std::sync::{Arc, OnceLock};
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute};
 use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::registry::Registry;
-use async_graphql::{Request, Response, SchemaEnv, ServerError, ValidationMode, Value, Variables};
+use async_graphql::{
+    Request, Response, SchemaBuilder, SchemaEnv, ServerError, ValidationMode, Value, Variables,
+};
 
-use crate::graphql::{ConduitSchema, schema_builder_for};
+use crate::graphql::subscriptions::SubscriptionRoot;
+use crate::graphql::{ConduitSchema, MutationRoot, QueryRoot, schema_builder_for};
 use crate::state::AppState;
 
 /// The schema's validation rules, with nothing behind them.
@@ -27,8 +30,13 @@ pub struct Validator {
 impl Validator {
     /// The validator for the schema served with `state`.
     pub fn new(state: AppState) -> Self {
+        Self::for_schema(schema_builder_for(state, ValidationMode::Strict))
+    }
+
+    /// The validator for the schema `builder` makes.
+    pub fn for_schema(builder: SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot>) -> Self {
         let captured = Arc::new(OnceLock::new());
-        let schema = schema_builder_for(state, ValidationMode::Strict)
+        let schema = builder
             .extension(StopBeforeExecution {
                 env: captured.clone(),
             })

@@ -1,0 +1,32 @@
+//! Validation the spec asks for that async-graphql's rules leave out,
+//! run beside them ([`crate::graphql::execution::Validator`]).
+
+pub mod field_merging;
+pub mod typename;
+
+use async_graphql::ServerError;
+use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::registry::Registry;
+
+use crate::error::Error;
+use field_merging::MergeError;
+
+/// The errors of the rules kept here: fields under one response key that
+/// cannot merge, and arguments given to `__typename`.
+pub fn errors(registry: &Registry, document: &ExecutableDocument) -> Vec<ServerError> {
+    let mut errors = typename::argument_errors(document);
+    if let Err(found) = field_merging::check(registry, document) {
+        errors.extend(found.into_iter().map(|error| {
+            match error {
+                MergeError::Conflict(error) => error,
+                MergeError::TooMuchWork => Error::LimitExceeded {
+                    limit: "fieldComparisons",
+                    max: field_merging::MAX_COMPARISONS as u64,
+                    actual: field_merging::MAX_COMPARISONS as u64 + 1,
+                }
+                .into_request_error(),
+            }
+        }));
+    }
+    errors
+}
