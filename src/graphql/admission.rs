@@ -16,6 +16,7 @@
 //! values, so they would pass again.
 
 use std::any::{Any, TypeId};
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use async_graphql::parser::types::{ExecutableDocument, OperationType};
@@ -26,6 +27,7 @@ use futures_util::stream::BoxStream;
 use tokio::sync::Semaphore;
 
 use super::error_messages::{syntax_error, without_echoes};
+use super::escapes::join_surrogate_pairs;
 use super::execution::{Plan, PlanError, Validator, plan};
 use super::introspection;
 use super::limits::{DocumentLimits, check_storable, measure};
@@ -179,7 +181,8 @@ impl Admission {
         Ok(plan)
     }
 
-    /// The request's document, parsed: inline when it is short or kept
+    /// The request's document, parsed (surrogate pairs escaped in its
+    /// strings joined first): inline when it is short or kept
     /// parsed, else on the blocking pool, at most one per core at a time, so
     /// that a long document holds no async worker and the request's timeout
     /// can cut the wait. A document that does not parse is answered with its
@@ -188,6 +191,9 @@ impl Admission {
         &self,
         query: &mut String,
     ) -> Result<(ExecutableDocument, DocumentRecord), ServerError> {
+        if let Cow::Owned(joined) = join_surrogate_pairs(query) {
+            *query = joined;
+        }
         if query.len() <= INLINE_PARSE_BYTES || self.documents.is_kept(query) {
             return self.documents.parse(query).map_err(syntax_error);
         }

@@ -11,6 +11,7 @@ pub mod comments;
 pub mod connection;
 pub mod context;
 pub mod error_messages;
+pub mod escapes;
 pub mod execution;
 pub mod introspection;
 pub mod json;
