@@ -295,6 +295,25 @@ impl Error {
     }
 }
 
+/// Gives errors that have no code (parse and validation errors) BAD_USER_INPUT,
+/// and adds the request id, when there is one, to internal errors so they can
+/// be found in the logs. Every transport labels the errors it answers so.
+pub fn label_error(error: &mut async_graphql::ServerError, request_id: Option<&str>) {
+    let extensions = error.extensions.get_or_insert_with(Default::default);
+    let code = match extensions.get("code") {
+        Some(async_graphql::Value::String(code)) => code.clone(),
+        _ => {
+            extensions.set("code", ErrorCode::BadUserInput.as_str());
+            return;
+        }
+    };
+    if let Some(request_id) = request_id
+        && code == ErrorCode::Internal.as_str()
+    {
+        extensions.set("requestId", request_id);
+    }
+}
+
 /// Builds a GraphQL error with a code, for errors raised in the GraphQL layer itself.
 pub fn graphql_error(code: ErrorCode, message: impl Into<String>) -> async_graphql::Error {
     async_graphql::Error::new(message).extend_with(|_, ext| ext.set("code", code.as_str()))

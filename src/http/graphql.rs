@@ -25,7 +25,7 @@ use super::params::{GraphQLParams, parse_json_body};
 use crate::auth::Viewer;
 use crate::cache::{Lookup, Miss};
 use crate::documents::{DocumentResolver, ResolvedDocument, requested_hash};
-use crate::error::{Error, ErrorCode};
+use crate::error::{Error, ErrorCode, label_error};
 use crate::graphql::admission::passed_validation;
 use crate::graphql::json;
 use crate::graphql::rate_limit::{Budgets, Prepaid, RateLimitTicket, charge_cost};
@@ -64,7 +64,7 @@ impl Reply {
     /// and whether it failed as a whole before execution.
     fn response_text(&self, mut response: async_graphql::Response) -> (String, bool) {
         for error in &mut response.errors {
-            label_error(error, &self.request_id);
+            label_error(error, Some(&self.request_id));
         }
         self.stats.record(response.errors.iter().map(code_of));
         response_text(&self.request_id, response)
@@ -670,7 +670,7 @@ async fn run_batch(
 /// The body of a response that carries only `error`.
 fn error_json(error: Error, request_id: &str) -> Value {
     let mut server_error = error.into_request_error();
-    label_error(&mut server_error, request_id);
+    label_error(&mut server_error, Some(request_id));
     serde_json::json!({ "errors": [server_error] })
 }
 
@@ -749,22 +749,6 @@ fn code_of(error: &ServerError) -> &str {
     match error.extensions.as_ref().and_then(|e| e.get("code")) {
         Some(async_graphql::Value::String(code)) => code,
         _ => "",
-    }
-}
-
-/// Gives errors that have no code (parse and validation errors) BAD_USER_INPUT,
-/// and adds the request id to internal errors so they can be found in the logs.
-fn label_error(error: &mut ServerError, request_id: &str) {
-    let extensions = error.extensions.get_or_insert_with(Default::default);
-    let code = match extensions.get("code") {
-        Some(async_graphql::Value::String(code)) => code.clone(),
-        _ => {
-            extensions.set("code", ErrorCode::BadUserInput.as_str());
-            return;
-        }
-    };
-    if code == ErrorCode::Internal.as_str() {
-        extensions.set("requestId", request_id);
     }
 }
 

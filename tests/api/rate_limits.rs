@@ -271,8 +271,9 @@ async fn operations_over_websocket_draw_on_the_same_budget() {
         .send(json!({ "id": "c", "type": "subscribe", "payload": { "query": query } }))
         .await;
     let refused = client.next().await.expect("a refusal");
+    assert_eq!(refused["type"], "error", "{refused}");
     assert_eq!(
-        refused["payload"]["errors"][0]["extensions"]["code"], "RATE_LIMITED",
+        refused["payload"][0]["extensions"]["code"], "RATE_LIMITED",
         "{refused}"
     );
     // And the budget spent over WebSocket is spent over HTTP too.

@@ -299,7 +299,9 @@ pub async fn serve(
             }
             message = outgoing.next() => match message {
                 Some(WsMessage::Text(text)) => {
-                    guard.outgoing(&text);
+                    let Some(text) = guard.outgoing(text) else {
+                        continue;
+                    };
                     if guard.awaits_caller() {
                         let session = connection.lock().unwrap_or_else(std::sync::PoisonError::into_inner).session.clone();
                         guard.attach_caller(

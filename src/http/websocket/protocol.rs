@@ -12,11 +12,13 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
+use async_graphql::ServerError;
 use async_graphql::http::{ClientMessage, WebSocketProtocols};
 use serde_json::json;
+use serde_json::value::RawValue;
 
 use crate::documents::TrustedDocuments;
-use crate::error::Error;
+use crate::error::{Error, label_error};
 
 /// A message that does not parse or is not one the protocol knows.
 pub const CLOSE_INVALID_MESSAGE: u16 = 4400;
@@ -99,6 +101,9 @@ pub struct ProtocolGuard {
     live: HashSet<String>,
     /// The caller's quota, once `connection_init` has said who it is.
     quota: Option<CallerQuota>,
+    /// Operations answered with an `error` message, whose `complete` is
+    /// not sent.
+    refused: HashSet<String>,
 }
 
 impl Drop for ProtocolGuard {
@@ -128,6 +133,7 @@ impl ProtocolGuard {
             acknowledged: false,
             live: HashSet::new(),
             quota: None,
+            refused: HashSet::new(),
         }
     }
 
@@ -236,8 +242,13 @@ impl ProtocolGuard {
         json!({ "type": "error", "id": id, "payload": payload }).to_string()
     }
 
-    /// Notes a server message: the acknowledgement, and operations that ended.
-    pub fn outgoing(&mut self, message: &str) {
+    /// Notes a server message on its way out and gives the text to send in
+    /// its place, if any. Errors get their codes as over HTTP; with
+    /// `graphql-transport-ws`, an operation refused before it ran (its answer
+    /// has no data and only errors without a path: it did not parse, pass
+    /// validation or admission) gets the protocol's `error` message carrying
+    /// them, and no `next` or `complete`.
+    pub fn outgoing(&mut self, message: String) -> Option<String> {
         // Server messages are serialised with `type` first: a prefix check
         // spares parsing every `next` message.
         if message.starts_with(r#"{"type":"connection_ack""#) {
@@ -249,10 +260,73 @@ impl ProtocolGuard {
             struct Ended {
                 id: String,
             }
-            if let Ok(ended) = serde_json::from_str::<Ended>(message) {
+            if let Ok(ended) = serde_json::from_str::<Ended>(&message) {
                 self.end(&ended.id);
+                if self.refused.remove(&ended.id) {
+                    return None;
+                }
             }
+        } else if (message.starts_with(r#"{"type":"next""#)
+            || message.starts_with(r#"{"type":"data""#))
+            && message.contains(r#""errors":"#)
+        {
+            return Some(self.labelled(&message).unwrap_or(message));
         }
+        Some(message)
+    }
+
+    /// A `next` (or `data`) message with its errors labelled, or the `error`
+    /// message that replaces it; `None` when it does not read as one.
+    fn labelled(&mut self, message: &str) -> Option<String> {
+        #[derive(serde::Deserialize)]
+        struct Next<'a> {
+            r#type: &'a str,
+            id: String,
+            #[serde(borrow)]
+            payload: Payload<'a>,
+        }
+        #[derive(serde::Deserialize, serde::Serialize)]
+        struct Payload<'a> {
+            #[serde(borrow, default)]
+            data: Option<&'a RawValue>,
+            #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+            extensions: Option<&'a RawValue>,
+            #[serde(default, skip_serializing_if = "Vec::is_empty")]
+            errors: Vec<ServerError>,
+        }
+        #[derive(serde::Serialize)]
+        struct Written<'a, P> {
+            r#type: &'a str,
+            id: &'a str,
+            payload: &'a P,
+        }
+        let mut next: Next<'_> = serde_json::from_str(message).ok()?;
+        for error in &mut next.payload.errors {
+            label_error(error, None);
+        }
+        let refused = next.payload.data.is_none()
+            && !next.payload.errors.is_empty()
+            && next
+                .payload
+                .errors
+                .iter()
+                .all(|error| error.path.is_empty());
+        if refused && self.protocol == WebSocketProtocols::GraphQLWS {
+            self.end(&next.id);
+            self.refused.insert(next.id.clone());
+            return serde_json::to_string(&Written {
+                r#type: "error",
+                id: &next.id,
+                payload: &next.payload.errors,
+            })
+            .ok();
+        }
+        serde_json::to_string(&Written {
+            r#type: next.r#type,
+            id: &next.id,
+            payload: &next.payload,
+        })
+        .ok()
     }
 }
 
@@ -272,7 +346,7 @@ mod tests {
     fn acknowledged(max: usize) -> ProtocolGuard {
         let mut guard = ProtocolGuard::new(WebSocketProtocols::GraphQLWS, max, Arc::default());
         assert_eq!(guard.incoming(INIT), Verdict::Forward);
-        guard.outgoing(ACK);
+        guard.outgoing(ACK.into());
         guard
     }
 
@@ -320,7 +394,7 @@ mod tests {
 
         let mut guard = acknowledged(10);
         guard.incoming(&subscribe("a"));
-        guard.outgoing(r#"{"type":"complete","id":"a"}"#);
+        guard.outgoing(r#"{"type":"complete","id":"a"}"#.into());
         assert_eq!(guard.incoming(&subscribe("a")), Verdict::Forward);
         guard.incoming(br#"{"type":"complete","id":"a"}"#);
         assert_eq!(guard.incoming(&subscribe("a")), Verdict::Forward);
@@ -338,7 +412,7 @@ mod tests {
         assert_eq!(answer["type"], "error");
         assert_eq!(answer["id"], "c");
         assert_eq!(answer["payload"][0]["extensions"]["code"], "LIMIT_EXCEEDED");
-        guard.outgoing(r#"{"type":"complete","id":"a"}"#);
+        guard.outgoing(r#"{"type":"complete","id":"a"}"#.into());
         assert_eq!(guard.incoming(&subscribe("c")), Verdict::Forward);
     }
 
@@ -361,7 +435,7 @@ mod tests {
         assert!(text.contains("subscriptions per caller"), "{text}");
         assert_eq!(subscriptions.live("user:1"), 3);
         // Ending one, or closing a connection, gives the places back.
-        first.outgoing(r#"{"type":"complete","id":"a"}"#);
+        first.outgoing(r#"{"type":"complete","id":"a"}"#.into());
         assert_eq!(second.incoming(&subscribe("b")), Verdict::Forward);
         drop(second);
         assert_eq!(subscriptions.live("user:1"), 1);
@@ -377,7 +451,7 @@ mod tests {
             Arc::default(),
         );
         guard.incoming(INIT);
-        guard.outgoing(ACK);
+        guard.outgoing(ACK.into());
         let start = br#"{"type":"start","id":"1","payload":{"query":"{ tags { name } }"}}"#;
         assert_eq!(guard.incoming(start), Verdict::Forward);
         let Verdict::Answer(text) = guard.incoming(&subscribe("2")) else {
@@ -390,5 +464,38 @@ mod tests {
             Verdict::Forward
         );
         assert_eq!(guard.incoming(&subscribe("2")), Verdict::Forward);
+    }
+
+    #[test]
+    fn a_refused_operation_gets_an_error_message_and_no_complete() {
+        let mut guard = acknowledged(10);
+        assert_eq!(guard.incoming(&subscribe("a")), Verdict::Forward);
+        let next = r#"{"type":"next","id":"a","payload":{"data":null,"errors":[{"message":"Unknown field","locations":[{"line":1,"column":3}]}]}}"#;
+        let sent = guard.outgoing(next.into()).expect("a message");
+        assert_eq!(
+            sent,
+            r#"{"type":"error","id":"a","payload":[{"message":"Unknown field","locations":[{"line":1,"column":3}],"extensions":{"code":"BAD_USER_INPUT"}}]}"#
+        );
+        assert_eq!(
+            guard.outgoing(r#"{"type":"complete","id":"a"}"#.into()),
+            None
+        );
+        // The id is free again, and its next operation completes as usual.
+        assert_eq!(guard.incoming(&subscribe("a")), Verdict::Forward);
+        let complete = r#"{"type":"complete","id":"a"}"#;
+        assert_eq!(guard.outgoing(complete.into()).as_deref(), Some(complete));
+    }
+
+    #[test]
+    fn errors_at_a_path_are_labelled_and_the_data_kept_as_written() {
+        let mut guard = acknowledged(10);
+        assert_eq!(guard.incoming(&subscribe("a")), Verdict::Forward);
+        let next = r#"{"type":"next","id":"a","payload":{"data":{"z":1,"a":null},"errors":[{"message":"no","path":["a"]}]}}"#;
+        assert_eq!(
+            guard.outgoing(next.into()).as_deref(),
+            Some(
+                r#"{"type":"next","id":"a","payload":{"data":{"z":1,"a":null},"errors":[{"message":"no","path":["a"],"extensions":{"code":"BAD_USER_INPUT"}}]}}"#
+            )
+        );
     }
 }
