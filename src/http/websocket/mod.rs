@@ -48,6 +48,10 @@ const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
 /// How often an open connection re-checks its token.
 const TOKEN_CHECK_INTERVAL: Duration = Duration::from_secs(1);
 
+/// How long a connection whose session ended may still send the answers of
+/// operations under way before it is closed.
+const CLOSE_GRACE: Duration = Duration::from_millis(500);
+
 /// The token a `connection_init` payload carries: `Authorization` (any case),
 /// `authToken` or `token`; a bare token gets the `Bearer` scheme.
 pub fn init_authorization(payload: &serde_json::Value) -> Option<String> {
@@ -336,6 +340,22 @@ pub async fn serve(
                     && let Err(reason) = still_valid(&app, &session)
                 {
                     tracing::info!(user_id = session.user_id, %reason, "closing a subscription connection");
+                    // Answers on their way go out first: the operation that
+                    // ended the session (a logout over this connection) is
+                    // answered before the close.
+                    let grace = tokio::time::Instant::now() + CLOSE_GRACE;
+                    while guard.has_live_operations() {
+                        let Ok(Some(WsMessage::Text(text))) =
+                            tokio::time::timeout_at(grace, outgoing.next()).await
+                        else {
+                            break;
+                        };
+                        if let Some(text) = guard.outgoing(text)
+                            && sink.send(Message::text(text)).await.is_err()
+                        {
+                            break;
+                        }
+                    }
                     break Some((CLOSE_FORBIDDEN, reason));
                 }
             }

@@ -166,6 +166,11 @@ impl ProtocolGuard {
         }
     }
 
+    /// Whether any operation is live: subscribed, not yet completed.
+    pub fn has_live_operations(&self) -> bool {
+        !self.live.is_empty()
+    }
+
     /// Whether `connection_init` has arrived.
     pub fn initialised(&self) -> bool {
         self.initialised
