@@ -259,3 +259,118 @@ async fn an_object_that_collects_no_field_answers_an_empty_object() {
     .await;
     assert_eq!(text, r#"{"data":{"node":{}}}"#);
 }
+
+/// Asserts that `document` is refused before it runs, the same way over
+/// POST (errors and no `data`) and WebSocket (an `error` message, and no
+/// `complete` after it), with BAD_USER_INPUT; returns the POST body.
+async fn refused(app: &TestApp, document: &str, variables: Value) -> Value {
+    let body = app.graphql(document, variables.clone()).await;
+    assert!(body.get("data").is_none(), "{document}: {body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{document}: {body}"
+    );
+    let mut socket = WsClient::connect(app, "graphql-transport-ws").await;
+    socket.init(None).await;
+    socket
+        .send(json!({ "id": "1", "type": "subscribe",
+            "payload": { "query": document, "variables": variables } }))
+        .await;
+    let message = socket.next().await.expect("an answer");
+    assert_eq!(message["type"], "error", "{document}: {message}");
+    assert_eq!(message["id"], "1");
+    assert_eq!(message["payload"], body["errors"], "{document}");
+    assert!(
+        socket
+            .quiet_for(std::time::Duration::from_millis(300))
+            .await,
+        "nothing follows an error"
+    );
+    body
+}
+
+#[tokio::test]
+async fn fields_that_cannot_merge_under_one_key_are_refused() {
+    let (app, _) = app_with_articles().await;
+    for document in [
+        "{ articles(first: 1) { nodes { x: slug ... on Article { x: title } } } }",
+        "{ a: articles(first: 1) { totalCount } a: articles(first: 2) { totalCount } }",
+        "{ articles(first: 1) { nodes { author { n: username } } nodes { author { n: bio } } } }",
+    ] {
+        let body = refused(&app, document, json!({})).await;
+        let message = body["errors"][0]["message"].as_str().expect("a message");
+        assert!(message.contains("conflict"), "{message}");
+    }
+    // Exclusive types may use one key for different fields.
+    let text = answer(
+        &app,
+        None,
+        "{ articles(first: 1) { nodes { id } } }",
+        json!({}),
+    )
+    .await;
+    let body: Value = serde_json::from_str(&text).expect("JSON");
+    let id = body["data"]["articles"]["nodes"][0]["id"].clone();
+    let text = answer(
+        &app,
+        None,
+        "query($id: ID!) { node(id: $id) { ... on Article { x: slug } ... on User { x: username } } }",
+        json!({ "id": id }),
+    )
+    .await;
+    assert!(
+        text.starts_with(r#"{"data":{"node":{"x":"second-words"#),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn directives_on_typename_are_validated_and_their_variables_used() {
+    let (app, _) = app_with_articles().await;
+    let document = "query($v: Boolean!) { __typename @skip(if: $v) }";
+    assert_eq!(
+        answer(&app, None, document, json!({ "v": true })).await,
+        r#"{"data":{}}"#
+    );
+    assert_eq!(
+        answer(&app, None, document, json!({ "v": false })).await,
+        r#"{"data":{"__typename":"Query"}}"#
+    );
+    for document in [
+        "{ __typename @unknown }",
+        "{ __typename @skip }",
+        "{ __typename @skip(if: $undefined) }",
+        "{ articles { nodes { __typename(x: 1) } } }",
+    ] {
+        refused(&app, document, json!({})).await;
+    }
+}
+
+#[tokio::test]
+async fn escaped_surrogate_pairs_are_read_as_their_character() {
+    let (app, jake) = app_with_articles().await;
+    app.create_article(&jake, "Gothic", &["\u{1D518}"], false)
+        .await;
+    let text = answer(
+        &app,
+        None,
+        r#"{ articles(filter: { tag: "\ud835\udd18" }) { nodes { title tags } } }"#,
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        text,
+        "{\"data\":{\"articles\":{\"nodes\":[{\"title\":\"Gothic\",\"tags\":[\"\u{1D518}\"]}]}}}"
+    );
+    // A lone surrogate is no character.
+    let body = app
+        .graphql(
+            r#"{ articles(filter: { tag: "\ud835" }) { totalCount } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{body}"
+    );
+}
