@@ -19,7 +19,7 @@ use std::any::{Any, TypeId};
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use async_graphql::parser::types::{ExecutableDocument, OperationType};
+use async_graphql::parser::types::OperationType;
 use async_graphql::{Data, Executor, Request, Response, ServerError, ValidationMode, Value};
 use chrono::Utc;
 use futures_util::StreamExt;
@@ -70,9 +70,7 @@ struct Admission {
 /// What admission learned of a request it let through.
 struct Admitted {
     mutation: bool,
-    /// The request's document, as sent.
-    document: ExecutableDocument,
-    /// What is known about the document's text.
+    /// The request's document as sent, and what is known about its text.
     record: DocumentRecord,
 }
 
@@ -88,14 +86,15 @@ impl Admission {
         self.limits
             .check_text(&request.query)
             .map_err(Error::into_request_error)?;
-        let (document, record) = self.parse(&mut request.query).await?;
+        let record = self.parse(&mut request.query).await?;
+        let document = record.document();
         let operation_name = request.operation_name.as_deref();
-        let measured = measure(&document, operation_name, &request.variables);
+        let measured = measure(document, operation_name, &request.variables);
         self.limits
             .check(&measured)
             .map_err(Error::into_request_error)?;
-        check_storable(&document, &request.variables).map_err(Error::into_request_error)?;
-        let operation = selected_operation(&document, operation_name);
+        check_storable(document, &request.variables).map_err(Error::into_request_error)?;
+        let operation = selected_operation(document, operation_name);
         let mutation = operation.is_some_and(|op| op.ty == OperationType::Mutation);
         // A document naming no runnable operation is left to validation, uncharged.
         if let (Some(ticket), Some(operation)) = (ticket, operation)
@@ -106,23 +105,19 @@ impl Admission {
                 &self.state.rate_limits,
                 self.budgets,
                 ticket,
-                &document,
+                document,
                 operation,
                 measured.cost,
             )
             .await?;
         }
-        if !self.state.config.introspection_enabled() && introspection::asks_for_schema(&document) {
+        if !self.state.config.introspection_enabled() && introspection::asks_for_schema(document) {
             return Err(introspection::refusal());
         }
         if mutation && let Some(scope) = find::<Arc<ResponseScope>>(&request.data) {
             scope.mark_private();
         }
-        Ok(Admitted {
-            mutation,
-            document,
-            record,
-        })
+        Ok(Admitted { mutation, record })
     }
 
     /// Validates the admitted document as sent (unless the same text passed
@@ -133,9 +128,8 @@ impl Admission {
         request: &mut Request,
         admitted: Admitted,
     ) -> Result<Arc<Plan>, Vec<ServerError>> {
-        let Admitted {
-            document, record, ..
-        } = admitted;
+        let record = admitted.record;
+        let document = record.document();
         let operation_name = request.operation_name.as_deref();
         let prevalidated = record.prevalidated();
         let kept = if prevalidated {
@@ -148,14 +142,15 @@ impl Admission {
             None => {
                 let planned = plan(
                     self.validator.registry(),
-                    &document,
+                    document,
                     operation_name,
                     &request.variables,
                     MAX_PLANNED_FIELDS,
                 );
                 if !prevalidated {
-                    let ours = validation::errors(self.validator.registry(), &document);
-                    let document = typename::for_validation(&document).unwrap_or(document);
+                    let ours = validation::errors(self.validator.registry(), document);
+                    let document =
+                        typename::for_validation(document).unwrap_or_else(|| document.clone());
                     let mut errors = self
                         .validator
                         .validate(
@@ -187,10 +182,7 @@ impl Admission {
     /// that a long document holds no async worker and the request's timeout
     /// can cut the wait. A document that does not parse is answered with its
     /// syntax error.
-    async fn parse(
-        &self,
-        query: &mut String,
-    ) -> Result<(ExecutableDocument, DocumentRecord), ServerError> {
+    async fn parse(&self, query: &mut String) -> Result<DocumentRecord, ServerError> {
         if let Cow::Owned(joined) = join_surrogate_pairs(query) {
             *query = joined;
         }
@@ -316,8 +308,8 @@ impl GuardedSchema {
         operation_name: Option<&str>,
     ) -> Option<OperationType> {
         self.admission.limits.check_text(query).ok()?;
-        let (document, _) = self.admission.parse(query).await.ok()?;
-        selected_operation(&document, operation_name).map(|operation| operation.ty)
+        let record = self.admission.parse(query).await.ok()?;
+        selected_operation(record.document(), operation_name).map(|operation| operation.ty)
     }
 }
 

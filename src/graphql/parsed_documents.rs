@@ -38,6 +38,11 @@ pub struct DocumentRecord {
 }
 
 impl DocumentRecord {
+    /// The parsed document.
+    pub fn document(&self) -> &ExecutableDocument {
+        &self.kept.document
+    }
+
     /// Whether the request can skip the validation rules: the same text passed
     /// them before and declares no variables, so the rules, which read only the
     /// document, the schema and variable values, would pass again.
@@ -96,13 +101,10 @@ impl ParsedDocuments {
         self.documents.contains_key(text)
     }
 
-    /// The document `text` parses to, parsed once while it is kept, with its
-    /// record; the parser's error when it does not parse (the error is not
+    /// The record of the document `text` parses to, parsed once while it is
+    /// kept; the parser's error when it does not parse (the error is not
     /// kept).
-    pub fn parse(
-        &self,
-        text: &str,
-    ) -> Result<(ExecutableDocument, DocumentRecord), async_graphql::parser::Error> {
+    pub fn parse(&self, text: &str) -> Result<DocumentRecord, async_graphql::parser::Error> {
         let kept = match self.documents.get(text) {
             Some(kept) => kept,
             None => {
@@ -121,7 +123,7 @@ impl ParsedDocuments {
                 kept
             }
         };
-        Ok((kept.document.clone(), DocumentRecord { kept }))
+        Ok(DocumentRecord { kept })
     }
 }
 
@@ -133,9 +135,12 @@ mod tests {
     fn a_document_parses_the_same_from_the_cache() {
         let documents = ParsedDocuments::new(1 << 20);
         let text = "query Q($n: Int) { articles(first: $n) { nodes { slug } } }";
-        let (first, _) = documents.parse(text).expect("parses");
-        let (again, _) = documents.parse(text).expect("parses from the cache");
-        assert_eq!(format!("{first:?}"), format!("{again:?}"));
+        let first = documents.parse(text).expect("parses");
+        let again = documents.parse(text).expect("parses from the cache");
+        assert_eq!(
+            format!("{:?}", first.document()),
+            format!("{:?}", again.document())
+        );
         documents.documents.run_pending_tasks();
         assert_eq!(documents.documents.entry_count(), 1);
         assert!(documents.parse("{ unclosed").is_err());
@@ -145,7 +150,7 @@ mod tests {
     fn only_a_validated_document_without_variables_is_prevalidated() {
         let documents = ParsedDocuments::new(1 << 20);
         let literal = "{ articles(first: 20) { nodes { slug } } }";
-        let record = |text: &str| documents.parse(text).expect("parses").1;
+        let record = |text: &str| documents.parse(text).expect("parses");
         let first = record(literal);
         assert!(!first.prevalidated(), "not validated yet");
         first.mark_validated();
