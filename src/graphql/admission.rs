@@ -148,7 +148,12 @@ impl Admission {
                     MAX_PLANNED_FIELDS,
                 );
                 if !prevalidated {
-                    let ours = validation::errors(self.validator.registry(), document);
+                    let ours = validation::errors(
+                        self.validator.registry(),
+                        document,
+                        operation_name,
+                        &request.variables,
+                    );
                     let document =
                         typename::for_validation(document).unwrap_or_else(|| document.clone());
                     let mut errors = self

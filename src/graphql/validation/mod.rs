@@ -4,16 +4,22 @@
 pub mod field_merging;
 pub mod typename;
 
-use async_graphql::ServerError;
 use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::registry::Registry;
+use async_graphql::{ServerError, Variables};
 
 use crate::error::Error;
 use field_merging::MergeError;
 
-/// The errors of the rules kept here: fields under one response key that
-/// cannot merge, and arguments given to `__typename`.
-pub fn errors(registry: &Registry, document: &ExecutableDocument) -> Vec<ServerError> {
+/// The errors of the rules kept here for running `operation_name` of
+/// `document` with `variables`: fields under one response key that cannot
+/// merge, and arguments given to `__typename`.
+pub fn errors(
+    registry: &Registry,
+    document: &ExecutableDocument,
+    _operation_name: Option<&str>,
+    _variables: &Variables,
+) -> Vec<ServerError> {
     let mut errors = typename::argument_errors(document);
     if let Err(found) = field_merging::check(registry, document) {
         errors.extend(found.into_iter().map(|error| {
