@@ -40,7 +40,14 @@ pub fn without_echoes(mut response: Response) -> Response {
 /// A parser's syntax error (` --> line:column`, the offending line, and
 /// `= expected …`) as one line without the document's text.
 fn syntax_error_message(message: &str) -> Option<String> {
-    let position = message.strip_prefix(" --> ")?.lines().next()?.trim();
+    // The parser pads the arrow to the width of the line number:
+    // ` --> 9:1`, `  --> 10:1`, `   --> 100:1`.
+    let position = message
+        .trim_start_matches(' ')
+        .strip_prefix("--> ")?
+        .lines()
+        .next()?
+        .trim();
     let (line, column) = position.split_once(':')?;
     let expected = message
         .lines()
@@ -70,6 +77,20 @@ mod tests {
         assert!(rewritten.contains("expected"), "{rewritten}");
         assert!(!rewritten.contains("xxx"), "{rewritten}");
         assert_eq!(syntax_error_message("Unknown field \"a\""), None);
+    }
+
+    #[test]
+    fn syntax_errors_past_line_nine_keep_no_line_either() {
+        for lines in [10, 100, 1000] {
+            let document = format!("{}{{ a(s: \"secret\" ", "\n".repeat(lines - 1));
+            let error = async_graphql::parser::parse_query(&document).expect_err("does not parse");
+            let rewritten = syntax_error_message(&error.to_string()).expect("a syntax error");
+            assert!(
+                rewritten.starts_with(&format!("syntax error at line {lines}, column")),
+                "{rewritten}"
+            );
+            assert!(!rewritten.contains("secret"), "{rewritten}");
+        }
     }
 
     #[test]
