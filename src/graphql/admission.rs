@@ -27,7 +27,7 @@ use futures_util::stream::BoxStream;
 use tokio::sync::Semaphore;
 
 use super::error_messages::{syntax_error, without_echoes};
-use super::escapes::join_surrogate_pairs;
+use super::escapes::rewrite_unicode_escapes;
 use super::execution::{Plan, PlanError, Validator, plan};
 use super::introspection;
 use super::limits::{DocumentLimits, check_storable, measure};
@@ -168,6 +168,14 @@ impl Admission {
                         errors = ours;
                     }
                     if !errors.is_empty() {
+                        // The rules keep some of what they find in hash maps:
+                        // one order for every request, by place in the document.
+                        errors.sort_by(|one, other| {
+                            let at = |error: &ServerError| {
+                                error.locations.first().map(|pos| (pos.line, pos.column))
+                            };
+                            (at(one), &one.message).cmp(&(at(other), &other.message))
+                        });
                         return Err(errors);
                     }
                     record.mark_validated();
@@ -181,14 +189,14 @@ impl Admission {
         Ok(plan)
     }
 
-    /// The request's document, parsed (surrogate pairs escaped in its
-    /// strings joined first): inline when it is short or kept
+    /// The request's document, parsed (after the Unicode escapes the parser
+    /// does not read are rewritten): inline when it is short or kept
     /// parsed, else on the blocking pool, at most one per core at a time, so
     /// that a long document holds no async worker and the request's timeout
     /// can cut the wait. A document that does not parse is answered with its
     /// syntax error.
     async fn parse(&self, query: &mut String) -> Result<DocumentRecord, ServerError> {
-        if let Cow::Owned(joined) = join_surrogate_pairs(query) {
+        if let Cow::Owned(joined) = rewrite_unicode_escapes(query) {
             *query = joined;
         }
         if query.len() <= INLINE_PARSE_BYTES || self.documents.is_kept(query) {

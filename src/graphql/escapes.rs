@@ -1,20 +1,24 @@
-//! Surrogate pairs escaped in string literals.
+//! Unicode escapes the spec allows in string literals and async-graphql's
+//! parser does not read.
 //!
 //! The spec lets a string literal write a character outside the Basic
 //! Multilingual Plane as a pair of escaped UTF-16 surrogates
-//! (`"\ud835\udd18"` for 𝔘), as JSON does; async-graphql's parser takes each
-//! `\u` escape alone and refuses a surrogate. Before parsing, each such pair
-//! in a (non-block) string literal is replaced by the character it stands
-//! for, which is the same string value. A lone surrogate is left for the
-//! parser to refuse.
+//! (`"\ud835\udd18"` for 𝔘), as JSON does, and any character by its code
+//! point in braces (`"\u{1D518}"`, `"\u{61}"`). async-graphql's parser takes
+//! each `\u` escape alone, four digits and no braces, and refuses a
+//! surrogate. Before parsing, each such escape in a (non-block) string
+//! literal is rewritten to one it reads with the same string value: the
+//! character itself beyond the Basic Multilingual Plane, a four-digit `\u`
+//! escape within it. A lone surrogate, or braces holding no Unicode scalar
+//! value, are left for the parser to refuse.
 
 use std::borrow::Cow;
 
-/// `text` with every escaped surrogate pair in its string literals written
-/// as the character itself; borrowed when it has none.
-pub fn join_surrogate_pairs(text: &str) -> Cow<'_, str> {
-    let lower = text.contains("\\ud") || text.contains("\\uD");
-    if !lower {
+/// `text` with every escaped surrogate pair and braced escape in its string
+/// literals rewritten as the parser reads them; borrowed when it has none.
+pub fn rewrite_unicode_escapes(text: &str) -> Cow<'_, str> {
+    let candidate = text.contains("\\ud") || text.contains("\\uD") || text.contains("\\u{");
+    if !candidate {
         return Cow::Borrowed(text);
     }
     let bytes = text.as_bytes();
@@ -49,10 +53,17 @@ pub fn join_surrogate_pairs(text: &str) -> Cow<'_, str> {
                         index += 1;
                         continue;
                     }
-                    if let Some(character) = surrogate_pair(&text[index..]) {
+                    let rewritten = surrogate_pair(&text[index..])
+                        .map(|character| (character, 12))
+                        .or_else(|| braced(&text[index..]));
+                    if let Some((character, length)) = rewritten {
                         out.push_str(&text[copied..index]);
-                        out.push(character);
-                        index += 12;
+                        if u32::from(character) > 0xFFFF {
+                            out.push(character);
+                        } else {
+                            out.push_str(&format!("\\u{:04X}", u32::from(character)));
+                        }
+                        index += length;
                         copied = index;
                         changed = true;
                     } else {
@@ -81,6 +92,19 @@ fn surrogate_pair(text: &str) -> Option<char> {
     char::from_u32(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
 }
 
+/// The character of a `\u{...}` escape at the start of `text`, and the
+/// escape's length.
+fn braced(text: &str) -> Option<(char, usize)> {
+    let digits = text.strip_prefix("\\u{")?;
+    let end = digits.find('}')?;
+    let digits = &digits[..end];
+    if digits.is_empty() || digits.len() > 8 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let character = char::from_u32(u32::from_str_radix(digits, 16).ok()?)?;
+    Some((character, 4 + end))
+}
+
 /// The code unit of a `\uXXXX` escape at the start of `text`.
 fn escaped_unit(text: &str) -> Option<u32> {
     let digits = text.strip_prefix("\\u")?.get(..4)?;
@@ -97,7 +121,7 @@ mod tests {
     #[test]
     fn a_pair_in_a_string_becomes_its_character() {
         assert_eq!(
-            join_surrogate_pairs(r#"{ a(s: "x\ud835\udd18y\uD83D\uDE00") }"#),
+            rewrite_unicode_escapes(r#"{ a(s: "x\ud835\udd18y\uD83D\uDE00") }"#),
             "{ a(s: \"x\u{1D518}y\u{1F600}\") }"
         );
     }
@@ -113,15 +137,38 @@ mod tests {
             "{ a }",
         ] {
             assert!(
-                matches!(join_surrogate_pairs(text), Cow::Borrowed(_)),
+                matches!(rewrite_unicode_escapes(text), Cow::Borrowed(_)),
                 "{text}"
             );
         }
     }
 
     #[test]
+    fn braced_escapes_become_what_the_parser_reads() {
+        assert_eq!(
+            rewrite_unicode_escapes(r#"{ a(s: "\u{61}lice \u{1D518} \u{22}\u{5c}") }"#),
+            "{ a(s: \"\\u0061lice \u{1D518} \\u0022\\u005C\") }"
+        );
+        for text in [
+            r#"{ a(s: "\u{D835}") }"#,
+            r#"{ a(s: "\u{110000}") }"#,
+            r#"{ a(s: "\u{}") }"#,
+            r#"{ a(s: "\u{61") }"#,
+            r#"{ a(s: """\u{61}""") }"#,
+        ] {
+            assert!(
+                matches!(rewrite_unicode_escapes(text), Cow::Borrowed(_)),
+                "{text}"
+            );
+        }
+        let text = rewrite_unicode_escapes(r#"{ a(s: "\u{61}\u{22}") }"#);
+        let document = async_graphql::parser::parse_query(text.as_ref()).expect("parses");
+        assert!(format!("{document:?}").contains(r#"a\""#), "{document:?}");
+    }
+
+    #[test]
     fn the_joined_text_parses_to_the_character() {
-        let text = join_surrogate_pairs(r#"{ a(s: "\ud835\udd18") }"#);
+        let text = rewrite_unicode_escapes(r#"{ a(s: "\ud835\udd18") }"#);
         let document = async_graphql::parser::parse_query(text.as_ref()).expect("parses");
         assert!(format!("{document:?}").contains('\u{1D518}'));
     }
