@@ -34,7 +34,7 @@ use super::limits::{DocumentLimits, check_storable, measure};
 use super::parsed_documents::{DocumentRecord, ParsedDocuments};
 use super::rate_limit::{Budgets, Prepaid, RateLimitTicket, charge_request, selected_operation};
 use super::response_cache::ResponseScope;
-use super::validation::{self, typename};
+use super::validation::{self, rules_view};
 use super::{ConduitSchema, build_schema};
 use crate::auth::Viewer;
 use crate::error::Error;
@@ -154,8 +154,8 @@ impl Admission {
                         operation_name,
                         &request.variables,
                     );
-                    let document =
-                        typename::for_validation(document).unwrap_or_else(|| document.clone());
+                    let document = rules_view::for_rules(self.validator.registry(), document)
+                        .unwrap_or_else(|| document.clone());
                     let mut errors = self
                         .validator
                         .validate(

@@ -1,7 +1,9 @@
 //! Validation the spec asks for that async-graphql's rules leave out,
 //! run beside them ([`crate::graphql::execution::Validator`]).
 
+pub mod directive_places;
 pub mod field_merging;
+pub mod rules_view;
 pub mod typename;
 
 use async_graphql::parser::types::ExecutableDocument;
@@ -13,14 +15,16 @@ use field_merging::MergeError;
 
 /// The errors of the rules kept here for running `operation_name` of
 /// `document` with `variables`: fields under one response key that cannot
-/// merge, and arguments given to `__typename`.
+/// merge, arguments and selections given to `__typename`, directives where
+/// they may not be used.
 pub fn errors(
     registry: &Registry,
     document: &ExecutableDocument,
     _operation_name: Option<&str>,
     _variables: &Variables,
 ) -> Vec<ServerError> {
-    let mut errors = typename::argument_errors(document);
+    let mut errors = typename::errors(document);
+    errors.extend(directive_places::errors(registry, document));
     if let Err(found) = field_merging::check(registry, document) {
         errors.extend(found.into_iter().map(|error| {
             match error {
