@@ -272,6 +272,40 @@ impl<'d> Planner<'d> {
         }
     }
 
+    /// `value` without the variables the request gives no value and the
+    /// operation no default: as the spec coerces arguments, an argument or
+    /// input field given such a variable is not given at all (so its own
+    /// default applies), and a list item given one is null. `None` when
+    /// `value` is such a variable.
+    fn without_absent_variables(&self, value: &WrittenValue) -> Option<WrittenValue> {
+        match value {
+            WrittenValue::Variable(name)
+                if !self.variables.contains_key(name)
+                    && !self.defaults.contains_key(name.as_str()) =>
+            {
+                None
+            }
+            WrittenValue::List(items) => Some(WrittenValue::List(
+                items
+                    .iter()
+                    .map(|item| {
+                        self.without_absent_variables(item)
+                            .unwrap_or(WrittenValue::Null)
+                    })
+                    .collect(),
+            )),
+            WrittenValue::Object(fields) => Some(WrittenValue::Object(
+                fields
+                    .iter()
+                    .filter_map(|(name, field)| {
+                        Some((name.clone(), self.without_absent_variables(field)?))
+                    })
+                    .collect(),
+            )),
+            value => Some(value.clone()),
+        }
+    }
+
     /// Counts one more planned field.
     fn count(&mut self) -> Result<(), PlanError> {
         self.planned += 1;
@@ -347,7 +381,14 @@ impl<'d> Planner<'d> {
         let field = Field {
             alias: first.alias.clone(),
             name: first.name.clone(),
-            arguments: first.arguments.clone(),
+            arguments: first
+                .arguments
+                .iter()
+                .filter_map(|(name, value)| {
+                    let kept = self.without_absent_variables(&value.node)?;
+                    Some((name.clone(), Positioned::new(kept, value.pos)))
+                })
+                .collect(),
             directives: Vec::new(),
             selection_set: Positioned::new(selection_set, first.selection_set.pos),
         };
