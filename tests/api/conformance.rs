@@ -374,3 +374,68 @@ async fn escaped_surrogate_pairs_are_read_as_their_character() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn a_variable_given_no_value_leaves_the_arguments_default() {
+    let (app, _) = app_with_articles().await;
+    let text = answer(
+        &app,
+        None,
+        "query($n: Int) { tags(first: $n) { name } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        text,
+        r#"{"data":{"tags":[{"name":"rust"},{"name":"web"}]}}"#
+    );
+}
+
+#[tokio::test]
+async fn validation_errors_come_in_one_order_on_every_request() {
+    let (app, _) = app_with_articles().await;
+    let document = "query($a: Int, $b: Int, $c: Int) { x y { z } ...F } fragment F on Query { w }";
+    let first = refused(&app, document, json!({})).await;
+    assert!(
+        first["errors"].as_array().map(Vec::len) > Some(3),
+        "{first}"
+    );
+    for _ in 0..10 {
+        assert_eq!(app.graphql(document, json!({})).await, first);
+    }
+}
+
+#[tokio::test]
+async fn the_rules_see_what_async_graphql_skips_and_not_what_it_imagines() {
+    let (app, _) = app_with_articles().await;
+    for document in [
+        "{ __typename { x } }",
+        "{ __typename @include(if: \"yes\") }",
+        "{ __typename @skip(if: false) @skip(if: true) }",
+        "query($v: String! @skip(if: false)) { article(slug: $v) { id } }",
+    ] {
+        refused(&app, document, json!({ "v": "x" })).await;
+    }
+    // A field in a fragment without a type condition is on the enclosing type.
+    let text = answer(
+        &app,
+        None,
+        r#"{ node(id: "x") { ... on Comment { body ... on Node { ... on User { ... { body: __typename } } } } } }"#,
+        json!({}),
+    )
+    .await;
+    assert_eq!(text, r#"{"data":{"node":null}}"#);
+}
+
+#[tokio::test]
+async fn braced_unicode_escapes_are_read() {
+    let (app, _) = app_with_articles().await;
+    let text = answer(
+        &app,
+        None,
+        r#"{ user(username: "\u{6A}ake") { username } }"#,
+        json!({}),
+    )
+    .await;
+    assert_eq!(text, r#"{"data":{"user":{"username":"jake"}}}"#);
+}
