@@ -284,9 +284,12 @@ impl<'d> Checker<'d> {
     }
 
     /// The type of field `name` on `parent` as the registry writes it.
+    /// None for the meta-fields (`__typename`, `__schema`, `__type`): as in
+    /// graphql-js, the reference implementation, their types are not
+    /// compared.
     fn field_type(&self, parent: &str, name: &str) -> Option<&'d str> {
-        if name == "__typename" {
-            return Some("String!");
+        if name.starts_with("__") {
+            return None;
         }
         let parent = self.registry.types.get(parent)?;
         parent.field_by_name(name).map(|field| field.ty.as_str())
@@ -343,6 +346,7 @@ mod tests {
             "{ a: articles(first: 2) { totalCount } a: articles(first: 2) { nodes { slug } } }",
             "{ node(id: \"x\") { ... on Article { x: slug } ... on User { x: username } } }",
             "{ articles { nodes { ...A ...A ...A } } } fragment A on Article { slug title: slug }",
+            "{ articles { nodes { ... on Node { ... on Comment { y: author { bio } } } y: __typename } } }",
         ] {
             assert_eq!(verdict(document), Ok(()), "{document}");
         }
