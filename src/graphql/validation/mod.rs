@@ -5,6 +5,7 @@ pub mod directive_places;
 pub mod field_merging;
 pub mod rules_view;
 pub mod typename;
+pub mod values;
 
 use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::registry::Registry;
@@ -16,7 +17,7 @@ use field_merging::MergeError;
 /// The errors of the rules kept here for running `operation_name` of
 /// `document` with `variables`: fields under one response key that cannot
 /// merge, arguments and selections given to `__typename`, directives where
-/// they may not be used.
+/// they may not be used, and literal values of the wrong type.
 pub fn errors(
     registry: &Registry,
     document: &ExecutableDocument,
@@ -25,6 +26,7 @@ pub fn errors(
 ) -> Vec<ServerError> {
     let mut errors = typename::errors(document);
     errors.extend(directive_places::errors(registry, document));
+    errors.extend(values::errors(registry, document));
     if let Err(found) = field_merging::check(registry, document) {
         errors.extend(found.into_iter().map(|error| {
             match error {
