@@ -6,6 +6,7 @@ pub mod field_merging;
 pub mod rules_view;
 pub mod typename;
 pub mod values;
+pub mod variables;
 
 use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::registry::Registry;
@@ -17,7 +18,8 @@ use field_merging::MergeError;
 /// The errors of the rules kept here for running `operation_name` of
 /// `document` with `variables`: fields under one response key that cannot
 /// merge, arguments and selections given to `__typename`, directives where
-/// they may not be used, and literal values of the wrong type.
+/// they may not be used, literal values of the wrong type and variables used
+/// where their type does not fit.
 pub fn errors(
     registry: &Registry,
     document: &ExecutableDocument,
@@ -27,6 +29,7 @@ pub fn errors(
     let mut errors = typename::errors(document);
     errors.extend(directive_places::errors(registry, document));
     errors.extend(values::errors(registry, document));
+    errors.extend(variables::usage_errors(registry, document));
     if let Err(found) = field_merging::check(registry, document) {
         errors.extend(found.into_iter().map(|error| {
             match error {
