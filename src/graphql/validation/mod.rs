@@ -19,12 +19,14 @@ use field_merging::MergeError;
 /// `document` with `variables`: fields under one response key that cannot
 /// merge, arguments and selections given to `__typename`, directives where
 /// they may not be used, literal values of the wrong type and variables used
-/// where their type does not fit.
+/// where their type does not fit; then, when the document passes all of
+/// those, the variable values that do not coerce to the types the operation
+/// declares.
 pub fn errors(
     registry: &Registry,
     document: &ExecutableDocument,
-    _operation_name: Option<&str>,
-    _variables: &Variables,
+    operation_name: Option<&str>,
+    variables: &Variables,
 ) -> Vec<ServerError> {
     let mut errors = typename::errors(document);
     errors.extend(directive_places::errors(registry, document));
@@ -42,6 +44,9 @@ pub fn errors(
                 .into_request_error(),
             }
         }));
+    }
+    if errors.is_empty() {
+        errors = variables::coercion_errors(registry, document, operation_name, variables);
     }
     errors
 }
