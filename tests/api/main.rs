@@ -30,4 +30,5 @@ mod sessions;
 mod statements;
 mod subscriptions;
 mod users;
+mod validation;
 mod websocket;
