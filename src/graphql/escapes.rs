@@ -34,11 +34,11 @@ pub fn rewrite_unicode_escapes(text: &str) -> Cow<'_, str> {
                     index += 1;
                 }
             }
-            b'"' if text[index..].starts_with("\"\"\"") => {
+            b'"' if bytes[index..].starts_with(b"\"\"\"") => {
                 // A block string: escapes are not read in it, only `\"""`.
                 index += 3;
-                while index < bytes.len() && !text[index..].starts_with("\"\"\"") {
-                    index += if text[index..].starts_with("\\\"\"\"") {
+                while index < bytes.len() && !bytes[index..].starts_with(b"\"\"\"") {
+                    index += if bytes[index..].starts_with(b"\\\"\"\"") {
                         4
                     } else {
                         1
@@ -164,6 +164,43 @@ mod tests {
         let text = rewrite_unicode_escapes(r#"{ a(s: "\u{61}\u{22}") }"#);
         let document = async_graphql::parser::parse_query(text.as_ref()).expect("parses");
         assert!(format!("{document:?}").contains(r#"a\""#), "{document:?}");
+    }
+
+    #[test]
+    fn a_block_string_with_wide_characters_is_skipped_whole() {
+        assert_eq!(
+            rewrite_unicode_escapes(r#"{ a(t: """🐉""") b(s: "\u{58}") }"#),
+            r#"{ a(t: """🐉""") b(s: "\u0058") }"#
+        );
+    }
+
+    #[test]
+    fn any_mix_of_characters_is_walked_without_a_panic() {
+        let pieces = [
+            "\"",
+            "\"\"\"",
+            "\\",
+            "\\u{61}",
+            "\\ud835\\udd18",
+            "🐉",
+            "é",
+            "#",
+            "\n",
+            "{",
+            "a",
+            "\\\"\"\"",
+        ];
+        let mut state = 0x9E37_79B9_u32;
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            for _ in 0..12 {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                text.push_str(pieces[state as usize % pieces.len()]);
+            }
+            let _ = rewrite_unicode_escapes(&text);
+        }
     }
 
     #[test]
