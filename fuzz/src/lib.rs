@@ -7,10 +7,14 @@
 use std::sync::{Arc, OnceLock};
 
 use async_graphql::http::WebSocketProtocols;
-use async_graphql::{Request, Variables};
+use async_graphql::{Request, ValidationMode, Variables};
 use conduit::config::{MAX_NESTING_CEILING, Protection};
 use conduit::documents::TrustedDocuments;
+use conduit::graphql::admission::MAX_PLANNED_FIELDS;
+use conduit::graphql::escapes::rewrite_unicode_escapes;
+use conduit::graphql::execution::{Validator, plan};
 use conduit::graphql::limits::{DocumentLimits, check_storable, measure, scan};
+use conduit::graphql::validation::{self, rules_view};
 use conduit::graphql::{ConduitSchema, schema_builder};
 use conduit::http::params::{GraphQLParams, parse_json_body};
 use conduit::http::websocket::protocol::ProtocolGuard;
@@ -30,19 +34,30 @@ pub fn on_worker_stack(work: impl FnOnce() + Send + 'static) {
     }
 }
 
-/// The schema, without the application's state: documents are validated
-/// and executed as the server does, and resolvers that need the state answer
-/// an error.
+/// The schema, without the application's state, running plans as the
+/// server does (validation happened before): resolvers that need the state
+/// answer an error.
 fn schema() -> &'static ConduitSchema {
     static SCHEMA: OnceLock<ConduitSchema> = OnceLock::new();
-    SCHEMA.get_or_init(|| schema_builder().finish())
+    SCHEMA.get_or_init(|| {
+        schema_builder()
+            .validation_mode(ValidationMode::Fast)
+            .finish()
+    })
+}
+
+/// The schema's validation rules, and its registry.
+fn validator() -> &'static Validator {
+    static VALIDATOR: OnceLock<Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| Validator::for_schema(schema_builder()))
 }
 
 /// A document as the server takes it: checked on its text with the default
-/// limits at the deepest nesting an operator may allow, then parsed, measured
-/// and checked, and validated and executed when the checks let it through.
-/// Within the nesting the scan lets through, the parser never runs short of
-/// stack.
+/// limits at the deepest nesting an operator may allow, its Unicode escapes
+/// rewritten, then parsed, measured and checked; validated by async-graphql's
+/// rules and the server's own, planned, run, and its answer completed, when
+/// the checks let it through. Within the nesting the scan lets through, the
+/// parser never runs short of stack.
 pub fn document(text: &str, variables: &Variables) {
     let limits = DocumentLimits {
         max_nesting: MAX_NESTING_CEILING,
@@ -51,7 +66,8 @@ pub fn document(text: &str, variables: &Variables) {
     if limits.check_text(text).is_err() {
         return;
     }
-    let parsed = match async_graphql::parser::parse_query(text) {
+    let text = rewrite_unicode_escapes(text);
+    let parsed = match async_graphql::parser::parse_query(text.as_ref()) {
         Ok(parsed) => parsed,
         // The parser stops itself when its thread's stack runs low: within
         // the nesting the scan lets through, that must never happen.
@@ -60,7 +76,7 @@ pub fn document(text: &str, variables: &Variables) {
             assert!(
                 !message.contains("stack limit reached"),
                 "the parser ran short of stack at nesting {}",
-                scan(text, usize::MAX - 1, usize::MAX - 1).nesting
+                scan(&text, usize::MAX - 1, usize::MAX - 1).nesting
             );
             return;
         }
@@ -71,12 +87,25 @@ pub fn document(text: &str, variables: &Variables) {
     {
         return;
     }
-    let mut request = Request::new(text).variables(variables.clone());
-    request.set_parsed_query(parsed);
+    let validator = validator();
+    let registry = validator.registry();
+    let planned = plan(registry, &parsed, None, variables, MAX_PLANNED_FIELDS);
+    let ours = validation::errors(registry, &parsed, None, variables);
+    let for_rules = rules_view::for_rules(registry, &parsed).unwrap_or_else(|| parsed.clone());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("a runtime");
-    let _ = runtime.block_on(schema().execute(request));
+    let theirs = runtime.block_on(validator.validate(for_rules, variables.clone(), None));
+    let Ok(planned) = planned else {
+        return;
+    };
+    if !theirs.is_empty() || !ours.is_empty() {
+        return;
+    }
+    let mut request = Request::new(text.as_ref()).variables(variables.clone());
+    request.set_parsed_query(planned.document.clone());
+    let mut response = runtime.block_on(schema().execute(request));
+    planned.shape.complete(&mut response);
 }
 
 /// One request object from a body or a query string, as the server reads it.

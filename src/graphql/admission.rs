@@ -53,7 +53,7 @@ const INLINE_PARSE_BYTES: usize = 16 * 1024;
 /// The most fields an operation's plan may hold, once fragments are
 /// flattened per possible type and repeated fields merged. The document
 /// limits keep real documents far below it.
-const MAX_PLANNED_FIELDS: usize = 50_000;
+pub const MAX_PLANNED_FIELDS: usize = 50_000;
 
 /// The checks a request passes before it runs, as configured at start-up.
 struct Admission {
