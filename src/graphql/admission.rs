@@ -121,8 +121,9 @@ impl Admission {
     }
 
     /// Validates the admitted document as sent (unless the same text passed
-    /// before and no variable can change that), plans the operation and puts
-    /// the plan's document in `request` to run.
+    /// before and no variable can change that), plans the operation (or
+    /// takes the plan kept for it) and puts the plan's document in `request`
+    /// to run.
     async fn prepare(
         &self,
         request: &mut Request,
@@ -130,14 +131,12 @@ impl Admission {
     ) -> Result<Arc<Plan>, Vec<ServerError>> {
         let record = admitted.record;
         let document = record.document();
+        if !record.prevalidated() {
+            self.validate(request, &record).await?;
+            record.mark_validated();
+        }
         let operation_name = request.operation_name.as_deref();
-        let prevalidated = record.prevalidated();
-        let kept = if prevalidated {
-            record.kept_plan(operation_name)
-        } else {
-            None
-        };
-        let plan = match kept {
+        let plan = match record.kept_plan(operation_name) {
             Some(plan) => plan,
             None => {
                 let planned = plan(
@@ -147,46 +146,57 @@ impl Admission {
                     &request.variables,
                     MAX_PLANNED_FIELDS,
                 );
-                if !prevalidated {
-                    let ours = validation::errors(
-                        self.validator.registry(),
-                        document,
-                        operation_name,
-                        &request.variables,
-                    );
-                    let document = rules_view::for_rules(self.validator.registry(), document)
-                        .unwrap_or_else(|| document.clone());
-                    let mut errors = self
-                        .validator
-                        .validate(
-                            document,
-                            request.variables.clone(),
-                            request.operation_name.clone(),
-                        )
-                        .await;
-                    if errors.is_empty() {
-                        errors = ours;
-                    }
-                    if !errors.is_empty() {
-                        // The rules keep some of what they find in hash maps:
-                        // one order for every request, by place in the document.
-                        errors.sort_by(|one, other| {
-                            let at = |error: &ServerError| {
-                                error.locations.first().map(|pos| (pos.line, pos.column))
-                            };
-                            (at(one), &one.message).cmp(&(at(other), &other.message))
-                        });
-                        return Err(errors);
-                    }
-                    record.mark_validated();
-                }
                 let plan = Arc::new(planned.map_err(|error| vec![plan_error(error)])?);
-                record.keep_plan(request.operation_name.as_deref(), &plan);
+                record.keep_plan(operation_name, &plan);
                 plan
             }
         };
         request.set_parsed_query(plan.document.clone());
         Ok(plan)
+    }
+
+    /// The validation errors of `request` with the document of `record`:
+    /// async-graphql's rules, then the server's own (those that read the
+    /// document alone once per document text), one order for every request.
+    async fn validate(
+        &self,
+        request: &Request,
+        record: &DocumentRecord,
+    ) -> Result<(), Vec<ServerError>> {
+        let registry = self.validator.registry();
+        let document = record.document();
+        let operation_name = request.operation_name.as_deref();
+        let for_rules =
+            rules_view::for_rules(registry, document).unwrap_or_else(|| document.clone());
+        let mut errors = self
+            .validator
+            .validate(
+                for_rules,
+                request.variables.clone(),
+                request.operation_name.clone(),
+            )
+            .await;
+        if errors.is_empty() && !record.document_rules_passed() {
+            errors = validation::document_errors(registry, document);
+            if errors.is_empty() {
+                record.mark_document_rules_passed();
+            }
+        }
+        if errors.is_empty() {
+            errors =
+                validation::variable_errors(registry, document, operation_name, &request.variables);
+        }
+        if errors.is_empty() {
+            return Ok(());
+        }
+        // The rules keep some of what they find in hash maps: one order for
+        // every request, by place in the document.
+        errors.sort_by(|one, other| {
+            let at =
+                |error: &ServerError| error.locations.first().map(|pos| (pos.line, pos.column));
+            (at(one), &one.message).cmp(&(at(other), &other.message))
+        });
+        Err(errors)
     }
 
     /// The request's document, parsed (after the Unicode escapes the parser

@@ -26,8 +26,11 @@ struct KeptDocument {
     declares_variables: bool,
     /// Whether the document has passed the schema's full validation.
     validated: AtomicBool,
+    /// Whether the document has passed the rules that read it alone
+    /// ([`crate::graphql::validation::document_errors`]).
+    document_rules_passed: AtomicBool,
     /// The plan of its last operation run, by the operation's name, when
-    /// the document declares no variables (so no value can change it).
+    /// no variable value can change it.
     plan: Mutex<Option<(Option<String>, Arc<Plan>)>>,
 }
 
@@ -55,6 +58,18 @@ impl DocumentRecord {
         self.kept.validated.store(true, Ordering::Relaxed);
     }
 
+    /// Whether the document passed the rules that read it alone before.
+    pub fn document_rules_passed(&self) -> bool {
+        self.kept.document_rules_passed.load(Ordering::Relaxed)
+    }
+
+    /// Records that the document passed the rules that read it alone.
+    pub fn mark_document_rules_passed(&self) {
+        self.kept
+            .document_rules_passed
+            .store(true, Ordering::Relaxed);
+    }
+
     /// The plan kept for the operation named `operation_name`, if any.
     pub fn kept_plan(&self, operation_name: Option<&str>) -> Option<Arc<Plan>> {
         let kept = self.kept.plan.lock().unwrap_or_else(|e| e.into_inner());
@@ -68,7 +83,7 @@ impl DocumentRecord {
     /// requests that send the same text, when no variable value can change
     /// it.
     pub fn keep_plan(&self, operation_name: Option<&str>, plan: &Arc<Plan>) {
-        if self.kept.declares_variables {
+        if plan.reads_variables {
             return;
         }
         let mut kept = self.kept.plan.lock().unwrap_or_else(|e| e.into_inner());
@@ -117,6 +132,7 @@ impl ParsedDocuments {
                     document,
                     declares_variables,
                     validated: AtomicBool::new(false),
+                    document_rules_passed: AtomicBool::new(false),
                     plan: Mutex::new(None),
                 });
                 self.documents.insert(Arc::from(text), kept.clone());

@@ -13,6 +13,7 @@
 //! abstract position tells which type it holds; [`ResponseShape`] says which
 //! of those keys to strip again.
 
+use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 
 use async_graphql::indexmap::IndexMap;
@@ -30,10 +31,11 @@ use super::shape::{AbstractShape, FieldShape, ObjectShape, ResponseShape, TypeSh
 /// field is on line 0, so whoever writes an answer can tell them apart.
 pub const INJECTED: Pos = Pos { line: 0, column: 0 };
 
-/// How deep selections may nest while planning; the document limits refuse
-/// far less, this only keeps a fragment cycle (refused by validation, which
-/// may run after planning) from recursing without end.
-const MAX_PLAN_DEPTH: usize = 256;
+/// How deep selections may nest while planning. The document limits refuse
+/// far less (a document is planned once validated, so no fragment cycle
+/// reaches here); this bounds the recursion whatever they are set to, well
+/// within a worker thread's stack.
+const MAX_PLAN_DEPTH: usize = 128;
 
 /// An operation ready to run: the document async-graphql executes and the
 /// shape of its answer.
@@ -43,6 +45,10 @@ pub struct Plan {
     pub document: ExecutableDocument,
     /// What the answer's `data` holds, in the document's collected order.
     pub shape: ResponseShape,
+    /// Whether a variable's value decided anything in the plan (a condition,
+    /// or an argument left out): then another request's values may plan it
+    /// otherwise.
+    pub reads_variables: bool,
 }
 
 /// Why an operation cannot be planned.
@@ -92,9 +98,18 @@ pub fn plan(
                 Some((definition.node.name.node.as_str(), default.node.clone()))
             })
             .collect(),
+        always_given: operation
+            .variable_definitions
+            .iter()
+            .filter(|definition| {
+                definition.node.default_value.is_some() || !definition.node.var_type.node.nullable
+            })
+            .map(|definition| definition.node.name.node.as_str())
+            .collect(),
         planned: 0,
         max_fields,
         depth: 0,
+        reads_variables: Cell::new(false),
     };
     // A subscription selects exactly one root field; nothing is added there.
     let fill_empty = operation.ty != OperationType::Subscription;
@@ -119,6 +134,7 @@ pub fn plan(
             fragments: HashMap::new(),
         },
         shape: ResponseShape { root: root_shape },
+        reads_variables: planner.reads_variables.get(),
     })
 }
 
@@ -152,11 +168,15 @@ struct Planner<'d> {
     variables: &'d Variables,
     /// The operation's variables' default values, by name.
     defaults: HashMap<&'d str, Value>,
+    /// The variables that always have a value: a default, or a non-null type.
+    always_given: HashSet<&'d str>,
     /// Fields planned so far.
     planned: usize,
     max_fields: usize,
     /// Selections entered and not left.
     depth: usize,
+    /// Whether a variable's value decided anything.
+    reads_variables: Cell<bool>,
 }
 
 impl<'d> Planner<'d> {
@@ -254,15 +274,17 @@ impl<'d> Planner<'d> {
         let missing = || PlanError::Condition(format!("@{name} needs a boolean `if`"));
         let value = &directive.get_argument("if").ok_or_else(missing)?.node;
         let value = match value {
-            WrittenValue::Variable(variable) => self
-                .variables
-                .get(variable)
-                .or_else(|| self.defaults.get(variable.as_str()))
-                .ok_or_else(|| {
-                    PlanError::Condition(format!(
-                        "the variable ${variable} in @{name} has no value"
-                    ))
-                })?,
+            WrittenValue::Variable(variable) => {
+                self.reads_variables.set(true);
+                self.variables
+                    .get(variable)
+                    .or_else(|| self.defaults.get(variable.as_str()))
+                    .ok_or_else(|| {
+                        PlanError::Condition(format!(
+                            "the variable ${variable} in @{name} has no value"
+                        ))
+                    })?
+            }
             WrittenValue::Boolean(condition) => return Ok(*condition),
             _ => return Err(missing()),
         };
@@ -279,11 +301,14 @@ impl<'d> Planner<'d> {
     /// `value` is such a variable.
     fn without_absent_variables(&self, value: &WrittenValue) -> Option<WrittenValue> {
         match value {
-            WrittenValue::Variable(name)
-                if !self.variables.contains_key(name)
-                    && !self.defaults.contains_key(name.as_str()) =>
-            {
-                None
+            // A variable with a default, or of a non-null type (which the
+            // request must give), always has a value.
+            WrittenValue::Variable(name) if self.always_given.contains(name.as_str()) => {
+                Some(value.clone())
+            }
+            WrittenValue::Variable(name) => {
+                self.reads_variables.set(true);
+                self.variables.contains_key(name).then(|| value.clone())
             }
             WrittenValue::List(items) => Some(WrittenValue::List(
                 items
@@ -524,4 +549,102 @@ fn typename_field(key: &str) -> Positioned<Selection> {
         )),
         INJECTED,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::parser::parse_query;
+
+    use super::*;
+    use crate::graphql::execution::Validator;
+
+    fn planned(document: &str, variables: serde_json::Value) -> Plan {
+        let validator = Validator::for_schema(crate::graphql::schema_builder());
+        let document = parse_query(document).expect("parses");
+        let variables = Variables::from_json(variables);
+        plan(validator.registry(), &document, None, &variables, 1_000).expect("plans")
+    }
+
+    fn keys(plan: &Plan) -> Vec<&str> {
+        plan.shape
+            .root
+            .fields
+            .iter()
+            .map(|field| field.key.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn repeated_keys_merge_in_first_place_and_conditions_read_defaults() {
+        let plan = planned(
+            "query($s: Boolean = true) { a: tags { name } viewer @skip(if: $s) { bio } a: tags { name } rateLimit { used } }",
+            serde_json::json!({}),
+        );
+        assert_eq!(keys(&plan), ["a", "rateLimit"]);
+        assert!(plan.reads_variables);
+    }
+
+    #[test]
+    fn a_plan_reads_variables_only_when_a_value_can_change_it() {
+        for (document, reads) in [
+            ("query($n: Int = 20) { tags(first: $n) { name } }", false),
+            ("query($n: Int!) { tags(first: $n) { name } }", false),
+            ("query($n: Int) { tags(first: $n) { name } }", true),
+            (
+                "query($s: Boolean!) { tags @include(if: $s) { name } }",
+                true,
+            ),
+            ("{ tags { name @skip(if: false) } }", false),
+        ] {
+            let plan = planned(document, serde_json::json!({ "n": 3, "s": true }));
+            assert_eq!(plan.reads_variables, reads, "{document}");
+        }
+    }
+
+    #[test]
+    fn an_abstract_selection_becomes_one_fragment_per_type() {
+        let plan = planned(
+            "{ node(id: \"x\") { id ... on Article { slug } } }",
+            serde_json::json!({}),
+        );
+        let TypeShape::Abstract(node) = &plan.shape.root.fields[0].ty else {
+            panic!("node is abstract");
+        };
+        assert_eq!(node.type_key.as_str(), "__typename");
+        let article = &node.by_type["Article"];
+        let fields: Vec<&str> = article.fields.iter().map(|f| f.key.as_str()).collect();
+        assert_eq!(fields, ["id", "slug"]);
+        assert_eq!(
+            article.injected.as_ref().map(Name::as_str),
+            Some("__typename")
+        );
+        assert!(node.by_type.len() > 1);
+    }
+
+    #[test]
+    fn fragment_cycles_and_huge_expansions_end() {
+        let validator = Validator::for_schema(crate::graphql::schema_builder());
+        let cycle = parse_query(
+            "{ viewer { ...A } } fragment A on User { articles { nodes { author { ...A } } } }",
+        )
+        .expect("parses");
+        assert!(
+            plan(
+                validator.registry(),
+                &cycle,
+                None,
+                &Variables::default(),
+                1_000_000
+            )
+            .is_err()
+        );
+        let wide = parse_query(
+            "{ tags { ...B ...B } } fragment B on Tag { a: name b: name c: name d: name }",
+        )
+        .expect("parses");
+        assert_eq!(
+            plan(validator.registry(), &wide, None, &Variables::default(), 3).map(|_| ()),
+            Err(PlanError::TooLarge { max: 3 })
+        );
+    }
 }

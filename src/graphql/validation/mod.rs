@@ -16,18 +16,27 @@ use crate::error::Error;
 use field_merging::MergeError;
 
 /// The errors of the rules kept here for running `operation_name` of
-/// `document` with `variables`: fields under one response key that cannot
-/// merge, arguments and selections given to `__typename`, directives where
-/// they may not be used, literal values of the wrong type and variables used
-/// where their type does not fit; then, when the document passes all of
-/// those, the variable values that do not coerce to the types the operation
-/// declares.
+/// `document` with `variables`: those of the document
+/// ([`document_errors`]), then, when it has none, those of the variables'
+/// values ([`variable_errors`]).
 pub fn errors(
     registry: &Registry,
     document: &ExecutableDocument,
     operation_name: Option<&str>,
     variables: &Variables,
 ) -> Vec<ServerError> {
+    let errors = document_errors(registry, document);
+    if !errors.is_empty() {
+        return errors;
+    }
+    variable_errors(registry, document, operation_name, variables)
+}
+
+/// The errors of the document alone, whatever the variables' values: fields
+/// under one response key that cannot merge, arguments and selections given
+/// to `__typename`, directives where they may not be used, literal values of
+/// the wrong type and variables used where their type does not fit.
+pub fn document_errors(registry: &Registry, document: &ExecutableDocument) -> Vec<ServerError> {
     let mut errors = typename::errors(document);
     errors.extend(directive_places::errors(registry, document));
     errors.extend(values::errors(registry, document));
@@ -45,8 +54,16 @@ pub fn errors(
             }
         }));
     }
-    if errors.is_empty() {
-        errors = variables::coercion_errors(registry, document, operation_name, variables);
-    }
     errors
+}
+
+/// The variable values of `variables` that do not coerce to the types the
+/// operation named `operation_name` declares.
+pub fn variable_errors(
+    registry: &Registry,
+    document: &ExecutableDocument,
+    operation_name: Option<&str>,
+    variables: &Variables,
+) -> Vec<ServerError> {
+    variables::coercion_errors(registry, document, operation_name, variables)
 }
