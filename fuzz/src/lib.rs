@@ -89,19 +89,18 @@ pub fn document(text: &str, variables: &Variables) {
     }
     let validator = validator();
     let registry = validator.registry();
-    let planned = plan(registry, &parsed, None, variables, MAX_PLANNED_FIELDS);
     let ours = validation::errors(registry, &parsed, None, variables);
     let for_rules = rules_view::for_rules(registry, &parsed).unwrap_or_else(|| parsed.clone());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("a runtime");
     let theirs = runtime.block_on(validator.validate(for_rules, variables.clone(), None));
-    let Ok(planned) = planned else {
-        return;
-    };
     if !theirs.is_empty() || !ours.is_empty() {
         return;
     }
+    let Ok(planned) = plan(registry, &parsed, None, variables, MAX_PLANNED_FIELDS) else {
+        return;
+    };
     let mut request = Request::new(text.as_ref()).variables(variables.clone());
     request.set_parsed_query(planned.document.clone());
     let mut response = runtime.block_on(schema().execute(request));
