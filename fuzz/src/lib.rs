@@ -89,7 +89,7 @@ pub fn document(text: &str, variables: &Variables) {
     }
     let validator = validator();
     let registry = validator.registry();
-    let ours = validation::errors(registry, &parsed, None, variables);
+    let ours = validation::errors(registry, &parsed, &text, None, variables);
     let for_rules = rules_view::for_rules(registry, &parsed).unwrap_or_else(|| parsed.clone());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()

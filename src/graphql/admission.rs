@@ -177,7 +177,7 @@ impl Admission {
             )
             .await;
         if errors.is_empty() && !record.document_rules_passed() {
-            errors = validation::document_errors(registry, document);
+            errors = validation::document_errors(registry, document, &request.query);
             if errors.is_empty() {
                 record.mark_document_rules_passed();
             }

@@ -32,10 +32,16 @@ pub enum MergeError {
     TooMuchWork,
 }
 
-/// The conflicts in `document`: one error per conflicting pair of fields.
-pub fn check(registry: &Registry, document: &ExecutableDocument) -> Result<(), Vec<MergeError>> {
+/// The conflicts in `document`, parsed from `source`: one error per
+/// conflicting pair of fields.
+pub fn check(
+    registry: &Registry,
+    document: &ExecutableDocument,
+    source: &str,
+) -> Result<(), Vec<MergeError>> {
     let mut checker = Checker {
         registry,
+        source,
         fragments: &document.fragments,
         compared: HashSet::new(),
         comparisons: 0,
@@ -75,6 +81,8 @@ struct FoundField<'d> {
 
 struct Checker<'d> {
     registry: &'d Registry,
+    /// The document's text, where arguments' strings are told apart.
+    source: &'d str,
     fragments: &'d std::collections::HashMap<Name, Positioned<FragmentDefinition>>,
     /// Pairs of field nodes (by address) already compared, with whether
     /// their parents were exclusive.
@@ -240,7 +248,7 @@ impl<'d> Checker<'d> {
                     "\"{name_one}\" and \"{name_other}\" are different fields"
                 )));
             }
-            if !same_arguments(one, other) {
+            if !same_arguments(one, other, self.source) {
                 return Ok(Some("they have differing arguments".into()));
             }
         }
@@ -316,14 +324,75 @@ impl<'d> Checker<'d> {
     }
 }
 
-/// Whether two fields have the same arguments, in any order.
-fn same_arguments(one: &Field, other: &Field) -> bool {
+/// Whether two fields have the same arguments, in any order, as graphql-js
+/// (the reference implementation) compares them: by their printed form, so
+/// a block string and a quoted string of the same value differ.
+fn same_arguments(one: &Field, other: &Field, source: &str) -> bool {
     one.arguments.len() == other.arguments.len()
         && one.arguments.iter().all(|(name, value)| {
             other.arguments.iter().any(|(other_name, other_value)| {
-                other_name.node == name.node && other_value.node == value.node
+                other_name.node == name.node
+                    && other_value.node == value.node
+                    && string_kinds(source, value.pos) == string_kinds(source, other_value.pos)
             })
         })
+}
+
+/// Whether each string literal of the value written at `pos` in `source`
+/// is a block string, in order.
+fn string_kinds(source: &str, pos: async_graphql::Pos) -> Vec<bool> {
+    let Some(line) = source.split('\n').nth(pos.line.saturating_sub(1)) else {
+        return Vec::new();
+    };
+    let start = line
+        .char_indices()
+        .nth(pos.column.saturating_sub(1))
+        .map_or(line.len(), |(offset, _)| offset);
+    let start = line.as_ptr() as usize - source.as_ptr() as usize + start;
+    let bytes = &source.as_bytes()[start..];
+    let mut kinds = Vec::new();
+    let (mut index, mut open) = (0, 0usize);
+    while index < bytes.len() {
+        match bytes[index] {
+            b'"' if bytes[index..].starts_with(b"\"\"\"") => {
+                kinds.push(true);
+                index += 3;
+                while index < bytes.len() && !bytes[index..].starts_with(b"\"\"\"") {
+                    index += if bytes[index..].starts_with(b"\\\"\"\"") {
+                        4
+                    } else {
+                        1
+                    };
+                }
+                index += 3;
+            }
+            b'"' => {
+                kinds.push(false);
+                index += 1;
+                while index < bytes.len() && bytes[index] != b'"' && bytes[index] != b'\n' {
+                    index += if bytes[index] == b'\\' { 2 } else { 1 };
+                }
+                index += 1;
+            }
+            b'[' | b'{' => {
+                open += 1;
+                index += 1;
+            }
+            b']' | b'}' => {
+                open = open.saturating_sub(1);
+                index += 1;
+            }
+            b')' | b',' | b' ' | b'\n' | b'\r' | b'\t' if open == 0 => break,
+            _ => index += 1,
+        }
+        if open == 0
+            && index > 0
+            && matches!(bytes.get(index.wrapping_sub(1)), Some(b'"' | b']' | b'}'))
+        {
+            break;
+        }
+    }
+    kinds
 }
 
 #[cfg(test)]
@@ -333,10 +402,10 @@ mod tests {
     use super::*;
     use crate::graphql::execution::Validator;
 
-    fn verdict(document: &str) -> Result<(), String> {
+    fn verdict(text: &str) -> Result<(), String> {
         let validator = Validator::for_schema(crate::graphql::schema_builder());
-        let document = parse_query(document).expect("parses");
-        check(validator.registry(), &document).map_err(|errors| format!("{errors:?}"))
+        let document = parse_query(text).expect("parses");
+        check(validator.registry(), &document, text).map_err(|errors| format!("{errors:?}"))
     }
 
     #[test]
@@ -347,6 +416,8 @@ mod tests {
             "{ node(id: \"x\") { ... on Article { x: slug } ... on User { x: username } } }",
             "{ articles { nodes { ...A ...A ...A } } } fragment A on Article { slug title: slug }",
             "{ articles { nodes { ... on Node { ... on Comment { y: author { bio } } } y: __typename } } }",
+            "{ user(username: \"b\\u006fb\") { id } user(username: \"bob\") { bio } }",
+            "{ a: user(username: \"\"\"🐉\"\"\") { id } a: user(username: \"\"\"🐉\"\"\") { bio } }",
         ] {
             assert_eq!(verdict(document), Ok(()), "{document}");
         }
@@ -360,6 +431,9 @@ mod tests {
             "{ node(id: \"x\") { ... on Article { x: slug } ... on Node { x: id } } }",
             "{ articles { nodes { author { x: username } } nodes { author { x: bio } } } }",
             "{ node(id: \"x\") { ... on Article { x: favoritesCount } ... on User { x: username } } }",
+            "{ user(username: \"\"\"bob\"\"\") { id } user(username: \"bob\") { bio } }",
+            "{ a: user(username: \"🐉\") { id } a: user(username: \"\"\"🐉\"\"\") { bio } }",
+            "{ articles(filter: { tag: \"a\" }) { totalCount } articles(filter: { tag: \"\"\"a\"\"\" }) { totalCount } }",
         ] {
             let found = verdict(document);
             assert!(found.is_err(), "{document}");
@@ -375,7 +449,7 @@ mod tests {
         document.push_str(" } } }");
         let validator = Validator::for_schema(crate::graphql::schema_builder());
         let parsed = parse_query(&document).expect("parses");
-        let errors = check(validator.registry(), &parsed).expect_err("too much work");
+        let errors = check(validator.registry(), &parsed, &document).expect_err("too much work");
         assert!(errors.contains(&MergeError::TooMuchWork), "{errors:?}");
     }
 }

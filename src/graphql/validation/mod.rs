@@ -16,32 +16,38 @@ use crate::error::Error;
 use field_merging::MergeError;
 
 /// The errors of the rules kept here for running `operation_name` of
-/// `document` with `variables`: those of the document
+/// `document` (parsed from `source`) with `variables`: those of the document
 /// ([`document_errors`]), then, when it has none, those of the variables'
 /// values ([`variable_errors`]).
 pub fn errors(
     registry: &Registry,
     document: &ExecutableDocument,
+    source: &str,
     operation_name: Option<&str>,
     variables: &Variables,
 ) -> Vec<ServerError> {
-    let errors = document_errors(registry, document);
+    let errors = document_errors(registry, document, source);
     if !errors.is_empty() {
         return errors;
     }
     variable_errors(registry, document, operation_name, variables)
 }
 
-/// The errors of the document alone, whatever the variables' values: fields
+/// The errors of the document alone (parsed from `source`), whatever the
+/// variables' values: fields
 /// under one response key that cannot merge, arguments and selections given
 /// to `__typename`, directives where they may not be used, literal values of
 /// the wrong type and variables used where their type does not fit.
-pub fn document_errors(registry: &Registry, document: &ExecutableDocument) -> Vec<ServerError> {
+pub fn document_errors(
+    registry: &Registry,
+    document: &ExecutableDocument,
+    source: &str,
+) -> Vec<ServerError> {
     let mut errors = typename::errors(document);
     errors.extend(directive_places::errors(registry, document));
     errors.extend(values::errors(registry, document));
     errors.extend(variables::usage_errors(registry, document));
-    if let Err(found) = field_merging::check(registry, document) {
+    if let Err(found) = field_merging::check(registry, document, source) {
         errors.extend(found.into_iter().map(|error| {
             match error {
                 MergeError::Conflict(error) => error,
