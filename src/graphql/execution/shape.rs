@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 
 use async_graphql::indexmap::IndexMap;
-use async_graphql::{Name, Response, Value};
+use async_graphql::{Name, PathSegment, Response, ServerError, Value};
 
 /// What an operation's `data` holds.
 #[derive(Clone, Debug)]
@@ -90,7 +90,27 @@ impl ResponseShape {
             Value::Null => Value::Null,
             data => complete_object(&self.root, data).unwrap_or(Value::Null),
         };
+        // Fields resolve concurrently and report their errors as they fail:
+        // one order for every request, by place in the document, then path.
+        response
+            .errors
+            .sort_by(|one, other| error_order(one).cmp(&error_order(other)));
     }
+}
+
+/// Where an error stands among a response's errors: its first location in
+/// the document, then its path (list indices in number order).
+fn error_order(error: &ServerError) -> (Option<(usize, usize)>, Vec<(usize, &str)>) {
+    let location = error.locations.first().map(|pos| (pos.line, pos.column));
+    let path = error
+        .path
+        .iter()
+        .map(|segment| match segment {
+            PathSegment::Index(index) => (*index, ""),
+            PathSegment::Field(name) => (0, name.as_str()),
+        })
+        .collect();
+    (location, path)
 }
 
 /// `value` as an object of `shape`; `None` when a non-null field of it is
@@ -149,7 +169,7 @@ fn complete_value(ty: &TypeShape, value: Value) -> Option<Value> {
 
 #[cfg(test)]
 mod tests {
-    use async_graphql::{ServerError, Value};
+    use async_graphql::Pos;
     use serde_json::json;
 
     use super::*;
@@ -222,6 +242,39 @@ mod tests {
         assert_eq!(
             completed(shape, data, true),
             r#"{"maybe":{"title":"t","summary":null},"cards":null,"other":1}"#
+        );
+    }
+
+    #[test]
+    fn errors_come_by_place_in_the_document_then_path() {
+        let error = |line: usize, path: Vec<PathSegment>| {
+            let mut error = ServerError::new(format!("at {line}"), Some(Pos { line, column: 1 }));
+            error.path = path;
+            error
+        };
+        let field = |name: &str| PathSegment::Field(name.into());
+        let mut response = Response::new(Value::Null);
+        response.errors = vec![
+            error(3, vec![field("b")]),
+            error(2, vec![field("a"), PathSegment::Index(10), field("x")]),
+            error(2, vec![field("a"), PathSegment::Index(9), field("x")]),
+        ];
+        ResponseShape {
+            root: object(vec![("a", leaf(false)), ("b", leaf(false))]),
+        }
+        .complete(&mut response);
+        let order: Vec<String> = response
+            .errors
+            .iter()
+            .map(|error| format!("{}{:?}", error.message, error.path))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                r#"at 2[Field("a"), Index(9), Field("x")]"#,
+                r#"at 2[Field("a"), Index(10), Field("x")]"#,
+                r#"at 3[Field("b")]"#,
+            ]
         );
     }
 
