@@ -99,8 +99,12 @@ impl ResponseShape {
 }
 
 /// Where an error stands among a response's errors: its first location in
-/// the document, then its path (list indices in number order).
-fn error_order(error: &ServerError) -> (Option<(usize, usize)>, Vec<(usize, &str)>) {
+/// the document (line, column), then its path (list indices in number
+/// order, field names as `(0, name)`).
+type ErrorOrder<'e> = (Option<(usize, usize)>, Vec<(usize, &'e str)>);
+
+/// The [`ErrorOrder`] of `error`.
+fn error_order(error: &ServerError) -> ErrorOrder<'_> {
     let location = error.locations.first().map(|pos| (pos.line, pos.column));
     let path = error
         .path
