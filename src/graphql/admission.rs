@@ -10,10 +10,10 @@
 //! CPU of an uncached home page for hooks that run once per request.
 //!
 //! An admitted document is validated as sent, then planned and run as the
-//! spec runs it ([`super::execution`]). A document that declares no
-//! variables and has passed the validation rules once skips them and reuses
-//! its plan: the rules read only the document, the schema and variable
-//! values, so they would pass again.
+//! spec runs it ([`super::execution`]). A document that has passed the
+//! validation rules once has only its variables' values checked after that,
+//! and reuses its plan when no value can change it: the rules read only the
+//! document, the schema and those values.
 
 use std::any::{Any, TypeId};
 use std::borrow::Cow;
@@ -120,10 +120,9 @@ impl Admission {
         Ok(Admitted { mutation, record })
     }
 
-    /// Validates the admitted document as sent (unless the same text passed
-    /// before and no variable can change that), plans the operation (or
-    /// takes the plan kept for it) and puts the plan's document in `request`
-    /// to run.
+    /// Validates the admitted document as sent (only its variables' values
+    /// when the same text passed before), plans the operation (or takes the
+    /// plan kept for it) and puts the plan's document in `request` to run.
     async fn prepare(
         &self,
         request: &mut Request,
@@ -131,10 +130,7 @@ impl Admission {
     ) -> Result<Arc<Plan>, Vec<ServerError>> {
         let record = admitted.record;
         let document = record.document();
-        if !record.prevalidated() {
-            self.validate(request, &record).await?;
-            record.mark_validated();
-        }
+        self.validate(request, &record).await?;
         let operation_name = request.operation_name.as_deref();
         let plan = match record.kept_plan(operation_name) {
             Some(plan) => plan,
@@ -155,9 +151,11 @@ impl Admission {
         Ok(plan)
     }
 
-    /// The validation errors of `request` with the document of `record`:
-    /// async-graphql's rules, then the server's own (those that read the
-    /// document alone once per document text), one order for every request.
+    /// The validation errors of `request` with the document of `record`, in
+    /// one order for every request. The first time the text passes,
+    /// async-graphql's rules and the server's own run; after that, as
+    /// graphql-js validates a document once and coerces each request's
+    /// variables, only the values sent are checked.
     async fn validate(
         &self,
         request: &Request,
@@ -166,20 +164,21 @@ impl Admission {
         let registry = self.validator.registry();
         let document = record.document();
         let operation_name = request.operation_name.as_deref();
-        let for_rules =
-            rules_view::for_rules(registry, document).unwrap_or_else(|| document.clone());
-        let mut errors = self
-            .validator
-            .validate(
-                for_rules,
-                request.variables.clone(),
-                request.operation_name.clone(),
-            )
-            .await;
-        if errors.is_empty() && !record.document_rules_passed() {
-            errors = validation::document_errors(registry, document, &request.query);
+        let mut errors = Vec::new();
+        let prevalidated = record.prevalidated();
+        if !prevalidated {
+            let for_rules =
+                rules_view::for_rules(registry, document).unwrap_or_else(|| document.clone());
+            errors = self
+                .validator
+                .validate(
+                    for_rules,
+                    request.variables.clone(),
+                    request.operation_name.clone(),
+                )
+                .await;
             if errors.is_empty() {
-                record.mark_document_rules_passed();
+                errors = validation::document_errors(registry, document, &request.query);
             }
         }
         if errors.is_empty() {
@@ -187,6 +186,9 @@ impl Admission {
                 validation::variable_errors(registry, document, operation_name, &request.variables);
         }
         if errors.is_empty() {
+            if !prevalidated {
+                record.mark_validated();
+            }
             return Ok(());
         }
         // The rules keep some of what they find in hash maps: one order for

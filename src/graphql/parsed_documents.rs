@@ -2,10 +2,10 @@
 //! documents over and over, and parsing one again costs more than copying it.
 //!
 //! A kept document also remembers whether it passed the schema's full
-//! validation. For a document that declares no variables nothing a request
-//! sends can change that outcome, so later requests with the same text may
-//! skip the rules and have only the document's measures taken (see
-//! [`DocumentRecord::prevalidated`]), and reuse the plan made for it
+//! validation. The rules read only the document and the schema, but for
+//! the values sent for its variables; so later requests with the same text
+//! skip them, have only those values checked ([`DocumentRecord::prevalidated`]),
+//! and reuse the plan made for it when no value can change that
 //! ([`DocumentRecord::kept_plan`]).
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,13 +22,8 @@ const BYTES_PER_CHARACTER: usize = 16;
 /// A parsed document as kept, with what is known about it.
 struct KeptDocument {
     document: ExecutableDocument,
-    /// Whether any operation of the document declares variables.
-    declares_variables: bool,
     /// Whether the document has passed the schema's full validation.
     validated: AtomicBool,
-    /// Whether the document has passed the rules that read it alone
-    /// ([`crate::graphql::validation::document_errors`]).
-    document_rules_passed: AtomicBool,
     /// The plan of its last operation run, by the operation's name, when
     /// no variable value can change it.
     plan: Mutex<Option<(Option<String>, Arc<Plan>)>>,
@@ -46,28 +41,15 @@ impl DocumentRecord {
         &self.kept.document
     }
 
-    /// Whether the request can skip the validation rules: the same text passed
-    /// them before and declares no variables, so the rules, which read only the
-    /// document, the schema and variable values, would pass again.
+    /// Whether the request can skip the validation rules but for the
+    /// coercion of its variables' values: the same text passed them before.
     pub fn prevalidated(&self) -> bool {
-        !self.kept.declares_variables && self.kept.validated.load(Ordering::Relaxed)
+        self.kept.validated.load(Ordering::Relaxed)
     }
 
     /// Records that the document passed the schema's full validation.
     pub fn mark_validated(&self) {
         self.kept.validated.store(true, Ordering::Relaxed);
-    }
-
-    /// Whether the document passed the rules that read it alone before.
-    pub fn document_rules_passed(&self) -> bool {
-        self.kept.document_rules_passed.load(Ordering::Relaxed)
-    }
-
-    /// Records that the document passed the rules that read it alone.
-    pub fn mark_document_rules_passed(&self) {
-        self.kept
-            .document_rules_passed
-            .store(true, Ordering::Relaxed);
     }
 
     /// The plan kept for the operation named `operation_name`, if any.
@@ -124,15 +106,9 @@ impl ParsedDocuments {
             Some(kept) => kept,
             None => {
                 let document = async_graphql::parser::parse_query(text)?;
-                let declares_variables = document
-                    .operations
-                    .iter()
-                    .any(|(_, operation)| !operation.node.variable_definitions.is_empty());
                 let kept = Arc::new(KeptDocument {
                     document,
-                    declares_variables,
                     validated: AtomicBool::new(false),
-                    document_rules_passed: AtomicBool::new(false),
                     plan: Mutex::new(None),
                 });
                 self.documents.insert(Arc::from(text), kept.clone());
@@ -163,24 +139,21 @@ mod tests {
     }
 
     #[test]
-    fn only_a_validated_document_without_variables_is_prevalidated() {
+    fn a_document_that_passed_validation_is_prevalidated_whatever_its_variables() {
         let documents = ParsedDocuments::new(1 << 20);
-        let literal = "{ articles(first: 20) { nodes { slug } } }";
         let record = |text: &str| documents.parse(text).expect("parses");
-        let first = record(literal);
-        assert!(!first.prevalidated(), "not validated yet");
-        first.mark_validated();
+        for text in [
+            "{ articles(first: 20) { nodes { slug } } }",
+            "query Q($n: Int) { articles(first: $n) { nodes { slug } } }",
+        ] {
+            let first = record(text);
+            assert!(!first.prevalidated(), "not validated yet");
+            first.mark_validated();
+            assert!(record(text).prevalidated(), "the same text passed before");
+        }
         assert!(
-            record(literal).prevalidated(),
-            "the same text passed before"
-        );
-        assert!(!record("{ tags }").prevalidated(), "another text is not");
-
-        let with_variables = "query Q($n: Int) { articles(first: $n) { nodes { slug } } }";
-        record(with_variables).mark_validated();
-        assert!(
-            !record(with_variables).prevalidated(),
-            "variable values are validated per request"
+            !record("{ tags { name } }").prevalidated(),
+            "another text is not"
         );
     }
 }

@@ -154,3 +154,23 @@ async fn variable_values_that_do_not_coerce_are_refused_before_anything_runs() {
     let body = app.graphql(filter, json!({ "f": { "tag": null } })).await;
     assert_eq!(body["data"]["articles"]["totalCount"], 0, "{body}");
 }
+
+#[tokio::test]
+async fn a_document_that_passed_before_still_has_its_values_checked() {
+    let app = TestApp::spawn().await;
+    let document = "query($n: Int!, $f: ArticleFilterInput) { articles(first: $n, filter: $f) { totalCount } }";
+    let fine = app
+        .graphql(document, json!({ "n": 2, "f": { "tag": "rust" } }))
+        .await;
+    assert_eq!(fine["data"]["articles"]["totalCount"], 0, "{fine}");
+    for variables in [
+        json!({}),
+        json!({ "n": "two" }),
+        json!({ "n": 2, "f": "rust" }),
+        json!({ "n": 2, "f": { "nope": 1 } }),
+    ] {
+        let body = app.graphql(document, variables.clone()).await;
+        assert!(body.get("data").is_none(), "{variables}: {body}");
+        assert_error(&body, "BAD_USER_INPUT");
+    }
+}
