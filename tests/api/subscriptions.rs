@@ -264,8 +264,8 @@ async fn statements_for(app: &TestApp, publish: impl std::future::Future<Output 
 /// reads are not part of what a publication costs.
 async fn settled_statements(app: &TestApp) -> u64 {
     let mut last = app.statements();
-    for _ in 0..50 {
-        tokio::time::sleep(Duration::from_millis(300)).await;
+    for _ in 0..30 {
+        tokio::time::sleep(Duration::from_millis(1000)).await;
         let now = app.statements();
         if now == last {
             return now;
@@ -297,8 +297,24 @@ async fn subscribers_filter_events_before_reading_and_share_one_read() {
         "subscriptions that do not match read nothing"
     );
 
-    // Thirty that match share the article's read.
+    // Thirty that match share the article's read. Articles are published
+    // until each of them has heard one, so that all are live.
     let mut matching = subscribed(&app, &anne.token, 30, "(tag: \"rust\", author: \"jake\")").await;
+    let mut live = std::collections::HashSet::new();
+    for attempt in 0..10 {
+        app.create_article(&jake, &format!("Warm-up {attempt}"), &["rust"], false)
+            .await;
+        while let Ok(message) =
+            tokio::time::timeout(Duration::from_millis(1000), matching.next()).await
+        {
+            let message = message.expect("the connection stays open");
+            live.insert(message["id"].as_str().expect("an id").to_owned());
+        }
+        if live.len() == 30 {
+            break;
+        }
+    }
+    assert_eq!(live.len(), 30, "every subscription heard a warm-up");
     let shared = statements_for(&app, app.create_article(&jake, "Shared", &["rust"], false)).await;
     assert!(
         shared < alone + 10,
