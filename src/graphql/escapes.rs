@@ -34,18 +34,8 @@ pub fn rewrite_unicode_escapes(text: &str) -> Cow<'_, str> {
                     index += 1;
                 }
             }
-            b'"' if bytes[index..].starts_with(b"\"\"\"") => {
-                // A block string: escapes are not read in it, only `\"""`.
-                index += 3;
-                while index < bytes.len() && !bytes[index..].starts_with(b"\"\"\"") {
-                    index += if bytes[index..].starts_with(b"\\\"\"\"") {
-                        4
-                    } else {
-                        1
-                    };
-                }
-                index += 3;
-            }
+            // A block string: escapes are not read in it.
+            b'"' if bytes[index..].starts_with(b"\"\"\"") => index = block_string_end(bytes, index),
             b'"' => {
                 index += 1;
                 while index < bytes.len() && bytes[index] != b'"' && bytes[index] != b'\n' {
@@ -80,6 +70,30 @@ pub fn rewrite_unicode_escapes(text: &str) -> Cow<'_, str> {
     }
     out.push_str(&text[copied.min(text.len())..]);
     Cow::Owned(out)
+}
+
+/// Where the block string opening (`"""`) at `start` of `bytes` ends: just
+/// past its closing `"""` (an escaped `\"""` does not close it), or the end.
+pub fn block_string_end(bytes: &[u8], start: usize) -> usize {
+    let mut index = start + 3;
+    while index < bytes.len() && !bytes[index..].starts_with(b"\"\"\"") {
+        index += if bytes[index..].starts_with(b"\\\"\"\"") {
+            4
+        } else {
+            1
+        };
+    }
+    (index + 3).min(bytes.len())
+}
+
+/// Where the quoted string opening (`"`) at `start` of `bytes` ends: just
+/// past its closing quote (escapes skipped), or at the line's end.
+pub fn quoted_string_end(bytes: &[u8], start: usize) -> usize {
+    let mut index = start + 1;
+    while index < bytes.len() && bytes[index] != b'"' && bytes[index] != b'\n' {
+        index += if bytes[index] == b'\\' { 2 } else { 1 };
+    }
+    (index + 1).min(bytes.len())
 }
 
 /// The character of a `\uXXXX\uYYYY` surrogate pair at the start of `text`.
@@ -175,7 +189,7 @@ mod tests {
     }
 
     #[test]
-    fn any_mix_of_characters_is_walked_without_a_panic() {
+    fn any_mix_of_characters_is_rewritten_once_and_for_all() {
         let pieces = [
             "\"",
             "\"\"\"",
@@ -199,7 +213,9 @@ mod tests {
                 state ^= state << 5;
                 text.push_str(pieces[state as usize % pieces.len()]);
             }
-            let _ = rewrite_unicode_escapes(&text);
+            // Rewriting is done once: what it writes needs no more of it.
+            let once = rewrite_unicode_escapes(&text).into_owned();
+            assert_eq!(rewrite_unicode_escapes(&once), once, "{text}");
         }
     }
 

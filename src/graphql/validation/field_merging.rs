@@ -20,6 +20,8 @@ use async_graphql::parser::types::{
 use async_graphql::registry::{MetaType, MetaTypeName, Registry};
 use async_graphql::{Name, Positioned};
 
+use crate::graphql::escapes::{block_string_end, quoted_string_end};
+
 /// The most field pairs one document may need compared.
 pub const MAX_COMPARISONS: usize = 100_000;
 
@@ -356,23 +358,11 @@ fn string_kinds(source: &str, pos: async_graphql::Pos) -> Vec<bool> {
         match bytes[index] {
             b'"' if bytes[index..].starts_with(b"\"\"\"") => {
                 kinds.push(true);
-                index += 3;
-                while index < bytes.len() && !bytes[index..].starts_with(b"\"\"\"") {
-                    index += if bytes[index..].starts_with(b"\\\"\"\"") {
-                        4
-                    } else {
-                        1
-                    };
-                }
-                index += 3;
+                index = block_string_end(bytes, index);
             }
             b'"' => {
                 kinds.push(false);
-                index += 1;
-                while index < bytes.len() && bytes[index] != b'"' && bytes[index] != b'\n' {
-                    index += if bytes[index] == b'\\' { 2 } else { 1 };
-                }
-                index += 1;
+                index = quoted_string_end(bytes, index);
             }
             b'[' | b'{' => {
                 open += 1;
