@@ -321,6 +321,9 @@ pub async fn run(db: &DatabaseConnection, plan: &SeedPlan) -> Result<()> {
         .await?;
         progress.inc(chunk_end - chunk_start);
     }
+    // The rows went in around the services: count them once, at the end.
+    progress.set_message("counts");
+    crate::service::counts::recount_all(db).await?;
     progress.finish_with_message("done");
     Ok(())
 }

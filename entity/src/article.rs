@@ -27,6 +27,11 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// When the article was last changed.
     pub updated_at: DateTimeUtc,
+    /// How many users favorited the article; kept by the writes that change it.
+    pub favorites_count: i64,
+    /// How many comments it has, leaving out those of banned users; kept by
+    /// the writes that change it.
+    pub comments_count: i64,
 }
 
 impl Model {

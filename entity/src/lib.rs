@@ -7,6 +7,7 @@
 pub mod article;
 pub mod article_tag;
 pub mod comment;
+pub mod counter;
 pub mod favorite;
 pub mod follow;
 pub mod prelude;

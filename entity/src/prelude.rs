@@ -3,6 +3,7 @@
 pub use super::article::Entity as Article;
 pub use super::article_tag::Entity as ArticleTag;
 pub use super::comment::Entity as Comment;
+pub use super::counter::Entity as Counter;
 pub use super::favorite::Entity as Favorite;
 pub use super::follow::Entity as Follow;
 pub use super::revoked_token::Entity as RevokedToken;

@@ -12,6 +12,9 @@ pub struct Model {
     /// The tag as shown, unique.
     #[sea_orm(unique)]
     pub name: String,
+    /// How many published articles by authors who are not banned carry the
+    /// tag; kept by the writes that change it.
+    pub article_count: i64,
 }
 
 /// Relations of a tag.

@@ -39,6 +39,13 @@ pub struct Model {
     /// ignoring case.
     #[sea_orm(unique)]
     pub username_key: String,
+    /// How many users follow this user; kept by the writes that change it.
+    pub followers_count: i64,
+    /// How many users this user follows; kept by the writes that change it.
+    pub following_count: i64,
+    /// How many of this user's articles are published; kept by the writes
+    /// that change it.
+    pub articles_count: i64,
 }
 
 /// Relations of a user.

@@ -6,6 +6,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod columns;
+pub mod counts;
 mod m20260101_000001_create_users_table;
 mod m20260101_000002_create_follows_table;
 mod m20260101_000003_create_articles_table;
@@ -18,6 +19,7 @@ mod m20260102_000002_create_revoked_tokens_table;
 mod m20260103_000001_index_banned_users;
 mod m20260104_000001_add_username_key_to_users;
 mod m20260104_000002_normalize_email_keys;
+mod m20261204_000001_maintain_counts;
 
 /// Every migration, in the order they apply.
 pub struct Migrator;
@@ -38,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260103_000001_index_banned_users::Migration),
             Box::new(m20260104_000001_add_username_key_to_users::Migration),
             Box::new(m20260104_000002_normalize_email_keys::Migration),
+            Box::new(m20261204_000001_maintain_counts::Migration),
         ]
     }
 }

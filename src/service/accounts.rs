@@ -4,8 +4,9 @@
 //! access list at once, and reaches the other instances through their sync.
 
 use entity::{revoked_token, user};
-use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set, TransactionTrait};
 
+use super::counts::{self, AccountLock};
 use super::{now, users};
 use crate::auth::access::AccountAccess;
 use crate::auth::token::verification_cost;
@@ -109,16 +110,38 @@ async fn authorized_target(
     Ok((me, found.ok_or(Error::NotFound("user"))?))
 }
 
+/// Writes `change` to the account `current` in one transaction that holds the
+/// account: when it bans the account or lifts a ban, the counts that leave
+/// out banned users' rows follow ([`counts::ban_changed`]).
 async fn change_access(
     state: &AppState,
     current: user::Model,
-    change: impl FnOnce(&mut user::ActiveModel),
+    change: impl FnOnce(&mut user::ActiveModel) + Send + 'static,
 ) -> Result<user::Model> {
-    let at = now();
-    let mut row: user::ActiveModel = current.into();
-    change(&mut row);
-    row.access_changed_at = Set(Some(at));
-    let updated = row.update(&state.db).await?;
+    let id = current.id;
+    let updated = state
+        .db
+        .transaction::<_, user::Model, Error>(|txn| {
+            Box::pin(async move {
+                counts::lock_account(txn, id, AccountLock::Exclusive).await?;
+                let current = user::Entity::find_by_id(id)
+                    .one(txn)
+                    .await?
+                    .ok_or(Error::NotFound("user"))?;
+                let banned_before = current.banned_at.is_some();
+                let mut row: user::ActiveModel = current.into();
+                change(&mut row);
+                row.access_changed_at = Set(Some(now()));
+                let updated = row.update(txn).await?;
+                match (banned_before, updated.banned_at.is_some()) {
+                    (false, true) => counts::ban_changed(txn, id, -1).await?,
+                    (true, false) => counts::ban_changed(txn, id, 1).await?,
+                    _ => {}
+                }
+                Ok(updated)
+            })
+        })
+        .await?;
     announce_access_change(state, &updated);
     state
         .cache
@@ -148,7 +171,7 @@ pub async fn revoke_all_sessions(
     })
     .await?;
     let epoch = user.session_epoch + 1;
-    let user = change_access(state, user, |row| row.session_epoch = Set(epoch)).await?;
+    let user = change_access(state, user, move |row| row.session_epoch = Set(epoch)).await?;
     tracing::info!(user_id = user.id, "every session ended");
     Ok(user)
 }
@@ -163,7 +186,7 @@ pub async fn ban(state: &AppState, viewer: &Viewer, username: &str) -> Result<us
         return Err(Error::invalid_field("username", "you cannot ban yourself"));
     }
     let (epoch, at) = (user.session_epoch + 1, now());
-    let user = change_access(state, user, |row| {
+    let user = change_access(state, user, move |row| {
         row.banned_at = Set(Some(at));
         row.session_epoch = Set(epoch);
     })
@@ -202,7 +225,10 @@ pub async fn grant_role(
             "an admin cannot demote themselves",
         ));
     }
-    let user = change_access(state, user, |row| row.role = Set(role.as_str().to_owned())).await?;
+    let user = change_access(state, user, move |row| {
+        row.role = Set(role.as_str().to_owned())
+    })
+    .await?;
     tracing::info!(
         user_id = user.id,
         by = me,

@@ -14,6 +14,7 @@ use sea_orm::{
 
 use super::article_relations::{self, ArticleRelations};
 use super::columns::Columns;
+use super::counts::{self, AccountLock, Published};
 use super::fields::{self, Validator};
 use super::invalidation::{self, ArticleFootprint};
 use super::pagination::{Cursor, Page, PageRequest, PageRow, fetch_page};
@@ -72,7 +73,7 @@ pub struct ArticleChanges {
 /// bytes and a list of cards shows none, so a list that will not show them
 /// leaves them in the database: each row then carries an empty body, and
 /// [`bodies`] reads them later if they are wanted after all.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Bodies {
     /// The rows carry their bodies.
     Included,
@@ -321,16 +322,31 @@ impl PageRow for article::Model {
             published_at: row.get(6)?,
             created_at: row.get(7)?,
             updated_at: row.get(8)?,
+            favorites_count: row.get(9)?,
+            comments_count: row.get(10)?,
         })
     }
 }
 
 /// How many articles `filter` selects: one statement, or none when cached.
+///
+/// The lists clients page through most (all published articles, a tag's, an
+/// author's, the feed) take their count from the maintained counts, without
+/// reading the articles; the others (favorites, drafts, several conditions
+/// at once) count the rows the filter's index leads to.
 pub async fn count(state: &AppState, viewer: &Viewer, filter: &ArticleFilter) -> Result<u64> {
     authorize_filter(viewer, filter)?;
     let select = filtered(viewer, filter);
     let db = state.db.clone();
-    let load = move || async move { Ok(select.count(&db).await?) };
+    let maintained = maintained_count(filter);
+    let load = move || async move {
+        match maintained {
+            Some(which) => {
+                Ok(u64::try_from(counts::published_articles(&db, &which).await?).unwrap_or(0))
+            }
+            None => Ok(select.count(&db).await?),
+        }
+    };
     match list_cache(state, filter).await? {
         Some((key, generations)) => {
             state
@@ -339,6 +355,29 @@ pub async fn count(state: &AppState, viewer: &Viewer, filter: &ArticleFilter) ->
                 .await
         }
         None => load().await,
+    }
+}
+
+/// Which maintained count holds the number of articles `filter` selects,
+/// when it names one condition that has one: all published articles, a
+/// tag's, an author's, or those of the authors someone follows.
+fn maintained_count(filter: &ArticleFilter) -> Option<Published> {
+    let ArticleFilter {
+        tag,
+        author,
+        favorited_by,
+        drafts,
+        followed_by,
+    } = filter;
+    if *drafts || favorited_by.is_some() {
+        return None;
+    }
+    match (tag, author, followed_by) {
+        (None, None, None) => Some(Published::All),
+        (Some(name), None, None) => Some(Published::Tagged(name.trim().to_owned())),
+        (None, Some(username), None) => Some(Published::By(super::users::username_key(username))),
+        (None, None, Some(follower)) => Some(Published::FollowedBy(*follower)),
+        _ => None,
     }
 }
 
@@ -505,6 +544,7 @@ pub async fn create(
             .db
             .transaction::<_, article::Model, Error>(|txn| {
                 Box::pin(async move {
+                    counts::lock_account(txn, me, AccountLock::Exclusive).await?;
                     let at = now();
                     let slug = free_slug(txn, &title, None, input.draft).await?;
                     let row = article::ActiveModel {
@@ -520,6 +560,9 @@ pub async fn create(
                     };
                     let article = row.insert(txn).await?;
                     tags::attach(txn, article.id, &tag_names).await?;
+                    if article.is_published() {
+                        counts::publication_changed(txn, article.id, me, 1).await?;
+                    }
                     Ok(article)
                 })
             })
@@ -577,7 +620,8 @@ pub async fn update(
         .db
         .transaction::<_, article::Model, Error>(|txn| {
             Box::pin(async move {
-                let id = current.id;
+                let (id, author) = (current.id, current.author_id);
+                counts::lock_account(txn, author, AccountLock::Shared).await?;
                 let mut row: article::ActiveModel = current.clone().into();
                 if let Some(title) = title {
                     if title != current.title {
@@ -595,8 +639,10 @@ pub async fn update(
                 row.updated_at = Set(now());
                 let article = row.update(txn).await?;
                 if let Some(tag_names) = tag_names {
+                    counts::tag_links_changed(txn, id, author, -1).await?;
                     tags::detach_all(txn, id).await?;
                     tags::attach(txn, id, &tag_names).await?;
+                    counts::tag_links_changed(txn, id, author, 1).await?;
                 }
                 Ok(article)
             })
@@ -618,11 +664,10 @@ pub async fn publish(state: &AppState, viewer: &Viewer, slug: &str) -> Result<ar
     if current.is_published() {
         return Ok(current);
     }
-    let at = now();
-    let mut row: article::ActiveModel = current.into();
-    row.published_at = Set(Some(at));
-    row.updated_at = Set(at);
-    let article = row.update(&state.db).await?;
+    let Some(article) = change_publication(state, current, Some(now())).await? else {
+        // Published meanwhile by another request.
+        return find_by_slug(&state.db, viewer, slug).await;
+    };
     let footprint = invalidation::footprint(state, &article).await?;
     state.cache.invalidate(&footprint.generations()).await;
     tracing::info!(article_id = article.id, "article published");
@@ -641,10 +686,10 @@ pub async fn unpublish(state: &AppState, viewer: &Viewer, slug: &str) -> Result<
     if !current.is_published() {
         return Ok(current);
     }
-    let mut row: article::ActiveModel = current.into();
-    row.published_at = Set(None);
-    row.updated_at = Set(now());
-    let article = row.update(&state.db).await?;
+    let Some(article) = change_publication(state, current, None).await? else {
+        // Unpublished meanwhile by another request.
+        return find_by_slug(&state.db, viewer, slug).await;
+    };
     let footprint = invalidation::footprint(state, &article).await?;
     state.cache.invalidate(&footprint.generations()).await;
     tracing::info!(
@@ -655,15 +700,69 @@ pub async fn unpublish(state: &AppState, viewer: &Viewer, slug: &str) -> Result<
     Ok(article)
 }
 
+/// Publishes `current` at `published_at`, or turns it into a draft when
+/// `None`, with the counts that follow, in one transaction. `None` when
+/// another request made the same change first.
+async fn change_publication(
+    state: &AppState,
+    current: article::Model,
+    published_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<Option<article::Model>> {
+    let (id, author) = (current.id, current.author_id);
+    state
+        .db
+        .transaction::<_, Option<article::Model>, Error>(|txn| {
+            Box::pin(async move {
+                counts::lock_account(txn, author, AccountLock::Exclusive).await?;
+                let publishing = published_at.is_some();
+                let changed = article::Entity::update_many()
+                    .col_expr(article::Column::PublishedAt, Expr::value(published_at))
+                    .col_expr(
+                        article::Column::UpdatedAt,
+                        Expr::value(published_at.unwrap_or_else(now)),
+                    )
+                    .filter(article::Column::Id.eq(id))
+                    .filter(if publishing {
+                        article::Column::PublishedAt.is_null()
+                    } else {
+                        article::Column::PublishedAt.is_not_null()
+                    })
+                    .exec(txn)
+                    .await?
+                    .rows_affected;
+                if changed == 0 {
+                    return Ok(None);
+                }
+                let delta = if publishing { 1 } else { -1 };
+                counts::publication_changed(txn, id, author, delta).await?;
+                Ok(article::Entity::find_by_id(id).one(txn).await?)
+            })
+        })
+        .await
+        .map_err(Error::from)
+}
+
 /// Deletes an article with its comments, favorites and tag links, in one transaction.
 pub async fn delete(state: &AppState, viewer: &Viewer, slug: &str) -> Result<article::Model> {
     let current = find_by_slug(&state.db, viewer, slug).await?;
     viewer.authorize(&owned(Action::ArticleDelete, &current))?;
-    let id = current.id;
+    let (id, author) = (current.id, current.author_id);
     let footprint = invalidation::footprint(state, &current).await?;
     state
         .db
-        .transaction::<_, (), Error>(|txn| Box::pin(async move { delete_rows(txn, id).await }))
+        .transaction::<_, (), Error>(|txn| {
+            Box::pin(async move {
+                counts::lock_account(txn, author, AccountLock::Exclusive).await?;
+                let published = article::Entity::find_by_id(id)
+                    .one(txn)
+                    .await?
+                    .is_some_and(|row| row.is_published());
+                if published {
+                    counts::publication_changed(txn, id, author, -1).await?;
+                }
+                delete_rows(txn, id).await
+            })
+        })
         .await?;
     let mut generations = footprint.generations();
     generations.push(Generation::comments(id));
@@ -705,13 +804,23 @@ pub async fn favorite(
         article_id: Set(article.id),
         created_at: Set(now()),
     };
-    match favorite::Entity::insert(row)
-        .exec_without_returning(db)
+    let id = article.id;
+    let added = db
+        .transaction::<_, (), Error>(|txn| {
+            Box::pin(async move {
+                favorite::Entity::insert(row)
+                    .exec_without_returning(txn)
+                    .await?;
+                counts::favorites_changed(txn, id, 1).await
+            })
+        })
         .await
-    {
-        Ok(_) => Ok(article),
-        Err(err) if is_unique_violation(&err) => Ok(article),
-        Err(err) => Err(err.into()),
+        .map_err(Error::from);
+    match added {
+        Ok(()) => Ok(article),
+        // Favorited already: twice is the same as once.
+        Err(Error::Database(err)) if is_unique_violation(&err) => Ok(article),
+        Err(err) => Err(err),
     }
 }
 
@@ -729,11 +838,22 @@ pub async fn unfavorite(
         article.id,
         me,
     ))?;
-    favorite::Entity::delete_many()
-        .filter(favorite::Column::UserId.eq(me))
-        .filter(favorite::Column::ArticleId.eq(article.id))
-        .exec(db)
-        .await?;
+    let id = article.id;
+    db.transaction::<_, (), Error>(|txn| {
+        Box::pin(async move {
+            let removed = favorite::Entity::delete_many()
+                .filter(favorite::Column::UserId.eq(me))
+                .filter(favorite::Column::ArticleId.eq(id))
+                .exec(txn)
+                .await?
+                .rows_affected;
+            if removed > 0 {
+                counts::favorites_changed(txn, id, -(removed as i64)).await?;
+            }
+            Ok(())
+        })
+    })
+    .await?;
     Ok(article)
 }
 

@@ -3,10 +3,11 @@
 use entity::{article, comment};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, Set,
+    QueryFilter, Set, TransactionTrait,
 };
 
 use super::columns::Columns;
+use super::counts::{self, AccountLock};
 use super::pagination::{Cursor, Page, PageRequest, PageRow, fetch_page};
 use super::{articles, by_unbanned_author, fields, now};
 use crate::auth::capability::ResourceKind;
@@ -157,16 +158,25 @@ pub async fn add(
         me,
     ))?;
     let at = now();
-    let comment = comment::ActiveModel {
+    let row = comment::ActiveModel {
         article_id: Set(article.id),
         author_id: Set(me),
         body: Set(body),
         created_at: Set(at),
         updated_at: Set(at),
         ..Default::default()
-    }
-    .insert(&state.db)
-    .await?;
+    };
+    let comment = state
+        .db
+        .transaction::<_, comment::Model, Error>(|txn| {
+            Box::pin(async move {
+                counts::lock_account(txn, me, AccountLock::Shared).await?;
+                let comment = row.insert(txn).await?;
+                counts::comments_changed(txn, comment.article_id, me, 1).await?;
+                Ok(comment)
+            })
+        })
+        .await?;
     state
         .cache
         .invalidate(&[Generation::comments(article.id)])
@@ -190,8 +200,22 @@ pub async fn delete(state: &AppState, viewer: &Viewer, id: i64) -> Result<commen
         comment.id,
         comment.author_id,
     ))?;
-    comment::Entity::delete_by_id(comment.id)
-        .exec(&state.db)
+    let (id, article_id, author_id) = (comment.id, comment.article_id, comment.author_id);
+    state
+        .db
+        .transaction::<_, (), Error>(|txn| {
+            Box::pin(async move {
+                counts::lock_account(txn, author_id, AccountLock::Shared).await?;
+                let removed = comment::Entity::delete_by_id(id)
+                    .exec(txn)
+                    .await?
+                    .rows_affected;
+                if removed > 0 {
+                    counts::comments_changed(txn, article_id, author_id, -1).await?;
+                }
+                Ok(())
+            })
+        })
         .await?;
     state
         .cache

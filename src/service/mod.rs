@@ -9,6 +9,7 @@ pub mod article_relations;
 pub mod articles;
 pub mod columns;
 pub mod comments;
+pub mod counts;
 pub mod fields;
 pub mod invalidation;
 pub mod list_reads;

@@ -1,9 +1,11 @@
 //! Follows between users and the counts that come from them.
 
 use entity::{follow, user};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
+};
 
-use super::{IdMap, IdSet, is_unique_violation, now, users};
+use super::{IdMap, IdSet, counts, is_unique_violation, now, users};
 use crate::auth::capability::ResourceKind;
 use crate::auth::{Action, Capability, Viewer};
 use crate::error::{Error, Result};
@@ -35,10 +37,23 @@ pub async fn follow(
         followee_id: Set(target.id),
         created_at: Set(now()),
     };
-    match follow::Entity::insert(row).exec_without_returning(db).await {
-        Ok(_) => Ok(target),
-        Err(err) if is_unique_violation(&err) => Ok(target),
-        Err(err) => Err(err.into()),
+    let followee = target.id;
+    let added = db
+        .transaction::<_, (), Error>(|txn| {
+            Box::pin(async move {
+                follow::Entity::insert(row)
+                    .exec_without_returning(txn)
+                    .await?;
+                counts::follows_changed(txn, me, followee, 1).await
+            })
+        })
+        .await
+        .map_err(Error::from);
+    match added {
+        Ok(()) => Ok(target),
+        // Followed already: twice is the same as once.
+        Err(Error::Database(err)) if is_unique_violation(&err) => Ok(target),
+        Err(err) => Err(err),
     }
 }
 
@@ -58,11 +73,22 @@ pub async fn unfollow(
         target.id,
         me,
     ))?;
-    follow::Entity::delete_many()
-        .filter(follow::Column::FollowerId.eq(me))
-        .filter(follow::Column::FolloweeId.eq(target.id))
-        .exec(db)
-        .await?;
+    let followee = target.id;
+    db.transaction::<_, (), Error>(|txn| {
+        Box::pin(async move {
+            let removed = follow::Entity::delete_many()
+                .filter(follow::Column::FollowerId.eq(me))
+                .filter(follow::Column::FolloweeId.eq(followee))
+                .exec(txn)
+                .await?
+                .rows_affected;
+            if removed > 0 {
+                counts::follows_changed(txn, me, followee, -(removed as i64)).await?;
+            }
+            Ok(())
+        })
+    })
+    .await?;
     Ok(target)
 }
 
@@ -79,23 +105,28 @@ pub async fn followed_among(db: &DatabaseConnection, follower: i64, ids: &[i64])
     Ok(rows.into_iter().collect())
 }
 
-/// How many followers each of `ids` has. One statement.
+/// How many followers each of `ids` has, from the maintained counts. One
+/// statement.
 pub async fn follower_counts(db: &DatabaseConnection, ids: &[i64]) -> Result<IdMap<i64>> {
-    count_by(db, follow::Column::FolloweeId, ids).await
+    counts_of(db, user::Column::FollowersCount, ids).await
 }
 
-/// How many users each of `ids` follows. One statement.
+/// How many users each of `ids` follows, from the maintained counts. One
+/// statement.
 pub async fn following_counts(db: &DatabaseConnection, ids: &[i64]) -> Result<IdMap<i64>> {
-    count_by(db, follow::Column::FollowerId, ids).await
+    counts_of(db, user::Column::FollowingCount, ids).await
 }
 
-async fn count_by(db: &DatabaseConnection, key: follow::Column, ids: &[i64]) -> Result<IdMap<i64>> {
-    let rows: Vec<(i64, i64)> = follow::Entity::find()
+async fn counts_of(
+    db: &DatabaseConnection,
+    count: user::Column,
+    ids: &[i64],
+) -> Result<IdMap<i64>> {
+    let rows: Vec<(i64, i64)> = user::Entity::find()
         .select_only()
-        .column(key)
-        .column_as(key.count(), "n")
-        .filter(key.is_in(ids.iter().copied()))
-        .group_by(key)
+        .column(user::Column::Id)
+        .column(count)
+        .filter(user::Column::Id.is_in(ids.iter().copied()))
         .into_tuple()
         .all(db)
         .await?;
