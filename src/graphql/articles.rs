@@ -9,7 +9,7 @@ use entity::article;
 
 use super::comments::{CommentOrder, comment_connection};
 use super::connection::CommentConnection;
-use super::connection::{ArticleConnection, ListSource};
+use super::connection::{ArticleConnection, ListSource, shows_page, unread};
 use super::context::ContextExt;
 use super::loaders::{ArticleRelations, ArticleSet};
 use super::node::{NodeKind, global_id};
@@ -20,7 +20,8 @@ use crate::error::Error;
 use crate::service::articles::{
     self, ArticleChanges, ArticleFilter, Bodies, NewArticle, Relations,
 };
-use crate::service::pagination::{PageRequest, SortDirection};
+use crate::service::counts::RowCounts;
+use crate::service::pagination::{Cursor, PageRequest, SortDirection};
 
 /// An article row as the API shows it, with the siblings it loads relations with.
 #[derive(Clone)]
@@ -38,6 +39,11 @@ impl Article {
     /// The article's database id.
     pub fn article_id(&self) -> i64 {
         self.row.id
+    }
+
+    /// Where the article sits in a list.
+    pub fn cursor(&self) -> Cursor {
+        articles::cursor(&self.row)
     }
 
     /// Its author, tags and counts, loaded for the whole set on first use;
@@ -139,6 +145,32 @@ pub async fn article_connection(
 ) -> Result<ArticleConnection> {
     let request = page_request(&args, order.direction)?;
     let viewer = ctx.viewer()?.clone();
+    let source = ListSource::Articles {
+        viewer: viewer.clone(),
+        filter: filter.clone(),
+    };
+    if !shows_page(ctx) {
+        articles::authorize_filter(&viewer, &filter)?;
+        return Ok(ArticleConnection::of_objects(
+            unread(),
+            source,
+            Article::cursor,
+        ));
+    }
+    let (bodies, relations) = list_reads(ctx);
+    let state = ctx.state()?;
+    let listed = articles::list(state, &viewer, &filter, &request, bodies, relations).await?;
+    Ok(ArticleConnection::new(
+        listed.page,
+        source,
+        articles::cursor,
+        |rows| ArticleSet::page_objects(rows, bodies, listed.relations, listed.counts),
+    ))
+}
+
+/// What the list of articles at `ctx` reads with its page: the bodies when
+/// it shows them, the relations when it shows the author or the tags.
+pub(super) fn list_reads(ctx: &Context<'_>) -> (Bodies, Relations) {
     let bodies = if selects_any(ctx, &["body"]) {
         Bodies::Included
     } else {
@@ -149,20 +181,13 @@ pub async fn article_connection(
     } else {
         Relations::Apart
     };
-    let state = ctx.state()?;
-    let listed = articles::list(state, &viewer, &filter, &request, bodies, relations).await?;
-    let source = ListSource::Articles { viewer, filter };
-    Ok(ArticleConnection::new(
-        listed.page,
-        source,
-        articles::cursor,
-        |rows| ArticleSet::page_objects(rows, bodies, listed.relations),
-    ))
+    (bodies, relations)
 }
 
 /// Fields of an article that show its relations ([`ArticleRelations`]); a
-/// list that shows one reads them in its page's statement.
-const RELATION_FIELDS: [&str; 4] = ["author", "tags", "favoritesCount", "commentCount"];
+/// list that shows one reads them in its page's statement. Its counts are
+/// columns of its own row.
+const RELATION_FIELDS: [&str; 2] = ["author", "tags"];
 
 /// Whether the selection of the connection field at `ctx` shows any of
 /// `fields` of an article, through `edges.node` or `nodes`. It may miss one (a
@@ -251,6 +276,9 @@ impl Article {
 
     /// How many users favorited it.
     async fn favorites_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        if let Some((favorites, _)) = self.current_counts() {
+            return Ok(favorites);
+        }
         let relations = self.relations(ctx).await?;
         Ok(relations.map_or(0, |r| r.favorites))
     }
@@ -270,6 +298,9 @@ impl Article {
 
     /// How many comments it has.
     async fn comment_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        if let Some((_, comments)) = self.current_counts() {
+            return Ok(comments);
+        }
         let relations = self.relations(ctx).await?;
         Ok(relations.map_or(0, |r| r.comments))
     }
@@ -287,7 +318,11 @@ impl Article {
         // Boxed, so that every field of `Article` does not carry this future's size.
         Box::pin(comment_connection(
             ctx,
-            self.row.id,
+            (
+                self.row.id,
+                self.current_counts().map(|(_, comments)| comments),
+            ),
+            &self.set,
             (first, after, last, before),
             order_by.unwrap_or_default(),
         ))
@@ -296,6 +331,14 @@ impl Article {
 }
 
 impl Article {
+    /// The favorites and comments the row counts, when it was read for this
+    /// request; `None` when they may have changed since and are read again
+    /// with the relations.
+    fn current_counts(&self) -> Option<(i64, i64)> {
+        (self.set.counts() == RowCounts::Current)
+            .then_some((self.row.favorites_count, self.row.comments_count))
+    }
+
     /// PUBLISHED or DRAFT, as `status` answers it.
     fn publication_status(&self) -> ArticleStatus {
         if self.row.is_published() {
@@ -335,8 +378,14 @@ impl ReadyObject for Article {
             },
             "author" => relations().map_or(Ready::Pending, |r| Ready::Object(&r.author)),
             "tags" => relations().map_or(Ready::Pending, |r| Ready::Strs(&r.tags)),
-            "favoritesCount" => relations().map_or(Ready::Pending, |r| Ready::leaf(&r.favorites)),
-            "commentCount" => relations().map_or(Ready::Pending, |r| Ready::leaf(&r.comments)),
+            "favoritesCount" => match self.current_counts() {
+                Some((favorites, _)) => Ready::leaf(&favorites),
+                None => relations().map_or(Ready::Pending, |r| Ready::leaf(&r.favorites)),
+            },
+            "commentCount" => match self.current_counts() {
+                Some((_, comments)) => Ready::leaf(&comments),
+                None => relations().map_or(Ready::Pending, |r| Ready::leaf(&r.comments)),
+            },
             _ => Ready::Pending,
         }
     }
@@ -355,7 +404,7 @@ impl ArticleQuery {
         #[graphql(desc = "The article's slug.")] slug: String,
     ) -> Result<Option<Article>> {
         match articles::find_by_slug_cached(ctx.state()?, ctx.viewer()?, &slug).await {
-            Ok(article) => Ok(Some(ArticleSet::object(article))),
+            Ok((article, counts)) => Ok(Some(ArticleSet::read(article, counts))),
             Err(Error::NotFound(_)) => Ok(None),
             Err(err) => Err(err.into()),
         }

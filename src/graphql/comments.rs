@@ -7,15 +7,15 @@ use chrono::{DateTime, Utc};
 use entity::comment;
 
 use super::articles::{Article, ArticleOrderField, OrderDirection, PageArgs, page_request};
-use super::connection::{CommentConnection, ListSource};
+use super::connection::{CommentConnection, ListSource, shows_page, unread};
 use super::context::ContextExt;
-use super::loaders::CommentSet;
+use super::loaders::{ArticleSet, CommentSet, pages_of_objects};
 use super::node::{NodeKind, global_id, parse_id_of};
 use super::ready::{Ready, ReadyObject};
 use super::users::User;
 use crate::auth::Viewer;
 use crate::error::Error;
-use crate::service::comments;
+use crate::service::{IdMap, comments};
 
 /// A comment row as the API shows it, with the siblings it loads relations with.
 #[derive(Clone)]
@@ -63,22 +63,45 @@ impl Default for CommentOrder {
     }
 }
 
-/// Loads one page of an article's comments, as a connection.
+/// Loads one page of the comments of an article, a member of `set`, as a
+/// connection: `article` is its id and its comment count when the row holds
+/// it as it is now. The page is read with the pages of every member of the
+/// set, in one statement, the first time any of them asks; a set of one
+/// article reads its page through the cache.
 pub async fn comment_connection(
     ctx: &Context<'_>,
-    article_id: i64,
+    (article_id, count): (i64, Option<i64>),
+    set: &Arc<ArticleSet>,
     args: PageArgs,
     order: CommentOrder,
 ) -> Result<CommentConnection> {
     let request = page_request(&args, order.direction)?;
-    let page = comments::list(ctx.state()?, article_id, &request).await?;
-    let source = ListSource::Comments { article_id };
-    Ok(CommentConnection::new(
-        page,
-        source,
-        comments::cursor,
-        Comment::objects,
-    ))
+    let state = ctx.state()?;
+    let source = ListSource::Comments {
+        article_id,
+        count,
+        set: set.clone(),
+    };
+    if !shows_page(ctx) {
+        return Ok(CommentConnection::of_objects(unread(), source, |comment| {
+            comments::cursor(&comment.row)
+        }));
+    }
+    let fetch = || async {
+        let pages = match set.ids() {
+            [only] => {
+                let mut pages = IdMap::default();
+                pages.insert(*only, comments::list(state, *only, &request).await?);
+                pages
+            }
+            ids => comments::pages_per_article(state, ids, &request).await?,
+        };
+        Ok(pages_of_objects(pages, Comment::objects))
+    };
+    let page = set.comment_pages.load(request, article_id, fetch).await?;
+    Ok(CommentConnection::of_objects(page, source, |comment| {
+        comments::cursor(&comment.row)
+    }))
 }
 
 /// A comment on an article. Visible exactly when its article is.

@@ -1,15 +1,17 @@
 //! Relay connections: a page of a list with its edges, cursors, page info and
 //! total count.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Object, Result, Value};
 
 use super::articles::Article;
 use super::comments::Comment;
 use super::context::ContextExt;
+use super::loaders::{ArticleSet, UserSet};
 use super::ready::{Ready, ReadyList, ReadyObject};
 use crate::auth::Viewer;
-use crate::service::articles::{self, ArticleFilter};
-use crate::service::comments;
+use crate::service::articles::{self, ArticleFilter, UserArticles};
 use crate::service::pagination::{Cursor, Page};
 
 /// Where the page came from, to count the whole list on demand.
@@ -21,10 +23,23 @@ pub enum ListSource {
         /// What is listed.
         filter: ArticleFilter,
     },
-    /// The comments of an article.
+    /// The comments of an article, counted with its set's relations.
     Comments {
         /// The article.
         article_id: i64,
+        /// The count, when the article's row holds it as it is now.
+        count: Option<i64>,
+        /// The set the article was read with.
+        set: Arc<ArticleSet>,
+    },
+    /// One of a user's lists of articles, counted for the user's whole set.
+    UserArticles {
+        /// The user.
+        user_id: i64,
+        /// Which list.
+        list: UserArticles,
+        /// The set the user was read with.
+        set: Arc<UserSet>,
     },
 }
 
@@ -61,6 +76,25 @@ impl PageInfo {
     }
 }
 
+/// Whether the connection field at `ctx` shows anything of its page (its
+/// edges, nodes or page info). One that shows only `totalCount` or
+/// `__typename` reads no page.
+pub fn shows_page(ctx: &Context<'_>) -> bool {
+    let connection = ctx.look_ahead();
+    ["edges", "nodes", "pageInfo"]
+        .iter()
+        .any(|field| connection.field(field).exists())
+}
+
+/// A page that was not read, for a connection that shows none of it.
+pub fn unread<T>() -> Page<T> {
+    Page {
+        items: Vec::new(),
+        has_next_page: false,
+        has_previous_page: false,
+    }
+}
+
 /// Builds the page info of a page whose edges sit at these positions.
 fn page_info<R>(page: &Page<R>, cursors: &[Cursor]) -> PageInfo {
     PageInfo {
@@ -76,7 +110,24 @@ async fn total_count(ctx: &Context<'_>, source: &ListSource) -> Result<u64> {
     let state = ctx.state()?;
     Ok(match source {
         ListSource::Articles { viewer, filter } => articles::count(state, viewer, filter).await?,
-        ListSource::Comments { article_id } => comments::count(state, *article_id).await?,
+        ListSource::Comments {
+            count: Some(count), ..
+        } => u64::try_from(*count).unwrap_or(0),
+        ListSource::Comments {
+            article_id, set, ..
+        } => {
+            let relations = set
+                .relations
+                .load(*article_id, || set.load_relations(state))
+                .await?;
+            u64::try_from(relations.map_or(0, |r| r.comments)).unwrap_or(0)
+        }
+        ListSource::UserArticles { user_id, list, set } => {
+            let (db, viewer) = (&state.db, ctx.viewer()?);
+            let fetch = || articles::counts_per_user(db, viewer, *list, set.ids());
+            let count = set.article_counts.count(*list, *user_id, fetch).await?;
+            u64::try_from(count).unwrap_or(0)
+        }
     })
 }
 
@@ -149,6 +200,16 @@ macro_rules! connection {
                     page_info,
                     source,
                 }
+            }
+
+            /// A connection over `page`, whose items are API objects already;
+            /// `cursor` gives each one's position.
+            pub fn of_objects(
+                page: Page<$node>,
+                source: ListSource,
+                cursor: impl Fn(&$node) -> Cursor,
+            ) -> Self {
+                Self::new(page, source, cursor, |nodes| nodes)
             }
         }
 

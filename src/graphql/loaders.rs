@@ -8,16 +8,21 @@
 //! the number of statements a query runs depends on its shape only, never on
 //! timing or page size.
 
+use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
+use std::hash::Hash;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use entity::{article, comment, user};
 use tokio::sync::OnceCell;
 
 use super::articles::Article;
+use super::comments::Comment;
 use super::users::User;
 use crate::error::Result;
-use crate::service::articles::Bodies;
+use crate::service::articles::{Bodies, UserArticles};
+use crate::service::counts::RowCounts;
+use crate::service::pagination::{Page, PageRequest};
 use crate::service::{IdMap, IdSet, article_relations, articles, users};
 use crate::state::AppState;
 use sea_orm::DatabaseConnection;
@@ -92,6 +97,81 @@ impl SetLoader<bool> {
     }
 }
 
+/// One connection field of a set: a page for every member, loaded for all
+/// of them at once the first time any member asks, per distinct arguments
+/// (`K`): two aliases of the field with different arguments load apart.
+pub struct PageLoaders<K, V> {
+    loads: Mutex<HashMap<K, Arc<PagesOnce<V>>>>,
+}
+
+/// The pages of every member of a set, loaded once.
+type PagesOnce<V> = OnceCell<IdMap<Page<V>>>;
+
+impl<K, V> Default for PageLoaders<K, V> {
+    fn default() -> Self {
+        Self {
+            loads: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<K: Eq + Hash, V: Clone> PageLoaders<K, V> {
+    /// The page of `member` for the arguments `key`, running `fetch` for the
+    /// whole set on the first call with `key`. A member the fetch has no page
+    /// for has an empty one.
+    pub async fn load<F, Fut>(&self, key: K, member: i64, fetch: F) -> Result<Page<V>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<IdMap<Page<V>>>>,
+    {
+        let load = self
+            .loads
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(key)
+            .or_default()
+            .clone();
+        let pages = load.get_or_try_init(|| Box::pin(fetch())).await?;
+        Ok(pages.get(&member).cloned().unwrap_or(Page {
+            items: Vec::new(),
+            has_next_page: false,
+            has_previous_page: false,
+        }))
+    }
+}
+
+/// The members' pages of `pages` made into API objects that share one set
+/// (`objects` makes them from every row at once), so that the next level of
+/// the document loads for all of them together.
+pub fn pages_of_objects<R, V>(
+    pages: IdMap<Page<R>>,
+    objects: impl FnOnce(Vec<R>) -> Vec<V>,
+) -> IdMap<Page<V>> {
+    let mut shape = Vec::with_capacity(pages.len());
+    let mut rows = Vec::new();
+    for (member, page) in pages {
+        shape.push((
+            member,
+            page.items.len(),
+            page.has_next_page,
+            page.has_previous_page,
+        ));
+        rows.extend(page.items);
+    }
+    let mut objects = objects(rows).into_iter();
+    shape
+        .into_iter()
+        .map(|(member, length, has_next_page, has_previous_page)| {
+            let page = Page {
+                items: objects.by_ref().take(length).collect(),
+                has_next_page,
+                has_previous_page,
+            };
+            (member, page)
+        })
+        .collect()
+}
+
 fn distinct(ids: impl IntoIterator<Item = i64>) -> Vec<i64> {
     let mut ids: Vec<i64> = ids.into_iter().collect();
     ids.sort_unstable();
@@ -118,6 +198,9 @@ pub struct ArticleSet {
     ids: Vec<i64>,
     /// Whether the members' rows came without their bodies.
     bodies_omitted: bool,
+    /// Whether the members' rows carry their counts as they are now; when
+    /// not, the counts come with [`Self::relations`].
+    counts: RowCounts,
     /// The members' bodies, when their rows came without them.
     pub bodies: SetLoader<String>,
     /// Author, tag names and counts per article, loaded together: a list of
@@ -125,24 +208,30 @@ pub struct ArticleSet {
     pub relations: SetLoader<ArticleRelations>,
     /// Whether the viewer favorited each article.
     pub viewer_favorited: SetLoader<bool>,
+    /// Pages of each article's comments.
+    pub comment_pages: PageLoaders<PageRequest, Comment>,
 }
 
 impl ArticleSet {
-    /// Wraps rows that came from one query into API objects sharing one set.
+    /// Wraps rows that this request read from the database in one query into
+    /// API objects sharing one set.
     pub fn objects(rows: Vec<article::Model>) -> Vec<Article> {
-        Self::page_objects(rows, Bodies::Included, None)
+        Self::page_objects(rows, Bodies::Included, None, RowCounts::Current)
     }
 
     /// Wraps the rows of one page, read with or without their `bodies`, and
-    /// with their `relations` when they were read with the page.
+    /// with their `relations` when they were read with the page; `counts`
+    /// tells whether their counts may be shown as they are.
     pub fn page_objects(
         rows: Vec<article::Model>,
         bodies: Bodies,
         relations: Option<IdMap<article_relations::ArticleRelations>>,
+        counts: RowCounts,
     ) -> Vec<Article> {
         let set = Arc::new(Self {
-            ids: rows.iter().map(|a| a.id).collect(),
+            ids: distinct(rows.iter().map(|a| a.id)),
             bodies_omitted: bodies == Bodies::Omitted,
+            counts,
             relations: relations.map_or_else(SetLoader::default, |relations| {
                 SetLoader::with(api_relations(relations))
             }),
@@ -153,10 +242,17 @@ impl ArticleSet {
             .collect()
     }
 
-    /// Wraps one row.
+    /// Wraps one row whose counts may have changed since it was read (a
+    /// mutation's): they are read again when shown.
     pub fn object(row: article::Model) -> Article {
+        Self::read(row, RowCounts::MayLag)
+    }
+
+    /// Wraps one row, whose counts are as `counts` says.
+    pub fn read(row: article::Model, counts: RowCounts) -> Article {
         let set = Arc::new(Self {
             ids: vec![row.id],
+            counts,
             ..Default::default()
         });
         Article::new(row, set)
@@ -165,6 +261,11 @@ impl ArticleSet {
     /// The ids of every member.
     pub fn ids(&self) -> &[i64] {
         &self.ids
+    }
+
+    /// Whether the members' rows carry their counts as they are now.
+    pub fn counts(&self) -> RowCounts {
+        self.counts
     }
 
     /// Whether the members' rows came without their bodies, to be loaded
@@ -209,19 +310,44 @@ fn api_relations(rows: IdMap<article_relations::ArticleRelations>) -> IdMap<Arti
 #[derive(Default)]
 pub struct UserSet {
     ids: Vec<i64>,
-    /// Follower counts per user.
-    pub follower_counts: SetLoader<i64>,
-    /// Following counts per user.
-    pub following_counts: SetLoader<i64>,
     /// Whether the viewer follows each user.
     pub viewer_following: SetLoader<bool>,
+    /// Pages of each user's articles, drafts or favorites.
+    pub article_pages: PageLoaders<(UserArticles, PageRequest, Bodies), Article>,
+    /// How many articles each user has in each of those lists.
+    pub article_counts: PageCounts,
+}
+
+/// Counts of a set's lists, loaded for every member at once per list.
+#[derive(Default)]
+pub struct PageCounts {
+    counts: Mutex<HashMap<UserArticles, Arc<SetLoader<i64>>>>,
+}
+
+impl PageCounts {
+    /// The count of `list` for `member`, running `fetch` for the whole set on
+    /// the first call for `list`.
+    pub async fn count<F, Fut>(&self, list: UserArticles, member: i64, fetch: F) -> Result<i64>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<IdMap<i64>>>,
+    {
+        let loader = self
+            .counts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(list)
+            .or_default()
+            .clone();
+        loader.count(member, fetch).await
+    }
 }
 
 impl UserSet {
     /// Wraps rows that came from one query into API objects sharing one set.
     pub fn objects(rows: impl IntoIterator<Item = user::Model>) -> Vec<User> {
         let rows: Vec<user::Model> = rows.into_iter().collect();
-        let set = Self::shared(rows.iter().map(|u| u.id).collect());
+        let set = Self::shared(distinct(rows.iter().map(|u| u.id)));
         rows.into_iter()
             .map(|row| User::new(row, set.clone()))
             .collect()

@@ -118,7 +118,7 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
             .map(|u| Node::User(UserSet::object(u))),
         NodeKind::Article => articles::find_by_id_cached(ctx.state()?, viewer, raw)
             .await?
-            .map(|a| Node::Article(ArticleSet::object(a))),
+            .map(|(a, counts)| Node::Article(ArticleSet::read(a, counts))),
         NodeKind::Comment => comments::find_visible(db, viewer, raw)
             .await?
             .map(|(c, _)| Node::Comment(Comment::object(c))),

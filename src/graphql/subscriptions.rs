@@ -105,7 +105,7 @@ impl SubscriptionRoot {
 /// The article an event announced, read once for every subscriber through
 /// the cache, if this viewer may read it.
 async fn published_article(state: &AppState, viewer: &Viewer, article_id: i64) -> Option<Article> {
-    let article = match articles::find_by_id_cached(state, viewer, article_id).await {
+    let (article, counts) = match articles::find_by_id_cached(state, viewer, article_id).await {
         Ok(found) => found?,
         Err(err) => {
             tracing::warn!(error = %err, article_id, "could not load an article for a subscriber");
@@ -119,7 +119,7 @@ async fn published_article(state: &AppState, viewer: &Viewer, article_id: i64) -
         article.is_published(),
     );
     (article.is_published() && viewer.permits(&reading).is_ok())
-        .then(|| ArticleSet::object(article))
+        .then(|| ArticleSet::read(article, counts))
 }
 
 async fn visible_comment(

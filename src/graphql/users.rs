@@ -8,14 +8,16 @@ use chrono::{DateTime, Utc};
 use entity::user;
 
 use super::accounts::UserRole;
-use super::articles::{ArticleOrder, ArticleStatus, article_connection};
-use super::connection::ArticleConnection;
+use super::articles::{Article, ArticleOrder, ArticleStatus, PageArgs, list_reads, page_request};
+use super::connection::{ArticleConnection, ListSource, shows_page, unread};
 use super::context::ContextExt;
-use super::loaders::UserSet;
+use super::loaders::{ArticleSet, UserSet, pages_of_objects};
 use super::node::{NodeKind, global_id};
 use super::ready::{Ready, ReadyObject};
 use crate::auth::{Role, Viewer};
-use crate::service::articles::ArticleFilter;
+use crate::service::IdMap;
+use crate::service::articles::{self, ArticleFilter, UserArticles};
+use crate::service::counts::RowCounts;
 use crate::service::{profiles, users};
 
 /// A user row as the API shows it, with who reads it. Cheap to clone: the row
@@ -104,21 +106,13 @@ impl User {
     }
 
     /// How many users follow this user.
-    async fn followers_count(&self, ctx: &Context<'_>) -> Result<i64> {
-        let (db, set) = (&ctx.state()?.db, &self.set);
-        set.follower_counts
-            .count(self.row.id, || profiles::follower_counts(db, set.ids()))
-            .await
-            .map_err(Into::into)
+    async fn followers_count(&self) -> i64 {
+        self.row.followers_count
     }
 
     /// How many users this user follows.
-    async fn following_count(&self, ctx: &Context<'_>) -> Result<i64> {
-        let (db, set) = (&ctx.state()?.db, &self.set);
-        set.following_counts
-            .count(self.row.id, || profiles::following_counts(db, set.ids()))
-            .await
-            .map_err(Into::into)
+    async fn following_count(&self) -> i64 {
+        self.row.following_count
     }
 
     /// Whether the signed-in viewer follows this user; false when anonymous.
@@ -152,15 +146,14 @@ impl User {
         #[graphql(desc = "PUBLISHED (the default) or DRAFT.")] status: Option<ArticleStatus>,
         #[graphql(desc = "Ordering; newest first by default.")] order_by: Option<ArticleOrder>,
     ) -> Result<ArticleConnection> {
-        let filter = ArticleFilter {
-            author: Some(self.row.username.clone()),
-            drafts: status == Some(ArticleStatus::Draft),
-            ..Default::default()
+        let list = match status {
+            Some(ArticleStatus::Draft) => UserArticles::Drafts,
+            _ => UserArticles::Published,
         };
         // Boxed, so that every field of `User` does not carry this future's size.
-        Box::pin(article_connection(
+        Box::pin(self.article_list(
             ctx,
-            filter,
+            list,
             (first, after, last, before),
             order_by.unwrap_or_default(),
         ))
@@ -176,18 +169,94 @@ impl User {
         #[graphql(desc = "Return the last n articles, 1 to 100.")] last: Option<i32>,
         #[graphql(desc = "Return articles before this cursor.")] before: Option<String>,
     ) -> Result<ArticleConnection> {
-        let filter = ArticleFilter {
-            favorited_by: Some(self.row.username.clone()),
-            ..Default::default()
-        };
         // Boxed, so that every field of `User` does not carry this future's size.
-        Box::pin(article_connection(
+        Box::pin(self.article_list(
             ctx,
-            filter,
+            UserArticles::Favorites,
             (first, after, last, before),
             ArticleOrder::default(),
         ))
         .await
+    }
+}
+
+impl User {
+    /// Loads one page of the user's `list` as a connection, with the pages of
+    /// every member of its set, in one statement, the first time any of them
+    /// asks. A set of one user reads its page as `articles` does with the
+    /// matching filter (through the cache).
+    async fn article_list(
+        &self,
+        ctx: &Context<'_>,
+        list: UserArticles,
+        args: PageArgs,
+        order: ArticleOrder,
+    ) -> Result<ArticleConnection> {
+        let request = page_request(&args, order.direction)?;
+        let source = ListSource::UserArticles {
+            user_id: self.row.id,
+            list,
+            set: self.set.clone(),
+        };
+        let (state, viewer, set) = (ctx.state()?, ctx.viewer()?, &self.set);
+        if !shows_page(ctx) {
+            if list == UserArticles::Drafts {
+                let drafts = ArticleFilter {
+                    drafts: true,
+                    ..Default::default()
+                };
+                articles::authorize_filter(viewer, &drafts)?;
+            }
+            return Ok(ArticleConnection::of_objects(
+                unread(),
+                source,
+                Article::cursor,
+            ));
+        }
+        let (bodies, relations) = list_reads(ctx);
+        let fetch = || async {
+            if let [only] = set.ids() {
+                let username = Some(self.row.username.clone());
+                let filter = match list {
+                    UserArticles::Published => ArticleFilter {
+                        author: username,
+                        ..Default::default()
+                    },
+                    UserArticles::Drafts => ArticleFilter {
+                        author: username,
+                        drafts: true,
+                        ..Default::default()
+                    },
+                    UserArticles::Favorites => ArticleFilter {
+                        favorited_by: username,
+                        ..Default::default()
+                    },
+                };
+                let listed =
+                    articles::list(state, viewer, &filter, &request, bodies, relations).await?;
+                let (page, counts) = (listed.page, listed.counts);
+                let mut pages = IdMap::default();
+                pages.insert(*only, page);
+                return Ok(pages_of_objects(pages, |rows| {
+                    ArticleSet::page_objects(rows, bodies, listed.relations, counts)
+                }));
+            }
+            let listed = articles::pages_per_user(
+                state,
+                viewer,
+                (list, set.ids()),
+                &request,
+                bodies,
+                relations,
+            )
+            .await?;
+            Ok(pages_of_objects(listed.pages, |rows| {
+                ArticleSet::page_objects(rows, bodies, listed.relations, RowCounts::Current)
+            }))
+        };
+        let key = (list, request, bodies);
+        let page = set.article_pages.load(key, self.row.id, fetch).await?;
+        Ok(ArticleConnection::of_objects(page, source, Article::cursor))
     }
 }
 
@@ -207,8 +276,8 @@ impl ReadyObject for User {
             "role" => Ready::leaf(&self.api_role()),
             "createdAt" => Ready::Time(&row.created_at),
             "isViewer" => Ready::leaf(&(viewer.user_id() == Some(row.id))),
-            "followersCount" => Ready::loaded(set.follower_counts.loaded(row.id), 0),
-            "followingCount" => Ready::loaded(set.following_counts.loaded(row.id), 0),
+            "followersCount" => Ready::leaf(&row.followers_count),
+            "followingCount" => Ready::leaf(&row.following_count),
             "viewerIsFollowing" => match viewer.user_id() {
                 None => Ready::leaf(&false),
                 Some(_) => Ready::loaded(set.viewer_following.loaded(row.id), false),
@@ -400,7 +469,7 @@ impl UserMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "Who to follow.")] input: FollowUserInput,
     ) -> Result<FollowUserPayload> {
-        let user = profiles::follow(&ctx.state()?.db, ctx.viewer()?, &input.username).await?;
+        let user = profiles::follow(ctx.state()?, ctx.viewer()?, &input.username).await?;
         Ok(FollowUserPayload {
             user: UserSet::object(user),
         })
@@ -412,7 +481,7 @@ impl UserMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "Who to stop following.")] input: FollowUserInput,
     ) -> Result<UnfollowUserPayload> {
-        let user = profiles::unfollow(&ctx.state()?.db, ctx.viewer()?, &input.username).await?;
+        let user = profiles::unfollow(ctx.state()?, ctx.viewer()?, &input.username).await?;
         Ok(UnfollowUserPayload {
             user: UserSet::object(user),
         })

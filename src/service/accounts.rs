@@ -7,6 +7,7 @@ use entity::{revoked_token, user};
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, Set, TransactionTrait};
 
 use super::counts::{self, AccountLock};
+use super::retry::retry_transient;
 use super::{now, users};
 use crate::auth::access::AccountAccess;
 use crate::auth::token::verification_cost;
@@ -16,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::pubsub::Event;
 use crate::ratelimit::Budget;
 use crate::state::AppState;
+use futures_util::TryFutureExt;
 
 /// Revokes the presented token and every token derived from it. Needs no
 /// capability: giving up a token only ever takes power away.
@@ -116,32 +118,36 @@ async fn authorized_target(
 async fn change_access(
     state: &AppState,
     current: user::Model,
-    change: impl FnOnce(&mut user::ActiveModel) + Send + 'static,
+    change: impl Fn(&mut user::ActiveModel) + Clone + Send + 'static,
 ) -> Result<user::Model> {
     let id = current.id;
-    let updated = state
-        .db
-        .transaction::<_, user::Model, Error>(|txn| {
-            Box::pin(async move {
-                counts::lock_account(txn, id, AccountLock::Exclusive).await?;
-                let current = user::Entity::find_by_id(id)
-                    .one(txn)
-                    .await?
-                    .ok_or(Error::NotFound("user"))?;
-                let banned_before = current.banned_at.is_some();
-                let mut row: user::ActiveModel = current.into();
-                change(&mut row);
-                row.access_changed_at = Set(Some(now()));
-                let updated = row.update(txn).await?;
-                match (banned_before, updated.banned_at.is_some()) {
-                    (false, true) => counts::ban_changed(txn, id, -1).await?,
-                    (true, false) => counts::ban_changed(txn, id, 1).await?,
-                    _ => {}
-                }
-                Ok(updated)
+    let updated = retry_transient(|| {
+        let change = change.clone();
+        state
+            .db
+            .transaction::<_, user::Model, Error>(|txn| {
+                Box::pin(async move {
+                    counts::lock_account(txn, id, AccountLock::Exclusive).await?;
+                    let current = user::Entity::find_by_id(id)
+                        .one(txn)
+                        .await?
+                        .ok_or(Error::NotFound("user"))?;
+                    let banned_before = current.banned_at.is_some();
+                    let mut row: user::ActiveModel = current.into();
+                    change(&mut row);
+                    row.access_changed_at = Set(Some(now()));
+                    let updated = row.update(txn).await?;
+                    match (banned_before, updated.banned_at.is_some()) {
+                        (false, true) => counts::ban_changed(txn, id, -1).await?,
+                        (true, false) => counts::ban_changed(txn, id, 1).await?,
+                        _ => {}
+                    }
+                    Ok(updated)
+                })
             })
-        })
-        .await?;
+            .map_err(Error::from)
+    })
+    .await?;
     announce_access_change(state, &updated);
     state
         .cache

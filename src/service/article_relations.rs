@@ -398,6 +398,37 @@ pub async fn page_with_relations(
     Ok((request.page_of_first(articles, rows.len()), relations))
 }
 
+/// One page of `request` for each of `parents` from `select` (articles'
+/// columns in declared order; `parent` the column that names each row's
+/// parent), with each article's relations, in one statement run by `reads`;
+/// tag names not yet known are read from `db`.
+pub async fn pages_per_parent_with_relations(
+    db: &DatabaseConnection,
+    reads: &impl ConnectionTrait,
+    select: Select<article::Entity>,
+    (parent, parents): (impl IntoColumnRef + Clone, &[i64]),
+    request: &PageRequest,
+    around: &AroundPage,
+    tag_names: &TagNames,
+) -> Result<(IdMap<Page<article::Model>>, IdMap<ArticleRelations>)> {
+    let backend = db.get_database_backend();
+    let order = (article::Column::CreatedAt, article::Column::Id);
+    let pages = pagination::per_parent_statement(select, parent, parents, order, request);
+    let rows = reads
+        .query_all_raw(with_relations(backend.build(&pages), around))
+        .await?;
+    // The page's columns, its parent and its place, then the relations.
+    let width = article::Column::iter().count();
+    let mut relations = Vec::new();
+    let pages = pagination::pages_of_parents(&rows, width, parents, request, |row| {
+        let article = article::Model::from_columns(row)?;
+        relations.push(relations_at(row, article.id, width + 2)?);
+        Ok(article)
+    })?;
+    let relations = named(db, tag_names, relations).await?;
+    Ok((pages, relations))
+}
+
 /// Which articles a statement reads the relations of.
 #[derive(Clone, Copy)]
 enum Articles<'a> {

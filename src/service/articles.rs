@@ -3,21 +3,24 @@
 //! A draft is visible only to its author, and only through a token that allows
 //! `article.read_draft`; everywhere else it does not exist (NOT_FOUND).
 
+use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use entity::{article, article_tag, favorite, follow, tag, user};
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, IntoColumnRef, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
-    EntityTrait, Iterable, PaginatorTrait, QueryFilter, QuerySelect, Select, Set, TransactionTrait,
+    EntityTrait, Iterable, JoinType, PaginatorTrait, QueryFilter, QuerySelect, RelationTrait,
+    Select, Set, TransactionTrait,
 };
 
 use super::article_relations::{self, ArticleRelations};
 use super::columns::Columns;
-use super::counts::{self, AccountLock, Published};
+use super::counts::{self, AccountLock, Published, RowCounts};
 use super::fields::{self, Validator};
 use super::invalidation::{self, ArticleFootprint};
-use super::pagination::{Cursor, Page, PageRequest, PageRow, fetch_page};
+use super::pagination::{Cursor, Page, PageRequest, PageRow, fetch_page, pages_per_parent};
+use super::retry::{gone_as_not_found, retry_transient};
 use super::{IdMap, IdSet, by_unbanned_author, is_unique_violation, now, tags};
 use crate::auth::capability::ResourceKind;
 use crate::auth::{Action, Capability, Viewer};
@@ -25,6 +28,7 @@ use crate::cache::Generation;
 use crate::error::{Error, Result};
 use crate::pubsub::Event;
 use crate::state::AppState;
+use futures_util::TryFutureExt;
 
 /// Which articles a list shows.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -184,7 +188,7 @@ fn filtered(viewer: &Viewer, filter: &ArticleFilter) -> Select<article::Entity> 
 }
 
 /// Checks the viewer may list drafts or read the feed, as the filter asks.
-fn authorize_filter(viewer: &Viewer, filter: &ArticleFilter) -> Result<()> {
+pub fn authorize_filter(viewer: &Viewer, filter: &ArticleFilter) -> Result<()> {
     if filter.drafts {
         let me = viewer.require_user()?;
         viewer.authorize(&Capability::new(
@@ -206,7 +210,11 @@ async fn list_cache(
     state: &AppState,
     filter: &ArticleFilter,
 ) -> Result<Option<(String, Vec<Generation>)>> {
-    if filter.drafts || filter.followed_by.is_some() || filter.favorited_by.is_some() {
+    if filter.drafts
+        || filter.followed_by.is_some()
+        || filter.favorited_by.is_some()
+        || !state.cache.keeps_values()
+    {
         return Ok(None);
     }
     let mut key = String::from("articles");
@@ -243,6 +251,9 @@ pub enum Relations {
 pub struct Listed {
     /// The page.
     pub page: Page<article::Model>,
+    /// Whether the page's rows were read for this request, with their
+    /// counts as they are now.
+    pub counts: RowCounts,
     /// The relations of its articles, by article id, when this call read the
     /// page with them; `None` when it did not (or the page came from the
     /// cache, or from the read of a request this one waited for).
@@ -271,7 +282,10 @@ pub async fn list(
     // What the read found beside the page; the cache keeps only the page.
     let read_with_page: Arc<Mutex<Option<IdMap<ArticleRelations>>>> = Arc::default();
     let found = read_with_page.clone();
+    let read_here = Arc::new(AtomicBool::new(false));
+    let reading = read_here.clone();
     let load = move || async move {
+        reading.store(true, AtomicOrdering::Relaxed);
         match relations {
             Relations::Apart => {
                 fetch_page(
@@ -307,7 +321,152 @@ pub async fn list(
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .take();
-    Ok(Listed { page, relations })
+    let counts = counts_of(&read_here);
+    Ok(Listed {
+        page,
+        counts,
+        relations,
+    })
+}
+
+/// Whose articles [`pages_per_user`] reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum UserArticles {
+    /// The articles each user published.
+    Published,
+    /// Each user's drafts: only the viewer's own, with a token that may read
+    /// them.
+    Drafts,
+    /// The published articles each user favorited.
+    Favorites,
+}
+
+/// Pages of articles, one per parent, with the articles' relations when they
+/// were read with them.
+pub struct ListedPerParent {
+    /// Each parent's page.
+    pub pages: IdMap<Page<article::Model>>,
+    /// The relations of every article of the pages, by article id, when
+    /// read with them ([`Relations::Joined`]).
+    pub relations: Option<IdMap<ArticleRelations>>,
+}
+
+/// One page of `request` of the articles `list` names for each of `users`
+/// (at least two; one user's list is [`list`]ed), in one statement for them
+/// all, with or without their `bodies` and `relations`.
+pub async fn pages_per_user(
+    state: &AppState,
+    viewer: &Viewer,
+    (list, users): (UserArticles, &[i64]),
+    request: &PageRequest,
+    bodies: Bodies,
+    relations: Relations,
+) -> Result<ListedPerParent> {
+    let filter = ArticleFilter {
+        drafts: list == UserArticles::Drafts,
+        ..Default::default()
+    };
+    authorize_filter(viewer, &filter)?;
+    let select = filtered(viewer, &filter);
+    let select = match bodies {
+        Bodies::Included => select,
+        Bodies::Omitted => without_bodies(select),
+    };
+    let (select, parent) = match list {
+        UserArticles::Published | UserArticles::Drafts => (
+            select,
+            (article::Entity, article::Column::AuthorId).into_column_ref(),
+        ),
+        UserArticles::Favorites => (
+            select.join(JoinType::InnerJoin, article::Relation::Favorite.def()),
+            (favorite::Entity, favorite::Column::UserId).into_column_ref(),
+        ),
+    };
+    let reads = &state.list_reads;
+    match relations {
+        Relations::Apart => {
+            let order = (article::Column::CreatedAt, article::Column::Id);
+            let pages = pages_per_parent(reads, select, parent, users, order, request).await?;
+            Ok(ListedPerParent {
+                pages,
+                relations: None,
+            })
+        }
+        Relations::Joined => {
+            let around = state.relation_statements.around_page(&request.read_order());
+            let (pages, relations) = article_relations::pages_per_parent_with_relations(
+                &state.db,
+                reads,
+                select,
+                (parent, users),
+                request,
+                &around,
+                &state.tag_names,
+            )
+            .await?;
+            Ok(ListedPerParent {
+                pages,
+                relations: Some(relations),
+            })
+        }
+    }
+}
+
+/// How many articles `list` holds for each of `users`, as the viewer sees
+/// them; one statement. Published articles come from the maintained counts;
+/// drafts and favorites are counted from the users' own rows (their drafts
+/// or favorites), never from the whole table.
+pub async fn counts_per_user(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    list: UserArticles,
+    users: &[i64],
+) -> Result<IdMap<i64>> {
+    let users = users.iter().copied();
+    let rows: Vec<(i64, i64)> = match list {
+        UserArticles::Published => {
+            user::Entity::find()
+                .select_only()
+                .column(user::Column::Id)
+                .column(user::Column::ArticlesCount)
+                .filter(user::Column::Id.is_in(users))
+                .into_tuple()
+                .all(db)
+                .await?
+        }
+        UserArticles::Drafts => {
+            // Only the viewer's own drafts are listed, so only theirs count.
+            let me = viewer.user_id().unwrap_or(-1);
+            filtered(
+                viewer,
+                &ArticleFilter {
+                    drafts: true,
+                    ..Default::default()
+                },
+            )
+            .select_only()
+            .column(article::Column::AuthorId)
+            .column_as(article::Column::Id.count(), "n")
+            .filter(article::Column::AuthorId.is_in(users.filter(|id| *id == me)))
+            .group_by(article::Column::AuthorId)
+            .into_tuple()
+            .all(db)
+            .await?
+        }
+        UserArticles::Favorites => {
+            filtered(viewer, &ArticleFilter::default())
+                .select_only()
+                .column(favorite::Column::UserId)
+                .column_as(article::Column::Id.count(), "n")
+                .join(JoinType::InnerJoin, article::Relation::Favorite.def())
+                .filter(favorite::Column::UserId.is_in(users))
+                .group_by(favorite::Column::UserId)
+                .into_tuple()
+                .all(db)
+                .await?
+        }
+    };
+    Ok(rows.into_iter().collect())
 }
 
 impl PageRow for article::Model {
@@ -444,19 +603,22 @@ pub async fn find_by_slug_cached(
     state: &AppState,
     viewer: &Viewer,
     slug: &str,
-) -> Result<article::Model> {
+) -> Result<(article::Model, RowCounts)> {
     let slug = slug.trim().to_owned();
     if slug.is_empty() || slug.len() > 255 {
         return Err(Error::NotFound("article"));
     }
     let db = state.db.clone();
     let lookup = slug.clone();
+    let read_here = Arc::new(AtomicBool::new(false));
+    let reading = read_here.clone();
     let row: Option<article::Model> = state
         .cache
         .get_or_load(
             &format!("article:{slug}"),
             &[Generation::article(&slug)],
             move || async move {
+                reading.store(true, AtomicOrdering::Relaxed);
                 Ok(article::Entity::find()
                     .filter(article::Column::Slug.eq(lookup))
                     .filter(by_unbanned_author(article::Column::AuthorId))
@@ -466,8 +628,18 @@ pub async fn find_by_slug_cached(
         )
         .await?;
     match row {
-        Some(article) if is_visible(viewer, &article) => Ok(article),
+        Some(article) if is_visible(viewer, &article) => Ok((article, counts_of(&read_here))),
         _ => Err(Error::NotFound("article")),
+    }
+}
+
+/// The counts of a row read through the cache: current when this request
+/// read it (`read_here`).
+fn counts_of(read_here: &AtomicBool) -> RowCounts {
+    if read_here.load(AtomicOrdering::Relaxed) {
+        RowCounts::Current
+    } else {
+        RowCounts::MayLag
     }
 }
 
@@ -476,17 +648,24 @@ pub async fn find_by_id_cached(
     state: &AppState,
     viewer: &Viewer,
     id: i64,
-) -> Result<Option<article::Model>> {
+) -> Result<Option<(article::Model, RowCounts)>> {
     let db = state.db.clone();
+    let read_here = Arc::new(AtomicBool::new(false));
+    let reading = read_here.clone();
     let row: Option<article::Model> = state
         .cache
         .get_or_load(
             &format!("article-id:{id}"),
             &[Generation::article_id(id)],
-            move || async move { Ok(by_ids(&db, &[id]).await?.remove(&id)) },
+            move || async move {
+                reading.store(true, AtomicOrdering::Relaxed);
+                Ok(by_ids(&db, &[id]).await?.remove(&id))
+            },
         )
         .await?;
-    Ok(row.filter(|article| is_visible(viewer, article)))
+    Ok(row
+        .filter(|article| is_visible(viewer, article))
+        .map(|article| (article, counts_of(&read_here))))
 }
 
 /// Articles by id, for loaders; drafts are the caller's to check, banned
@@ -540,34 +719,42 @@ pub async fn create(
             body.clone(),
             tag_names.clone(),
         );
-        let result = state
-            .db
-            .transaction::<_, article::Model, Error>(|txn| {
-                Box::pin(async move {
-                    counts::lock_account(txn, me, AccountLock::Exclusive).await?;
-                    let at = now();
-                    let slug = free_slug(txn, &title, None, input.draft).await?;
-                    let row = article::ActiveModel {
-                        slug: Set(slug),
-                        title: Set(title),
-                        description: Set(description),
-                        body: Set(body),
-                        author_id: Set(me),
-                        published_at: Set((!input.draft).then_some(at)),
-                        created_at: Set(at),
-                        updated_at: Set(at),
-                        ..Default::default()
-                    };
-                    let article = row.insert(txn).await?;
-                    tags::attach(txn, article.id, &tag_names).await?;
-                    if article.is_published() {
-                        counts::publication_changed(txn, article.id, me, 1).await?;
-                    }
-                    Ok(article)
+        let result = retry_transient(|| {
+            let (title, description, body, tag_names) = (
+                title.clone(),
+                description.clone(),
+                body.clone(),
+                tag_names.clone(),
+            );
+            state
+                .db
+                .transaction::<_, article::Model, Error>(|txn| {
+                    Box::pin(async move {
+                        counts::lock_account(txn, me, AccountLock::Exclusive).await?;
+                        let at = now();
+                        let slug = free_slug(txn, &title, None, input.draft).await?;
+                        let row = article::ActiveModel {
+                            slug: Set(slug),
+                            title: Set(title),
+                            description: Set(description),
+                            body: Set(body),
+                            author_id: Set(me),
+                            published_at: Set((!input.draft).then_some(at)),
+                            created_at: Set(at),
+                            updated_at: Set(at),
+                            ..Default::default()
+                        };
+                        let article = row.insert(txn).await?;
+                        tags::attach(txn, article.id, &tag_names).await?;
+                        if article.is_published() {
+                            counts::publication_changed(txn, article.id, me, 1).await?;
+                        }
+                        Ok(article)
+                    })
                 })
-            })
-            .await
-            .map_err(Error::from);
+                .map_err(Error::from)
+        })
+        .await;
         match result {
             // Another writer took the same slug between our check and insert: pick again.
             Err(Error::Database(err)) if attempt < 3 && is_unique_violation(&err) => continue,
@@ -616,39 +803,45 @@ pub async fn update(
     };
     let before = invalidation::footprint(state, &current).await?;
     let new_tags = tag_names.clone();
-    let updated = state
-        .db
-        .transaction::<_, article::Model, Error>(|txn| {
-            Box::pin(async move {
-                let (id, author) = (current.id, current.author_id);
-                counts::lock_account(txn, author, AccountLock::Shared).await?;
-                let mut row: article::ActiveModel = current.clone().into();
-                if let Some(title) = title {
-                    if title != current.title {
-                        let draft = !current.is_published();
-                        row.slug = Set(free_slug(txn, &title, Some(id), draft).await?);
+    let changes = (title, description, body, tag_names);
+    let updated = retry_transient(|| {
+        let (title, description, body, tag_names) = changes.clone();
+        let current = current.clone();
+        state
+            .db
+            .transaction::<_, article::Model, Error>(|txn| {
+                Box::pin(async move {
+                    let (id, author) = (current.id, current.author_id);
+                    counts::lock_account(txn, author, AccountLock::Shared).await?;
+                    let mut row: article::ActiveModel = current.clone().into();
+                    if let Some(title) = title {
+                        if title != current.title {
+                            let draft = !current.is_published();
+                            row.slug = Set(free_slug(txn, &title, Some(id), draft).await?);
+                        }
+                        row.title = Set(title);
                     }
-                    row.title = Set(title);
-                }
-                if let Some(description) = description {
-                    row.description = Set(description);
-                }
-                if let Some(body) = body {
-                    row.body = Set(body);
-                }
-                row.updated_at = Set(now());
-                let article = row.update(txn).await?;
-                if let Some(tag_names) = tag_names {
-                    counts::tag_links_changed(txn, id, author, -1).await?;
-                    tags::detach_all(txn, id).await?;
-                    tags::attach(txn, id, &tag_names).await?;
-                    counts::tag_links_changed(txn, id, author, 1).await?;
-                }
-                Ok(article)
+                    if let Some(description) = description {
+                        row.description = Set(description);
+                    }
+                    if let Some(body) = body {
+                        row.body = Set(body);
+                    }
+                    row.updated_at = Set(now());
+                    let article = row.update(txn).await?;
+                    if let Some(tag_names) = tag_names {
+                        counts::tag_links_changed(txn, id, author, -1).await?;
+                        tags::detach_all(txn, id).await?;
+                        tags::attach(txn, id, &tag_names).await?;
+                        counts::tag_links_changed(txn, id, author, 1).await?;
+                    }
+                    Ok(article)
+                })
             })
-        })
-        .await
-        .map_err(Error::from)?;
+            .map_err(Error::from)
+    })
+    .await
+    .map_err(|err| gone_as_not_found(err, "article"))?;
     let after = ArticleFootprint::of(&updated, &new_tags.unwrap_or_default());
     state
         .cache
@@ -709,37 +902,39 @@ async fn change_publication(
     published_at: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Result<Option<article::Model>> {
     let (id, author) = (current.id, current.author_id);
-    state
-        .db
-        .transaction::<_, Option<article::Model>, Error>(|txn| {
-            Box::pin(async move {
-                counts::lock_account(txn, author, AccountLock::Exclusive).await?;
-                let publishing = published_at.is_some();
-                let changed = article::Entity::update_many()
-                    .col_expr(article::Column::PublishedAt, Expr::value(published_at))
-                    .col_expr(
-                        article::Column::UpdatedAt,
-                        Expr::value(published_at.unwrap_or_else(now)),
-                    )
-                    .filter(article::Column::Id.eq(id))
-                    .filter(if publishing {
-                        article::Column::PublishedAt.is_null()
-                    } else {
-                        article::Column::PublishedAt.is_not_null()
-                    })
-                    .exec(txn)
-                    .await?
-                    .rows_affected;
-                if changed == 0 {
-                    return Ok(None);
-                }
-                let delta = if publishing { 1 } else { -1 };
-                counts::publication_changed(txn, id, author, delta).await?;
-                Ok(article::Entity::find_by_id(id).one(txn).await?)
+    retry_transient(|| {
+        state
+            .db
+            .transaction::<_, Option<article::Model>, Error>(|txn| {
+                Box::pin(async move {
+                    counts::lock_account(txn, author, AccountLock::Exclusive).await?;
+                    let publishing = published_at.is_some();
+                    let changed = article::Entity::update_many()
+                        .col_expr(article::Column::PublishedAt, Expr::value(published_at))
+                        .col_expr(
+                            article::Column::UpdatedAt,
+                            Expr::value(published_at.unwrap_or_else(now)),
+                        )
+                        .filter(article::Column::Id.eq(id))
+                        .filter(if publishing {
+                            article::Column::PublishedAt.is_null()
+                        } else {
+                            article::Column::PublishedAt.is_not_null()
+                        })
+                        .exec(txn)
+                        .await?
+                        .rows_affected;
+                    if changed == 0 {
+                        return Ok(None);
+                    }
+                    let delta = if publishing { 1 } else { -1 };
+                    counts::publication_changed(txn, id, author, delta).await?;
+                    Ok(article::Entity::find_by_id(id).one(txn).await?)
+                })
             })
-        })
-        .await
-        .map_err(Error::from)
+            .map_err(Error::from)
+    })
+    .await
 }
 
 /// Deletes an article with its comments, favorites and tag links, in one transaction.
@@ -748,22 +943,25 @@ pub async fn delete(state: &AppState, viewer: &Viewer, slug: &str) -> Result<art
     viewer.authorize(&owned(Action::ArticleDelete, &current))?;
     let (id, author) = (current.id, current.author_id);
     let footprint = invalidation::footprint(state, &current).await?;
-    state
-        .db
-        .transaction::<_, (), Error>(|txn| {
-            Box::pin(async move {
-                counts::lock_account(txn, author, AccountLock::Exclusive).await?;
-                let published = article::Entity::find_by_id(id)
-                    .one(txn)
-                    .await?
-                    .is_some_and(|row| row.is_published());
-                if published {
-                    counts::publication_changed(txn, id, author, -1).await?;
-                }
-                delete_rows(txn, id).await
+    retry_transient(|| {
+        state
+            .db
+            .transaction::<_, (), Error>(|txn| {
+                Box::pin(async move {
+                    counts::lock_account(txn, author, AccountLock::Exclusive).await?;
+                    let published = article::Entity::find_by_id(id)
+                        .one(txn)
+                        .await?
+                        .is_some_and(|row| row.is_published());
+                    if published {
+                        counts::publication_changed(txn, id, author, -1).await?;
+                    }
+                    delete_rows(txn, id).await
+                })
             })
-        })
-        .await?;
+            .map_err(Error::from)
+    })
+    .await?;
     let mut generations = footprint.generations();
     generations.push(Generation::comments(id));
     state.cache.invalidate(&generations).await;
@@ -799,28 +997,33 @@ pub async fn favorite(
         article.id,
         me,
     ))?;
-    let row = favorite::ActiveModel {
-        user_id: Set(me),
-        article_id: Set(article.id),
-        created_at: Set(now()),
-    };
     let id = article.id;
-    let added = db
-        .transaction::<_, (), Error>(|txn| {
+    let added = retry_transient(|| {
+        db.transaction::<_, (), Error>(|txn| {
             Box::pin(async move {
+                // The count first: it holds the article, as deleting it does.
+                if !counts::favorites_changed(txn, id, 1).await? {
+                    return Err(Error::NotFound("article"));
+                }
+                let row = favorite::ActiveModel {
+                    user_id: Set(me),
+                    article_id: Set(id),
+                    created_at: Set(now()),
+                };
                 favorite::Entity::insert(row)
                     .exec_without_returning(txn)
                     .await?;
-                counts::favorites_changed(txn, id, 1).await
+                Ok(())
             })
         })
-        .await
-        .map_err(Error::from);
+        .map_err(Error::from)
+    })
+    .await;
     match added {
         Ok(()) => Ok(article),
         // Favorited already: twice is the same as once.
         Err(Error::Database(err)) if is_unique_violation(&err) => Ok(article),
-        Err(err) => Err(err),
+        Err(err) => Err(gone_as_not_found(err, "article")),
     }
 }
 
@@ -839,19 +1042,22 @@ pub async fn unfavorite(
         me,
     ))?;
     let id = article.id;
-    db.transaction::<_, (), Error>(|txn| {
-        Box::pin(async move {
-            let removed = favorite::Entity::delete_many()
-                .filter(favorite::Column::UserId.eq(me))
-                .filter(favorite::Column::ArticleId.eq(id))
-                .exec(txn)
-                .await?
-                .rows_affected;
-            if removed > 0 {
-                counts::favorites_changed(txn, id, -(removed as i64)).await?;
-            }
-            Ok(())
+    retry_transient(|| {
+        db.transaction::<_, (), Error>(|txn| {
+            Box::pin(async move {
+                let removed = favorite::Entity::delete_many()
+                    .filter(favorite::Column::UserId.eq(me))
+                    .filter(favorite::Column::ArticleId.eq(id))
+                    .exec(txn)
+                    .await?
+                    .rows_affected;
+                if removed > 0 {
+                    counts::favorites_changed(txn, id, -(removed as i64)).await?;
+                }
+                Ok(())
+            })
         })
+        .map_err(Error::from)
     })
     .await?;
     Ok(article)

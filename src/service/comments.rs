@@ -8,14 +8,16 @@ use sea_orm::{
 
 use super::columns::Columns;
 use super::counts::{self, AccountLock};
-use super::pagination::{Cursor, Page, PageRequest, PageRow, fetch_page};
-use super::{articles, by_unbanned_author, fields, now};
+use super::pagination::{Cursor, Page, PageRequest, PageRow, fetch_page, pages_per_parent};
+use super::retry::{gone_as_not_found, retry_transient};
+use super::{IdMap, articles, by_unbanned_author, fields, now};
 use crate::auth::capability::ResourceKind;
 use crate::auth::{Action, Capability, Viewer};
 use crate::cache::Generation;
 use crate::error::{Error, Result};
 use crate::pubsub::Event;
 use crate::state::AppState;
+use futures_util::TryFutureExt;
 
 /// The cursor of a comment in a list.
 pub fn cursor(comment: &comment::Model) -> Cursor {
@@ -54,6 +56,25 @@ pub async fn list(
             },
         )
         .await
+}
+
+/// One page of `request` of the comments of each of `articles`, which the
+/// caller has checked the viewer may see: one statement for them all.
+pub async fn pages_per_article(
+    state: &AppState,
+    articles: &[i64],
+    request: &PageRequest,
+) -> Result<IdMap<Page<comment::Model>>> {
+    let select = comment::Entity::find().filter(by_unbanned_author(comment::Column::AuthorId));
+    pages_per_parent(
+        &state.list_reads,
+        select,
+        (comment::Entity, comment::Column::ArticleId),
+        articles,
+        (comment::Column::CreatedAt, comment::Column::Id),
+        request,
+    )
+    .await
 }
 
 impl PageRow for comment::Model {
@@ -166,17 +187,25 @@ pub async fn add(
         updated_at: Set(at),
         ..Default::default()
     };
-    let comment = state
-        .db
-        .transaction::<_, comment::Model, Error>(|txn| {
-            Box::pin(async move {
-                counts::lock_account(txn, me, AccountLock::Shared).await?;
-                let comment = row.insert(txn).await?;
-                counts::comments_changed(txn, comment.article_id, me, 1).await?;
-                Ok(comment)
+    let article_id = article.id;
+    let comment = retry_transient(|| {
+        let row = row.clone();
+        state
+            .db
+            .transaction::<_, comment::Model, Error>(|txn| {
+                Box::pin(async move {
+                    counts::lock_account(txn, me, AccountLock::Shared).await?;
+                    // The count first: it holds the article, as deleting it does.
+                    if !counts::comments_changed(txn, article_id, me, 1).await? {
+                        return Err(Error::NotFound("article"));
+                    }
+                    Ok(row.insert(txn).await?)
+                })
             })
-        })
-        .await?;
+            .map_err(Error::from)
+    })
+    .await
+    .map_err(|err| gone_as_not_found(err, "article"))?;
     state
         .cache
         .invalidate(&[Generation::comments(article.id)])
@@ -201,22 +230,25 @@ pub async fn delete(state: &AppState, viewer: &Viewer, id: i64) -> Result<commen
         comment.author_id,
     ))?;
     let (id, article_id, author_id) = (comment.id, comment.article_id, comment.author_id);
-    state
-        .db
-        .transaction::<_, (), Error>(|txn| {
-            Box::pin(async move {
-                counts::lock_account(txn, author_id, AccountLock::Shared).await?;
-                let removed = comment::Entity::delete_by_id(id)
-                    .exec(txn)
-                    .await?
-                    .rows_affected;
-                if removed > 0 {
-                    counts::comments_changed(txn, article_id, author_id, -1).await?;
-                }
-                Ok(())
+    retry_transient(|| {
+        state
+            .db
+            .transaction::<_, (), Error>(|txn| {
+                Box::pin(async move {
+                    counts::lock_account(txn, author_id, AccountLock::Shared).await?;
+                    let removed = comment::Entity::delete_by_id(id)
+                        .exec(txn)
+                        .await?
+                        .rows_affected;
+                    if removed > 0 {
+                        counts::comments_changed(txn, article_id, author_id, -1).await?;
+                    }
+                    Ok(())
+                })
             })
-        })
-        .await?;
+            .map_err(Error::from)
+    })
+    .await?;
     state
         .cache
         .invalidate(&[Generation::comments(comment.article_id)])

@@ -26,6 +26,20 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, Value};
 use crate::error::Result;
 pub use migration::counts::PUBLISHED_ARTICLES;
 
+/// Whether the counts an article row carries are as they are now.
+///
+/// A row read from the database for this request carries its counts as of
+/// that read; a row from the cache, or one a mutation changed the counts of
+/// after reading it, may carry older ones, and its counts are read again.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RowCounts {
+    /// Read with the row for this request.
+    Current,
+    /// Possibly older than the row's last change.
+    #[default]
+    MayLag,
+}
+
 /// How a lock on an account is held.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AccountLock {
@@ -96,37 +110,42 @@ pub async fn lock_account(
     Ok(())
 }
 
-/// The article `article_id` gained `delta` favorites.
+/// The article `article_id` gained `delta` favorites; whether it is there.
+/// Written before the favorite rows, it holds the article until the
+/// transaction ends, as deleting it does.
 pub async fn favorites_changed(
     db: &impl ConnectionTrait,
     article_id: i64,
     delta: i64,
-) -> Result<()> {
-    run(
+) -> Result<bool> {
+    let changed = run(
         db,
         "UPDATE articles SET favorites_count = favorites_count + ? WHERE id = ?",
         vec![delta.into(), article_id.into()],
     )
     .await?;
-    Ok(())
+    Ok(changed > 0)
 }
 
 /// The article `article_id` gained `delta` comments by `author_id`, whose
 /// account is locked ([`lock_account`]): counted unless the author is banned.
+/// Whether the count changed: not when the article is gone (or the author
+/// banned). Written before the comment rows, it holds the article until the
+/// transaction ends, as deleting it does.
 pub async fn comments_changed(
     db: &impl ConnectionTrait,
     article_id: i64,
     author_id: i64,
     delta: i64,
-) -> Result<()> {
-    run(
+) -> Result<bool> {
+    let changed = run(
         db,
         "UPDATE articles SET comments_count = comments_count + ? WHERE id = ? \
            AND EXISTS (SELECT 1 FROM users WHERE users.id = ? AND users.banned_at IS NULL)",
         vec![delta.into(), article_id.into(), author_id.into()],
     )
     .await?;
-    Ok(())
+    Ok(changed > 0)
 }
 
 /// `follower` started (`delta` 1) or stopped (-1) following `followee`.

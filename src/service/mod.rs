@@ -15,6 +15,7 @@ pub mod invalidation;
 pub mod list_reads;
 pub mod pagination;
 pub mod profiles;
+pub mod retry;
 pub mod tag_names;
 pub mod tags;
 pub mod users;

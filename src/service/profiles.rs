@@ -5,17 +5,19 @@ use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
 };
 
-use super::{IdMap, IdSet, counts, is_unique_violation, now, users};
+use super::retry::retry_transient;
+use super::{IdSet, counts, is_unique_violation, now, users};
 use crate::auth::capability::ResourceKind;
 use crate::auth::{Action, Capability, Viewer};
+use crate::cache::Generation;
 use crate::error::{Error, Result};
+use crate::state::AppState;
+use futures_util::TryFutureExt;
 
 /// Makes the viewer follow `username`; following twice is the same as once.
-pub async fn follow(
-    db: &DatabaseConnection,
-    viewer: &Viewer,
-    username: &str,
-) -> Result<user::Model> {
+/// The followed user as it is after the change.
+pub async fn follow(state: &AppState, viewer: &Viewer, username: &str) -> Result<user::Model> {
+    let db = &state.db;
     let me = viewer.require_user()?;
     let target = users::find_profile(db, username)
         .await?
@@ -38,8 +40,9 @@ pub async fn follow(
         created_at: Set(now()),
     };
     let followee = target.id;
-    let added = db
-        .transaction::<_, (), Error>(|txn| {
+    let added = retry_transient(|| {
+        let row = row.clone();
+        db.transaction::<_, (), Error>(|txn| {
             Box::pin(async move {
                 follow::Entity::insert(row)
                     .exec_without_returning(txn)
@@ -47,22 +50,21 @@ pub async fn follow(
                 counts::follows_changed(txn, me, followee, 1).await
             })
         })
-        .await
-        .map_err(Error::from);
+        .map_err(Error::from)
+    })
+    .await;
     match added {
-        Ok(()) => Ok(target),
         // Followed already: twice is the same as once.
-        Err(Error::Database(err)) if is_unique_violation(&err) => Ok(target),
-        Err(err) => Err(err),
+        Err(Error::Database(err)) if is_unique_violation(&err) => {}
+        other => other?,
     }
+    after_change(state, me, target).await
 }
 
 /// Makes the viewer stop following `username`; a no-op when not following.
-pub async fn unfollow(
-    db: &DatabaseConnection,
-    viewer: &Viewer,
-    username: &str,
-) -> Result<user::Model> {
+/// The user as it is after the change.
+pub async fn unfollow(state: &AppState, viewer: &Viewer, username: &str) -> Result<user::Model> {
+    let db = &state.db;
     let me = viewer.require_user()?;
     let target = users::find_profile(db, username)
         .await?
@@ -74,22 +76,38 @@ pub async fn unfollow(
         me,
     ))?;
     let followee = target.id;
-    db.transaction::<_, (), Error>(|txn| {
-        Box::pin(async move {
-            let removed = follow::Entity::delete_many()
-                .filter(follow::Column::FollowerId.eq(me))
-                .filter(follow::Column::FolloweeId.eq(followee))
-                .exec(txn)
-                .await?
-                .rows_affected;
-            if removed > 0 {
-                counts::follows_changed(txn, me, followee, -(removed as i64)).await?;
-            }
-            Ok(())
+    retry_transient(|| {
+        db.transaction::<_, (), Error>(|txn| {
+            Box::pin(async move {
+                let removed = follow::Entity::delete_many()
+                    .filter(follow::Column::FollowerId.eq(me))
+                    .filter(follow::Column::FolloweeId.eq(followee))
+                    .exec(txn)
+                    .await?
+                    .rows_affected;
+                if removed > 0 {
+                    counts::follows_changed(txn, me, followee, -(removed as i64)).await?;
+                }
+                Ok(())
+            })
         })
+        .map_err(Error::from)
     })
     .await?;
-    Ok(target)
+    after_change(state, me, target).await
+}
+
+/// After `follower` started or stopped following `target`: both profiles'
+/// counts changed, so their cached rows go; `target` as it is now. One
+/// statement.
+async fn after_change(state: &AppState, follower: i64, target: user::Model) -> Result<user::Model> {
+    let mut rows = users::by_ids(&state.db, &[follower, target.id]).await?;
+    let generations: Vec<Generation> = rows
+        .values()
+        .map(|row| Generation::profile(&row.username))
+        .collect();
+    state.cache.invalidate(&generations).await;
+    Ok(rows.remove(&target.id).unwrap_or(target))
 }
 
 /// Which of `ids` the user `follower` follows. One statement.
@@ -99,34 +117,6 @@ pub async fn followed_among(db: &DatabaseConnection, follower: i64, ids: &[i64])
         .column(follow::Column::FolloweeId)
         .filter(follow::Column::FollowerId.eq(follower))
         .filter(follow::Column::FolloweeId.is_in(ids.iter().copied()))
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().collect())
-}
-
-/// How many followers each of `ids` has, from the maintained counts. One
-/// statement.
-pub async fn follower_counts(db: &DatabaseConnection, ids: &[i64]) -> Result<IdMap<i64>> {
-    counts_of(db, user::Column::FollowersCount, ids).await
-}
-
-/// How many users each of `ids` follows, from the maintained counts. One
-/// statement.
-pub async fn following_counts(db: &DatabaseConnection, ids: &[i64]) -> Result<IdMap<i64>> {
-    counts_of(db, user::Column::FollowingCount, ids).await
-}
-
-async fn counts_of(
-    db: &DatabaseConnection,
-    count: user::Column,
-    ids: &[i64],
-) -> Result<IdMap<i64>> {
-    let rows: Vec<(i64, i64)> = user::Entity::find()
-        .select_only()
-        .column(user::Column::Id)
-        .column(count)
-        .filter(user::Column::Id.is_in(ids.iter().copied()))
         .into_tuple()
         .all(db)
         .await?;
