@@ -2,7 +2,10 @@
 
 Reads the run's description (machine, data, durations, memory) as JSON on
 standard input and the measurements from results.jsonl in the folder given as
-the only argument; computes the ratios the targets are stated in.
+the only argument; computes the ratios the targets are stated in. The page
+shapes that run on both the gateway (cache off) and PostGraphile get one table
+of their own, with the targets flagged (see bench/README.md, "Reading the
+results"); equivalence.txt, when the folder has it, follows it.
 
     python3 bench/report.py bench/results/<time> < description.json
 """
@@ -28,6 +31,106 @@ WORKLOADS = {
     ("cached", "write_mix"): "write mix: favorite, comment, unfavorite",
     ("cached", "login"): "login",
 }
+
+
+# The page shapes run on the gateway with its cache off and on PostGraphile
+# (bench/workloads.py): workload, label. PostGraphile's row is
+# ("postgraphile", "postgraphile_" + workload), except the home page's.
+PEER_WORKLOADS = {
+    "home": "home page (cards)",
+    "home_signed_in": "README Home, signed in",
+    "home_anonymous": "README Home, anonymous",
+    "article_comments": "article, 20 comments with profiles",
+    "profile_nested": "profile, 10 articles × 5 comments",
+    "tag_page": "tag page, 20 cards",
+    "nested_comments": "20 articles × 3 comments",
+    "nested_author_articles": "50 tagged articles × author's 2",
+    "profile_comments": "user's 10 articles × 5 comments",
+    "tags_popular": "10 most used tags",
+    "articles_total": "articles totalCount",
+}
+# The targets the table flags.
+RPS_TARGET = 3.0  # gateway req/s at least 3 times PostGraphile's
+P99_TARGET = 0.5  # gateway p99 at most half PostGraphile's
+SIGNED_IN_TARGET = 0.5  # signed-in Home at least half the anonymous home page's req/s
+
+
+def flag(ok: bool) -> str:
+    return "✓" if ok else "✗"
+
+
+def peer_comparison(by_key: dict, connections: list) -> list:
+    """One row per page shape and connection count: the gateway (cache off)
+    against PostGraphile, with the targets' ratios."""
+    rows = []
+    for workload, label in PEER_WORKLOADS.items():
+        peer_workload = "postgraphile_home" if workload == "home" else f"postgraphile_{workload}"
+        for c in connections:
+            gateway = by_key.get(("uncached", workload, c))
+            peer = by_key.get(("postgraphile", peer_workload, c))
+            if gateway is None and peer is None:
+                continue
+            row = {"workload": workload, "label": label, "connections": c, "gateway": gateway, "postgraphile": peer,
+                   "rps_ratio": None, "p99_ratio": None, "rps_target_met": None, "p99_target_met": None}
+            if gateway and peer and peer["rps"]:
+                row["rps_ratio"] = gateway["rps"] / peer["rps"]
+                row["rps_target_met"] = row["rps_ratio"] >= RPS_TARGET
+            if gateway and peer and peer["p99_ms"]:
+                row["p99_ratio"] = gateway["p99_ms"] / peer["p99_ms"]
+                row["p99_target_met"] = row["p99_ratio"] <= P99_TARGET
+            if workload == "home_signed_in" and gateway:
+                # Against the anonymous home page (the cards, cache off); and,
+                # for what the viewer's fields cost alone, against the same
+                # document sent without a token.
+                for key, base in (("vs_home", "home"), ("vs_same_anonymous", "home_anonymous")):
+                    anonymous = by_key.get(("uncached", base, c))
+                    row[f"signed_in_{key}"] = gateway["rps"] / anonymous["rps"] if anonymous and anonymous["rps"] else None
+                base = row["signed_in_vs_home"]
+                if base is None:
+                    base = row["signed_in_vs_same_anonymous"]
+                row["signed_in_target_met"] = None if base is None else base >= SIGNED_IN_TARGET
+            rows.append(row)
+    return rows
+
+
+def peer_table(rows: list) -> list:
+    def num(r, key, fmt):
+        return "–" if r is None or r.get(key) is None else format(r[key], fmt)
+
+    lines = [
+        "| workload | conns | gateway req/s | gateway p50 ms | gateway p99 ms | SQL/request "
+        "| PostGraphile req/s | PostGraphile p99 ms | req/s ratio | p99 ratio "
+        f"| req/s ≥ {RPS_TARGET:g}× | p99 ≤ {P99_TARGET:g}× | signed-in ≥ {SIGNED_IN_TARGET:.0%} of anonymous "
+        "| failed gateway / PostGraphile |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        g, p = row["gateway"], row["postgraphile"]
+        rps_flag = "–" if row["rps_target_met"] is None else flag(row["rps_target_met"])
+        p99_flag = "–" if row["p99_target_met"] is None else flag(row["p99_target_met"])
+        signed = ""
+        if row["workload"] == "home_signed_in":
+            parts = []
+            if row.get("signed_in_vs_home") is not None:
+                parts.append(f"{flag(row['signed_in_vs_home'] >= SIGNED_IN_TARGET)} {row['signed_in_vs_home']:.2f} of home")
+            if row.get("signed_in_vs_same_anonymous") is not None:
+                same = row["signed_in_vs_same_anonymous"]
+                parts.append(f"{flag(same >= SIGNED_IN_TARGET) if not parts else ''} {same:.2f} of the same anonymous".strip())
+            signed = "; ".join(parts) or "– (no anonymous row)"
+        failed = f"{'–' if g is None else g.get('failed', 0) + g.get('socket_errors', 0)} / " \
+                 f"{'–' if p is None else p.get('failed', 0) + p.get('socket_errors', 0)}"
+        lines.append(
+            f"| {row['label']} (`{row['workload']}`) | {row['connections']} | {num(g, 'rps', '.0f')} | "
+            f"{num(g, 'p50_ms', '.2f')} | {num(g, 'p99_ms', '.2f')} | {num(g, 'statements_per_request', '.2f')} | "
+            f"{num(p, 'rps', '.0f')} | {num(p, 'p99_ms', '.2f')} | {num(row, 'rps_ratio', '.2f')} | "
+            f"{num(row, 'p99_ratio', '.3f')} | {rps_flag} | {p99_flag} | {signed} | {failed} |"
+        )
+    met = [r for r in rows if r["rps_target_met"] is not None]
+    if met:
+        lines += ["", f"Targets met: req/s ≥ {RPS_TARGET:g}× PostGraphile in "
+                  f"{sum(r['rps_target_met'] for r in met)} of {len(met)} rows; p99 ≤ {P99_TARGET:g}× PostGraphile's in "
+                  f"{sum(bool(r['p99_target_met']) for r in met)} of {len(met)} rows."]
+    return lines
 
 
 # Ratios measured again in rounds that alternate their two sides (bench/run's
@@ -89,7 +192,9 @@ def main() -> None:
         }
 
     paired = paired_ratios(folder / "paired.jsonl")
-    report = {"description": description, "results": rows, "ratios": ratios, "paired_ratios": paired}
+    comparison = peer_comparison(by_key, connections)
+    report = {"description": description, "results": rows, "ratios": ratios, "paired_ratios": paired,
+              "peer_comparison": comparison}
     (folder / "results.json").write_text(json.dumps(report, indent=2) + "\n")
 
     data = description["data"]
@@ -106,10 +211,23 @@ def main() -> None:
         f"{description.get('idle_after_rss_kib', 0) / 1024:.0f} MB idle after the run, "
         f"{description['peak_rss_kib'] / 1024:.0f} MB peak under load (cache in Redis), "
         f"{description['uncached_peak_rss_kib'] / 1024:.0f} MB peak (cache off).",
-        "",
-        "| workload | connections | req/s | p50 ms | p99 ms | SQL/request | RSS MB after | failed |",
-        "|---|---|---|---|---|---|---|---|",
     ]
+    if description.get("workloads"):
+        lines.append(f"Workloads: {description['workloads']}.")
+    peer_lines = []
+    if comparison:
+        peer_lines += ["", "## Gateway (cache off) against PostGraphile v5", "",
+                  "Each page shape as the gateway's query and PostGraphile's equivalent (bench/workloads.py)"
+                  + (f", on tag `{description['tag']}`, article `{description['article']}` and author "
+                     f"`{description['author']}`" if description.get("tag") else "")
+                  + f". Ratios are gateway / PostGraphile; a request slower than "
+                  f"{description.get('wrk_timeout', '2s')} counts as failed.", ""]
+        peer_lines += peer_table(comparison)
+        equivalence = folder / "equivalence.txt"
+        if equivalence.exists() and equivalence.read_text().strip():
+            peer_lines += ["", "Checked once before the load (bench/equivalent.py):", ""]
+            peer_lines += [f"- {line}" for line in equivalence.read_text().splitlines() if line]
+    table = []
     for (target, workload), label in WORKLOADS.items():
         for c in connections:
             r = by_key.get((target, workload, c))
@@ -126,13 +244,17 @@ def main() -> None:
             else:
                 label_here = label
             rss = r.get("rss_kib")
-            lines.append(
+            table.append(
                 f"| {label_here} | {c} | {r['rps']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
                 f"{'' if statements is None else f'{statements:.2f}'} | "
                 f"{'' if rss is None else f'{rss / 1024:.0f}'} | {r.get('failed', 0)} |"
             )
-    lines += ["", "| ratio | target | " + " | ".join(f"c={c}" for c in connections) + " |",
-              "|---|---|" + "---|" * len(connections)]
+    if table:
+        lines += ["",
+                  "| workload | connections | req/s | p50 ms | p99 ms | SQL/request | RSS MB after | failed |",
+                  "|---|---|---|---|---|---|---|---|"] + table
+    ratio_lines = ["", "| ratio | target | " + " | ".join(f"c={c}" for c in connections) + " |",
+                   "|---|---|" + "---|" * len(connections)]
     def shown(key, c):
         value = ratios[c][key]
         if value is None:
@@ -151,7 +273,9 @@ def main() -> None:
         ("cached_vs_http_floor_rps", "gateway (cache in Redis) / HTTP floor, req/s", "≥ 0.5"),
         ("with_logins_vs_alone_p99", f"home page p99 with {LOGIN_RATE} logins/s / without", "< 3"),
     ]:
-        lines.append(f"| {label} | {target} | " + " | ".join(shown(key, c) for c in connections) + " |")
+        ratio_lines.append(f"| {label} | {target} | " + " | ".join(shown(key, c) for c in connections) + " |")
+    if any(value is not None for by_c in ratios.values() for value in by_c.values()):
+        lines += ratio_lines
     if paired:
         rounds = max(len(values) for by_c in paired.values() for values in by_c.values())
         lines += ["", f"Paired rounds: each side {description.get('paired_duration', '')} in turn, {rounds} rounds; "
@@ -169,6 +293,7 @@ def main() -> None:
               f"| peak RSS under load (cache in Redis) | ≤ 150 MB | {description['peak_rss_kib'] / 1024:.0f} MB |",
               f"| RSS idle after start-up | ≤ 40 MB | {description['idle_rss_kib'] / 1024:.0f} MB |",
               f"| RSS idle after the run | ≤ 40 MB | {description.get('idle_after_rss_kib', 0) / 1024:.0f} MB |"]
+    lines += peer_lines
     (folder / "results.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
