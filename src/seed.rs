@@ -10,7 +10,9 @@ use entity::{article, article_tag, comment, favorite, follow, tag, user};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::Rng;
 use rand::seq::{IndexedRandom, SliceRandom};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, NotSet, QueryFilter, QuerySelect, Set,
+};
 
 use crate::auth::Passwords;
 use crate::error::Result;
@@ -370,9 +372,13 @@ async fn insert_article_extras(
             let mut tags: Vec<i64> = tag_ids.to_vec();
             tags.shuffle(&mut rng);
             for &tag_id in tags.iter().take(rng.random_range(1..5)) {
+                // The article's time and publication are copied in by
+                // `recount_all` once every row is in.
                 links.push(article_tag::ActiveModel {
                     article_id: Set(article_id),
                     tag_id: Set(tag_id),
+                    article_created_at: NotSet,
+                    article_published: NotSet,
                 });
             }
             for _ in 0..rng.random_range(0..=comments_per_article * 2) {

@@ -12,6 +12,11 @@ pub struct Model {
     /// The tag.
     #[sea_orm(primary_key, auto_increment = false)]
     pub tag_id: i64,
+    /// The article's creation time, copied: a tag's list is ordered by it.
+    pub article_created_at: DateTimeUtc,
+    /// Whether the article is published, copied: a tag's list shows only
+    /// published articles.
+    pub article_published: bool,
 }
 
 /// Relations of a tag link.

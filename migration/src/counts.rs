@@ -9,6 +9,13 @@
 /// who are not banned.
 pub const PUBLISHED_ARTICLES: &str = "published_articles";
 
+/// Copies each tag link's article's creation time and publication into the
+/// link (`article_tags.article_created_at`, `article_published`).
+pub const LISTING_COPIES: &str = "UPDATE article_tags SET \
+       article_created_at = (SELECT created_at FROM articles WHERE articles.id = article_tags.article_id), \
+       article_published = (SELECT published_at IS NOT NULL FROM articles \
+                             WHERE articles.id = article_tags.article_id)";
+
 /// Sets every maintained count to what the rows say. Plain SQL that reads the
 /// same on SQLite, PostgreSQL and MySQL/MariaDB.
 pub const RECOUNT: [&str; 7] = [

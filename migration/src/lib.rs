@@ -20,6 +20,7 @@ mod m20260103_000001_index_banned_users;
 mod m20260104_000001_add_username_key_to_users;
 mod m20260104_000002_normalize_email_keys;
 mod m20261204_000001_maintain_counts;
+mod m20261204_000002_order_tag_lists;
 
 /// Every migration, in the order they apply.
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260104_000001_add_username_key_to_users::Migration),
             Box::new(m20260104_000002_normalize_email_keys::Migration),
             Box::new(m20261204_000001_maintain_counts::Migration),
+            Box::new(m20261204_000002_order_tag_lists::Migration),
         ]
     }
 }

@@ -370,19 +370,13 @@ fn with_relations(page: Statement, around: &AroundPage) -> Statement {
 pub async fn page_with_relations(
     db: &DatabaseConnection,
     reads: &impl ConnectionTrait,
-    select: Select<article::Entity>,
+    (select, order): (Select<article::Entity>, ListOrder),
     request: &PageRequest,
     around: &AroundPage,
     tag_names: &TagNames,
 ) -> Result<(Page<article::Model>, IdMap<ArticleRelations>)> {
     let backend = db.get_database_backend();
-    let page = pagination::page_statement(
-        backend,
-        select,
-        article::Column::CreatedAt,
-        article::Column::Id,
-        request,
-    );
+    let page = order.page_statement(backend, select, request);
     let rows = reads.query_all_raw(with_relations(page, around)).await?;
     let first = article::Column::iter().count();
     let on_page = request.rows_on_page(rows.len());
@@ -427,6 +421,44 @@ pub async fn pages_per_parent_with_relations(
     })?;
     let relations = named(db, tag_names, relations).await?;
     Ok((pages, relations))
+}
+
+/// The columns a list of articles is ordered by: `(created_at, id)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListOrder {
+    /// The articles' own columns.
+    Articles,
+    /// The copies a tag's links keep of them, which their index holds in
+    /// order for each tag: a tag's list, read from the front of it.
+    TagLinks,
+}
+
+impl ListOrder {
+    /// The statement that reads one page of `request` from `select`, whose
+    /// rows are ordered by these columns ([`pagination::page_statement`]).
+    pub fn page_statement(
+        self,
+        backend: DatabaseBackend,
+        select: Select<article::Entity>,
+        request: &PageRequest,
+    ) -> Statement {
+        match self {
+            ListOrder::Articles => pagination::page_statement(
+                backend,
+                select,
+                article::Column::CreatedAt,
+                article::Column::Id,
+                request,
+            ),
+            ListOrder::TagLinks => pagination::page_statement(
+                backend,
+                select,
+                article_tag::Column::ArticleCreatedAt,
+                article_tag::Column::ArticleId,
+                request,
+            ),
+        }
+    }
 }
 
 /// Which articles a statement reads the relations of.

@@ -56,7 +56,7 @@ mod tests {
 
     use super::*;
     use crate::service::article_relations::{
-        RelationsStatements, for_articles, page_with_relations,
+        ListOrder, RelationsStatements, for_articles, page_with_relations,
     };
     use crate::service::list_reads::{IdleLimits, ListReads};
     use crate::service::pagination::{PageRequest, PageRow, SortDirection, fetch_page};
@@ -160,6 +160,8 @@ mod tests {
         article_tag::Model {
             article_id: 11,
             tag_id: 17,
+            article_created_at: at(6),
+            article_published: true,
         }
         .into_active_model()
         .insert(db)
@@ -278,7 +280,7 @@ mod tests {
             let (page, relations) = page_with_relations(
                 &db,
                 &reads,
-                article::Entity::find(),
+                (article::Entity::find(), ListOrder::Articles),
                 &request,
                 &around,
                 &tag_names,
@@ -318,7 +320,7 @@ mod tests {
         let (page, relations) = page_with_relations(
             &db,
             &reads,
-            article::Entity::find(),
+            (article::Entity::find(), ListOrder::Articles),
             &request,
             &around,
             &tag_names,

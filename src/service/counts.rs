@@ -341,12 +341,15 @@ pub async fn published_articles(db: &impl ConnectionTrait, which: &Published) ->
     })
 }
 
-/// Sets every count to what the rows say, for writes that bypass the
-/// services (the seeder's bulk inserts).
+/// Sets every count, and the copies tag links keep of their articles, to
+/// what the rows say, for writes that bypass the services (the seeder's bulk
+/// inserts).
 pub async fn recount_all(db: &impl ConnectionTrait) -> Result<()> {
     for sql in migration::counts::RECOUNT {
         db.execute_unprepared(sql).await?;
     }
+    db.execute_unprepared(migration::counts::LISTING_COPIES)
+        .await?;
     Ok(())
 }
 

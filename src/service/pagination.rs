@@ -219,17 +219,18 @@ pub trait PageRow: Sized {
 /// Runs `select` as one page of `request`, ordered by `(at, id)`. One
 /// statement. `select` must select the entity's columns only, in declared
 /// order ([`PageRow`]).
-pub async fn fetch_page<E, C>(
+pub async fn fetch_page<E, C, O>(
     db: &C,
     select: Select<E>,
-    at: E::Column,
-    id: E::Column,
+    at: O,
+    id: O,
     request: &PageRequest,
 ) -> Result<Page<E::Model>>
 where
     E: EntityTrait,
     E::Model: PageRow,
     C: ConnectionTrait,
+    O: ColumnTrait,
 {
     let statement = page_statement(db.get_database_backend(), select, at, id, request);
     let rows = db.query_all_raw(statement).await?;
@@ -242,12 +243,13 @@ where
 
 /// The statement that reads one page of `request` from `select`: one row more
 /// than the page holds (to tell whether more follow), in
-/// [`PageRequest::read_order`] by `(at, id)`.
-pub fn page_statement<E: EntityTrait>(
+/// [`PageRequest::read_order`] by `(at, id)`: columns of the entity, or
+/// copies of them in a table `select` joins.
+pub fn page_statement<E: EntityTrait, O: ColumnTrait>(
     backend: DatabaseBackend,
     select: Select<E>,
-    at: E::Column,
-    id: E::Column,
+    at: O,
+    id: O,
     request: &PageRequest,
 ) -> Statement {
     let select = between_cursors(select, at, id, request);
@@ -261,10 +263,10 @@ pub fn page_statement<E: EntityTrait>(
 }
 
 /// `select` narrowed to the rows between the cursors of `request`.
-fn between_cursors<E: EntityTrait>(
+fn between_cursors<E: EntityTrait, O: ColumnTrait>(
     mut select: Select<E>,
-    at: E::Column,
-    id: E::Column,
+    at: O,
+    id: O,
     request: &PageRequest,
 ) -> Select<E> {
     let ascending = request.direction == SortDirection::Asc;

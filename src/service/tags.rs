@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use entity::{article_tag, tag};
+use entity::{article, article_tag, tag};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, JoinType,
     QueryFilter, QueryOrder, QuerySelect, RelationTrait, Set, TransactionTrait,
@@ -22,8 +22,15 @@ pub struct TagCount {
     pub articles: i64,
 }
 
-/// Links `names` to the article, creating tags that do not exist yet.
-pub async fn attach(txn: &DatabaseTransaction, article_id: i64, names: &[String]) -> Result<()> {
+/// Links `names` to `article`, creating tags that do not exist yet. Each link
+/// carries the article's creation time and publication, by which a tag's list
+/// is read.
+pub async fn attach(
+    txn: &DatabaseTransaction,
+    article: &article::Model,
+    names: &[String],
+) -> Result<()> {
+    let article_id = article.id;
     if names.is_empty() {
         return Ok(());
     }
@@ -56,9 +63,28 @@ pub async fn attach(txn: &DatabaseTransaction, article_id: i64, names: &[String]
             .map(|tag_id| article_tag::ActiveModel {
                 article_id: Set(article_id),
                 tag_id: Set(*tag_id),
+                article_created_at: Set(article.created_at),
+                article_published: Set(article.is_published()),
             });
     article_tag::Entity::insert_many(links)
         .exec_without_returning(txn)
+        .await?;
+    Ok(())
+}
+
+/// Copies the article's publication into its tag links.
+pub async fn publication_changed(
+    txn: &DatabaseTransaction,
+    article_id: i64,
+    published: bool,
+) -> Result<()> {
+    article_tag::Entity::update_many()
+        .col_expr(
+            article_tag::Column::ArticlePublished,
+            sea_orm::sea_query::Expr::value(published),
+        )
+        .filter(article_tag::Column::ArticleId.eq(article_id))
+        .exec(txn)
         .await?;
     Ok(())
 }

@@ -180,3 +180,100 @@ async fn a_page_after_a_cursor_is_the_same_read_together_or_alone() {
         assert_eq!(mine["comments"], alone["article"]["comments"]);
     }
 }
+
+/// Slugs of `list` (an `articles` connection with `nodes { slug }` and
+/// `pageInfo { endCursor hasNextPage }`) paged through `first: 2` at a time.
+async fn every_slug(app: &TestApp, token: &str, filter: &str) -> Vec<String> {
+    let mut slugs = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let page = data(
+            app.graphql_as(
+                token,
+                &format!(
+                    "query($after: String) {{ articles(first: 2, after: $after{filter}) {{
+                       totalCount nodes {{ slug }} pageInfo {{ endCursor hasNextPage }} }} }}"
+                ),
+                json!({ "after": after }),
+            )
+            .await,
+        );
+        let list = &page["articles"];
+        for node in list["nodes"].as_array().expect("nodes") {
+            slugs.push(node["slug"].as_str().expect("slug").to_owned());
+        }
+        if list["pageInfo"]["hasNextPage"] != true {
+            return slugs;
+        }
+        after = list["pageInfo"]["endCursor"].clone();
+    }
+}
+
+#[tokio::test]
+async fn a_tags_list_read_through_its_links_follows_publishing_and_retagging() {
+    let app = TestApp::spawn().await;
+    let ann = app.register("ann").await;
+    let mut slugs = Vec::new();
+    for n in 0..7 {
+        let tags: &[&str] = if n % 2 == 0 { &["t", "u"] } else { &["u"] };
+        slugs.push(
+            app.create_article(&ann, &format!("Story {n}"), tags, n == 5)
+                .await,
+        );
+    }
+    let change = |mutation: &str, slug: &str| {
+        let document = format!(
+            "mutation($slug: String!) {{ {mutation}(input: {{ slug: $slug }}) {{ article {{ id }} }} }}"
+        );
+        let slug = slug.to_owned();
+        let app = &app;
+        let token = ann.token.clone();
+        async move {
+            data(
+                app.graphql_as(&token, &document, json!({ "slug": slug }))
+                    .await,
+            )
+        }
+    };
+    // A draft published, a published article turned back into a draft, and
+    // one retagged: the links follow each.
+    change("publishArticle", &slugs[5]).await;
+    change("unpublishArticle", &slugs[2]).await;
+    let retag = "mutation($slug: String!) { updateArticle(input: { slug: $slug, tags: [\"t\"] }) { article { id } } }";
+    data(
+        app.graphql_as(&ann.token, retag, json!({ "slug": slugs[3] }))
+            .await,
+    );
+
+    let everything = data(
+        app.graphql(
+            "{ articles(first: 100) { nodes { slug tags } } }",
+            json!({}),
+        )
+        .await,
+    );
+    for tag in ["t", "u"] {
+        let expected: Vec<String> = everything["articles"]["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .filter(|node| {
+                node["tags"]
+                    .as_array()
+                    .expect("tags")
+                    .iter()
+                    .any(|t| t == tag)
+            })
+            .map(|node| node["slug"].as_str().expect("slug").to_owned())
+            .collect();
+        let filter = format!(", filter: {{ tag: \"{tag}\" }}");
+        assert_eq!(
+            every_slug(&app, &ann.token, &filter).await,
+            expected,
+            "tag {tag}"
+        );
+    }
+    // The viewer's drafts under a tag: the one unpublished, not the published.
+    let drafts = every_slug(&app, &ann.token, ", filter: { tag: \"t\", status: DRAFT }").await;
+    assert_eq!(drafts, [slugs[2].clone()]);
+}
