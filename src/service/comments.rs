@@ -2,8 +2,8 @@
 
 use entity::{article, comment};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
+    TransactionTrait,
 };
 
 use super::columns::Columns;
@@ -88,25 +88,6 @@ impl PageRow for comment::Model {
             updated_at: row.get(5)?,
         })
     }
-}
-
-/// How many comments an article has: one statement, or none when cached.
-pub async fn count(state: &AppState, article_id: i64) -> Result<u64> {
-    let db = state.db.clone();
-    state
-        .cache
-        .get_or_load(
-            &format!("comments:{article_id}:count"),
-            &[Generation::comments(article_id)],
-            move || async move {
-                Ok(comment::Entity::find()
-                    .filter(comment::Column::ArticleId.eq(article_id))
-                    .filter(by_unbanned_author(comment::Column::AuthorId))
-                    .count(&db)
-                    .await?)
-            },
-        )
-        .await
 }
 
 /// The comment with this id, if the viewer may see its article.
