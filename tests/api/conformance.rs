@@ -215,6 +215,31 @@ async fn a_private_field_fails_alone() {
         text.starts_with(r#"{"data":{"user":{"username":"jake","email":null}}"#),
         "{text}"
     );
+    // The only field of an object, and of every object of a list: each
+    // object answers with its failed field null, and nothing above it is.
+    for document in [
+        r#"{ user(username: "jake") { email } }"#,
+        "{ articles(first: 2) { nodes { author { email } } } }",
+    ] {
+        let text = answer(&app, None, document, json!({})).await;
+        let body: Value = serde_json::from_str(&text).expect("JSON");
+        let emails: Vec<&Value> = match body["data"]["user"].is_object() {
+            true => vec![&body["data"]["user"]["email"]],
+            false => body["data"]["articles"]["nodes"]
+                .as_array()
+                .expect("nodes")
+                .iter()
+                .map(|node| &node["author"]["email"])
+                .collect(),
+        };
+        assert!(!emails.is_empty(), "{text}");
+        assert!(emails.iter().all(|email| email.is_null()), "{text}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+            "{text}"
+        );
+        assert!(!text.contains(r#""__typename""#), "{text}");
+    }
 }
 
 #[tokio::test]

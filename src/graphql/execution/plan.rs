@@ -112,9 +112,12 @@ pub fn plan(
         reads_variables: Cell::new(false),
     };
     // A subscription selects exactly one root field; nothing is added there.
-    let fill_empty = operation.ty != OperationType::Subscription;
+    let fill = match operation.ty {
+        OperationType::Subscription => Fill::Never,
+        _ => Fill::WhenEmpty,
+    };
     let (selection_set, root_shape) =
-        planner.object_selection(root, &[&operation.selection_set.node], fill_empty)?;
+        planner.object_selection(root, &[&operation.selection_set.node], fill)?;
     let planned = OperationDefinition {
         ty: operation.ty,
         variable_definitions: operation.variable_definitions.clone(),
@@ -161,6 +164,24 @@ fn select<'d>(
 
 /// The fields collected under one response key, in document order.
 type Collected<'d> = IndexMap<&'d str, Vec<&'d Positioned<Field>>>;
+
+/// When an object's planned selection gets a `__typename` the document did
+/// not ask for (stripped again from the answer).
+#[derive(Clone, Copy)]
+enum Fill {
+    /// Never: the per-type selections of an abstract position, which add
+    /// the key that tells their types apart themselves, and a
+    /// subscription's root, which must select one field.
+    Never,
+    /// When it collects nothing, so that the object still answers `{}`: the
+    /// root, whose answer is completed from nothing when every field failed.
+    WhenEmpty,
+    /// Unless it selects `__typename` itself: async-graphql answers an
+    /// object whose every field failed as `null`, which would null its
+    /// parents too when the object is non-null; with a field that cannot
+    /// fail, the object answers and its failed fields are `null` in it.
+    UnlessTyped,
+}
 
 struct Planner<'d> {
     registry: &'d Registry,
@@ -342,16 +363,19 @@ impl<'d> Planner<'d> {
         Ok(())
     }
 
-    /// The merged selection on an object of type `object`, and its shape.
-    /// With `fill_empty`, a selection that collects nothing gets a
-    /// `__typename` to strip, so that the object still answers `{}`.
+    /// The merged selection on an object of type `object`, and its shape,
+    /// with a `__typename` to strip added as `fill` says.
     fn object_selection(
         &mut self,
         object: &'d MetaType,
         sets: &[&'d SelectionSet],
-        fill_empty: bool,
+        fill: Fill,
     ) -> Result<(SelectionSet, ObjectShape), PlanError> {
         let collected = self.collect(object.name(), sets)?;
+        let typed = collected
+            .values()
+            .any(|occurrences| occurrences[0].node.name.node == "__typename");
+        let fill_key = type_key(std::slice::from_ref(&collected));
         let mut items = Vec::with_capacity(collected.len());
         let mut fields = Vec::with_capacity(collected.len());
         for (key, occurrences) in collected {
@@ -363,10 +387,17 @@ impl<'d> Planner<'d> {
             });
         }
         let mut injected = None;
-        if items.is_empty() && fill_empty {
-            self.count()?;
-            items.push(typename_field("__typename"));
-            injected = Some(Name::new("__typename"));
+        let fills = match fill {
+            Fill::Never => false,
+            Fill::WhenEmpty => items.is_empty(),
+            Fill::UnlessTyped => !typed,
+        };
+        if fills {
+            if items.is_empty() {
+                self.count()?;
+            }
+            items.push(typename_field(&fill_key));
+            injected = Some(fill_key);
         }
         Ok((SelectionSet { items }, ObjectShape { fields, injected }))
     }
@@ -444,7 +475,7 @@ impl<'d> Planner<'d> {
                     .ok_or_else(|| PlanError::Invalid(format!("Unknown type \"{name}\".")))?;
                 match named {
                     MetaType::Object { .. } => {
-                        let (set, shape) = self.object_selection(named, sets, true)?;
+                        let (set, shape) = self.object_selection(named, sets, Fill::UnlessTyped)?;
                         Ok((set, TypeShape::Object(shape)))
                     }
                     MetaType::Interface { .. } | MetaType::Union { .. } => {
@@ -481,7 +512,7 @@ impl<'d> Planner<'d> {
             let selects_type_key = collected
                 .get(type_key.as_str())
                 .is_some_and(|fields| fields[0].node.name.node == "__typename");
-            let (mut set, mut shape) = self.object_selection(object, sets, false)?;
+            let (mut set, mut shape) = self.object_selection(object, sets, Fill::Never)?;
             if !selects_type_key {
                 self.count()?;
                 set.items.insert(0, typename_field(&type_key));
