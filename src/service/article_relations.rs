@@ -17,6 +17,7 @@ use sea_orm::{
 use super::IdMap;
 use super::columns::Columns;
 use super::pagination::{self, Page, PageRequest, PageRow};
+use super::profile_rows::{PROFILE_COLUMNS, profile_at, select_profile};
 use super::tag_names::TagNames;
 use crate::error::Result;
 
@@ -32,29 +33,6 @@ pub struct ArticleRelations {
     /// How many comments it has, leaving out those of banned users.
     pub comments: i64,
 }
-
-/// The author's columns, selected in this order right after the article id
-/// and read back by position ([`author_at`]); the password hash is selected as
-/// an empty string.
-const AUTHOR_COLUMNS: [user::Column; 17] = [
-    user::Column::Id,
-    user::Column::Username,
-    user::Column::Email,
-    user::Column::EmailKey,
-    user::Column::PasswordHash,
-    user::Column::Bio,
-    user::Column::Image,
-    user::Column::CreatedAt,
-    user::Column::UpdatedAt,
-    user::Column::Role,
-    user::Column::SessionEpoch,
-    user::Column::BannedAt,
-    user::Column::AccessChangedAt,
-    user::Column::UsernameKey,
-    user::Column::FollowersCount,
-    user::Column::FollowingCount,
-    user::Column::ArticlesCount,
-];
 
 /// Joins tag ids in the result.
 const TAG_SEPARATOR: char = ',';
@@ -78,15 +56,15 @@ impl FromQueryResult for RelationsRow {
 }
 
 /// The relations of the article `article_id` whose columns start at column
-/// `first` of `row`: the author's [`AUTHOR_COLUMNS`], the two counts and the
+/// `first` of `row`: the author's [`PROFILE_COLUMNS`], the two counts and the
 /// tag ids (the tags left unnamed).
 fn relations_at(row: &Columns<'_>, article_id: i64, first: usize) -> Result<RelationsRow, DbErr> {
-    let counts = first + AUTHOR_COLUMNS.len();
+    let counts = first + PROFILE_COLUMNS.len();
     let tag_ids: Option<String> = row.get(counts + 2)?;
     Ok(RelationsRow {
         article_id,
         relations: ArticleRelations {
-            author: author_at(row, first)?,
+            author: profile_at(row, first)?,
             tags: Vec::new(),
             favorites: row.get(counts)?,
             comments: row.get(counts + 1)?,
@@ -114,29 +92,6 @@ async fn named(
             (id, relations)
         })
         .collect())
-}
-
-/// The author whose [`AUTHOR_COLUMNS`] start at column `first` of `row`.
-fn author_at(row: &Columns<'_>, first: usize) -> Result<user::Model, DbErr> {
-    Ok(user::Model {
-        id: row.get(first)?,
-        username: row.get(first + 1)?,
-        email: row.get(first + 2)?,
-        email_key: row.get(first + 3)?,
-        password_hash: row.get(first + 4)?,
-        bio: row.get(first + 5)?,
-        image: row.get(first + 6)?,
-        created_at: row.get(first + 7)?,
-        updated_at: row.get(first + 8)?,
-        role: row.get(first + 9)?,
-        session_epoch: row.get(first + 10)?,
-        banned_at: row.get(first + 11)?,
-        access_changed_at: row.get(first + 12)?,
-        username_key: row.get(first + 13)?,
-        followers_count: row.get(first + 14)?,
-        following_count: row.get(first + 15)?,
-        articles_count: row.get(first + 16)?,
-    })
 }
 
 fn split_tag_ids(joined: Option<&str>) -> Result<Vec<i64>, DbErr> {
@@ -264,15 +219,8 @@ fn join_relations(
     source: impl IntoIden + Clone,
     of: Articles<'_>,
 ) {
-    for column in AUTHOR_COLUMNS {
-        match column {
-            // Shown nowhere, so never read: the authors carry an empty hash.
-            user::Column::PasswordHash => {
-                query.expr_as(Expr::cust("''"), Alias::new("password_hash"))
-            }
-            column => query.column((user::Entity, column)),
-        };
-    }
+    // Shown nowhere, so never read: the authors carry an empty hash.
+    select_profile(query);
     query.inner_join(
         user::Entity,
         Expr::col((user::Entity, user::Column::Id))
@@ -533,7 +481,7 @@ mod tests {
             columns.map(|column| column.as_str()).collect()
         };
         assert_eq!(
-            names(&mut AUTHOR_COLUMNS.into_iter()),
+            names(&mut PROFILE_COLUMNS.into_iter()),
             names(&mut user::Column::iter())
         );
     }

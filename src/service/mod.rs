@@ -14,6 +14,7 @@ pub mod fields;
 pub mod invalidation;
 pub mod list_reads;
 pub mod pagination;
+pub mod profile_rows;
 pub mod profiles;
 pub mod retry;
 pub mod tag_names;

@@ -8,6 +8,7 @@ use sea_orm::{
 };
 
 use super::fields::{self, Email, Password, Username, Validator};
+use super::profile_rows;
 use super::{is_unique_violation, now};
 use crate::auth::{Action, Capability, Claims, Role, Viewer};
 use crate::cache::Generation;
@@ -305,13 +306,10 @@ pub fn username_key(username: &str) -> String {
     username.trim().to_ascii_lowercase()
 }
 
-/// Users by id, for the user loader. One statement.
+/// Users by id, as profiles (without their password hash), for the user
+/// loader. One statement.
 pub async fn by_ids(db: &DatabaseConnection, ids: &[i64]) -> Result<HashMap<i64, user::Model>> {
-    let rows = user::Entity::find()
-        .filter(user::Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().map(|u| (u.id, u)).collect())
+    profile_rows::profiles_by_ids(db, ids).await
 }
 
 /// Whether the viewer may read `user`'s private fields (email).
