@@ -7,13 +7,16 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject
 use chrono::{DateTime, Utc};
 use entity::article;
 
-use super::comments::{CommentOrder, comment_connection};
+use super::comments::{
+    CommentOrder, CommentsArguments, comment_connection, load_comment_pages,
+    loaded_comment_connection,
+};
 use super::connection::CommentConnection;
 use super::connection::{ArticleConnection, ListSource, shows_page, unread};
 use super::context::ContextExt;
 use super::loaders::{ArticleRelations, ArticleSet};
 use super::node::{NodeKind, global_id};
-use super::ready::{Ready, ReadyObject};
+use super::ready::{Arguments, FieldArguments, FieldLoad, Ready, ReadyObject};
 use super::users::User;
 use crate::auth::Viewer;
 use crate::error::Error;
@@ -22,6 +25,8 @@ use crate::service::articles::{
 };
 use crate::service::counts::RowCounts;
 use crate::service::pagination::{Cursor, PageRequest, SortDirection};
+use crate::state::AppState;
+use futures_util::future::BoxFuture;
 
 /// An article row as the API shows it, with the siblings it loads relations with.
 #[derive(Clone)]
@@ -123,6 +128,17 @@ pub struct ArticleFilterInput {
 
 /// Relay pagination arguments: `first`, `after`, `last`, `before`.
 pub type PageArgs = (Option<i32>, Option<String>, Option<i32>, Option<String>);
+
+/// Reads the pagination arguments of the field at `ctx` as a resolver's
+/// parameters are read.
+pub fn read_page_args(ctx: &Context<'_>) -> async_graphql::ServerResult<PageArgs> {
+    Ok((
+        ctx.param_value("first", None)?.1,
+        ctx.param_value("after", None)?.1,
+        ctx.param_value("last", None)?.1,
+        ctx.param_value("before", None)?.1,
+    ))
+}
 
 /// Validates pagination arguments against the ordering.
 pub fn page_request(args: &PageArgs, direction: OrderDirection) -> Result<PageRequest, Error> {
@@ -388,6 +404,64 @@ impl ReadyObject for Article {
             },
             _ => Ready::Pending,
         }
+    }
+
+    fn field_arguments(&self, field: &str, ctx: &Context<'_>) -> FieldArguments {
+        match field {
+            "comments" => CommentsArguments::read(ctx).map_or(FieldArguments::Unusable, |a| {
+                FieldArguments::Parsed(Box::new(a))
+            }),
+            _ => FieldArguments::None,
+        }
+    }
+
+    fn ready_field_with(&self, field: &str, arguments: &Arguments, _viewer: &Viewer) -> Ready<'_> {
+        match (field, arguments.downcast_ref::<CommentsArguments>()) {
+            ("comments", Some(arguments)) => {
+                let article = (self.row.id, self.current_counts().map(|(_, c)| c));
+                loaded_comment_connection(article, &self.set, arguments)
+                    .map_or(Ready::Pending, |connection| {
+                        Ready::Owned(Box::new(connection))
+                    })
+            }
+            _ => Ready::Pending,
+        }
+    }
+
+    fn load_field<'s>(
+        &self,
+        field: &str,
+        arguments: Option<&Arguments>,
+        state: &'s AppState,
+        viewer: &'s Viewer,
+    ) -> Option<FieldLoad<'s>> {
+        let (id, set) = (self.row.id, self.set.clone());
+        let load: BoxFuture<'s, Result<(), Error>> = match field {
+            "author" | "tags" | "favoritesCount" | "commentCount" => Box::pin(async move {
+                let fetch = || set.load_relations(state);
+                set.relations.load(id, fetch).await.map(drop)
+            }),
+            "body" => Box::pin(async move {
+                let fetch = || articles::bodies(&state.db, set.ids());
+                set.bodies.load(id, fetch).await.map(drop)
+            }),
+            "viewerHasFavorited" => {
+                let me = viewer.user_id()?;
+                Box::pin(async move {
+                    let fetch = || articles::favorited_among(&state.db, me, set.ids());
+                    set.viewer_favorited
+                        .contains(id, set.ids(), fetch)
+                        .await
+                        .map(drop)
+                })
+            }
+            "comments" => {
+                let request = arguments?.downcast_ref::<CommentsArguments>()?.request();
+                Box::pin(async move { load_comment_pages(state, &set, request, id).await })
+            }
+            _ => return None,
+        };
+        Some(FieldLoad::new(&self.set, load))
     }
 }
 

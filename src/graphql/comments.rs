@@ -6,16 +6,21 @@ use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::comment;
 
-use super::articles::{Article, ArticleOrderField, OrderDirection, PageArgs, page_request};
+use super::articles::{
+    Article, ArticleOrderField, OrderDirection, PageArgs, page_request, read_page_args,
+};
 use super::connection::{CommentConnection, ListSource, shows_page, unread};
 use super::context::ContextExt;
 use super::loaders::{ArticleSet, CommentSet, pages_of_objects};
 use super::node::{NodeKind, global_id, parse_id_of};
-use super::ready::{Ready, ReadyObject};
+use super::ready::{Arguments, FieldLoad, Ready, ReadyObject};
 use super::users::User;
 use crate::auth::Viewer;
 use crate::error::Error;
+use crate::service::pagination::PageRequest;
 use crate::service::{IdMap, comments};
+use crate::state::AppState;
+use futures_util::future::BoxFuture;
 
 /// A comment row as the API shows it, with the siblings it loads relations with.
 #[derive(Clone)]
@@ -63,30 +68,90 @@ impl Default for CommentOrder {
     }
 }
 
-/// Loads one page of the comments of an article, a member of `set`, as a
-/// connection: `article` is its id and its comment count when the row holds
-/// it as it is now. The page is read with the pages of every member of the
-/// set, in one statement, the first time any of them asks; a set of one
-/// article reads its page through the cache.
+/// The arguments of an article's `comments`, as its resolver reads them.
+pub struct CommentsArguments {
+    /// The page asked for.
+    request: PageRequest,
+    /// Whether the selection shows anything of the page (not only its count).
+    shows_page: bool,
+}
+
+impl CommentsArguments {
+    /// The arguments of the `comments` field at `ctx`.
+    fn new(ctx: &Context<'_>, args: &PageArgs, order: CommentOrder) -> Result<Self, Error> {
+        Ok(Self {
+            request: page_request(args, order.direction)?,
+            shows_page: shows_page(ctx),
+        })
+    }
+
+    /// Reads them from the field's context `ctx` as the resolver's
+    /// parameters are read; `None` when they do not parse or are refused
+    /// (the resolver tells why).
+    pub fn read(ctx: &Context<'_>) -> Option<Self> {
+        let order: Option<CommentOrder> = ctx.param_value("orderBy", None).ok()?.1;
+        let args = read_page_args(ctx).ok()?;
+        Self::new(ctx, &args, order.unwrap_or_default()).ok()
+    }
+
+    /// The page they ask for.
+    pub fn request(&self) -> PageRequest {
+        self.request
+    }
+}
+
+/// The comments of an article, a member of `set`, as a connection: `article`
+/// is its id and its comment count when the row holds it as it is now. The
+/// page is read with the pages of every member of the set, in one
+/// statement, the first time any of them asks ([`load_comment_pages`]).
 pub async fn comment_connection(
     ctx: &Context<'_>,
-    (article_id, count): (i64, Option<i64>),
+    article: (i64, Option<i64>),
     set: &Arc<ArticleSet>,
     args: PageArgs,
     order: CommentOrder,
 ) -> Result<CommentConnection> {
-    let request = page_request(&args, order.direction)?;
-    let state = ctx.state()?;
+    let arguments = CommentsArguments::new(ctx, &args, order)?;
+    if let Some(connection) = loaded_comment_connection(article, set, &arguments) {
+        return Ok(connection);
+    }
+    load_comment_pages(ctx.state()?, set, arguments.request, article.0).await?;
+    let connection = loaded_comment_connection(article, set, &arguments);
+    connection.ok_or_else(|| Error::Internal("comment pages did not load".into()).into())
+}
+
+/// The connection of an article's comments when nothing is left to load:
+/// its set's pages for these arguments are in, or the selection shows no
+/// page.
+pub fn loaded_comment_connection(
+    (article_id, count): (i64, Option<i64>),
+    set: &Arc<ArticleSet>,
+    arguments: &CommentsArguments,
+) -> Option<CommentConnection> {
     let source = ListSource::Comments {
         article_id,
         count,
         set: set.clone(),
     };
-    if !shows_page(ctx) {
-        return Ok(CommentConnection::of_objects(unread(), source, |comment| {
-            comments::cursor(&comment.row)
-        }));
-    }
+    let page = if arguments.shows_page {
+        set.comment_pages.loaded(&arguments.request, article_id)?
+    } else {
+        unread()
+    };
+    Some(CommentConnection::of_objects(page, source, |comment| {
+        comments::cursor(&comment.row)
+    }))
+}
+
+/// Reads the pages of the comments of every article of `set` for `request`
+/// in one statement, unless they are read already; a set of one article
+/// reads its page through the cache. `member` is the article that asks.
+pub async fn load_comment_pages(
+    state: &AppState,
+    set: &ArticleSet,
+    request: PageRequest,
+    member: i64,
+) -> crate::error::Result<()> {
     let fetch = || async {
         let pages = match set.ids() {
             [only] => {
@@ -98,10 +163,10 @@ pub async fn comment_connection(
         };
         Ok(pages_of_objects(pages, Comment::objects))
     };
-    let page = set.comment_pages.load(request, article_id, fetch).await?;
-    Ok(CommentConnection::of_objects(page, source, |comment| {
-        comments::cursor(&comment.row)
-    }))
+    set.comment_pages
+        .load(request, member, fetch)
+        .await
+        .map(drop)
 }
 
 /// A comment on an article. Visible exactly when its article is.
@@ -175,6 +240,34 @@ impl ReadyObject for Comment {
             },
             _ => Ready::Pending,
         }
+    }
+
+    fn load_field<'s>(
+        &self,
+        field: &str,
+        _arguments: Option<&Arguments>,
+        state: &'s AppState,
+        _viewer: &'s Viewer,
+    ) -> Option<FieldLoad<'s>> {
+        let (row, set) = (&self.row, self.set.clone());
+        let load: BoxFuture<'s, crate::error::Result<()>> = match field {
+            "author" => {
+                let author = row.author_id;
+                Box::pin(async move {
+                    let fetch = || set.load_authors(&state.db);
+                    set.authors.load(author, fetch).await.map(drop)
+                })
+            }
+            "article" => {
+                let article = row.article_id;
+                Box::pin(async move {
+                    let fetch = || set.load_articles(&state.db);
+                    set.articles.load(article, fetch).await.map(drop)
+                })
+            }
+            _ => return None,
+        };
+        Some(FieldLoad::new(&self.set, load))
     }
 }
 

@@ -9,10 +9,11 @@ use super::articles::Article;
 use super::comments::Comment;
 use super::context::ContextExt;
 use super::loaders::{ArticleSet, UserSet};
-use super::ready::{Ready, ReadyList, ReadyObject};
+use super::ready::{Arguments, FieldLoad, Ready, ReadyList, ReadyObject};
 use crate::auth::Viewer;
 use crate::service::articles::{self, ArticleFilter, UserArticles};
 use crate::service::pagination::{Cursor, Page};
+use crate::state::AppState;
 
 /// Where the page came from, to count the whole list on demand.
 pub enum ListSource {
@@ -76,6 +77,23 @@ impl PageInfo {
     }
 }
 
+/// Where a page sits, from the values it holds.
+impl ReadyObject for PageInfo {
+    fn type_name(&self) -> &'static str {
+        "PageInfo"
+    }
+
+    fn ready_field(&self, field: &str, _viewer: &Viewer) -> Ready<'_> {
+        match field {
+            "hasNextPage" => Ready::leaf(&self.has_next_page),
+            "hasPreviousPage" => Ready::leaf(&self.has_previous_page),
+            "startCursor" => Ready::leaf(&self.start.as_ref().map(Cursor::encode)),
+            "endCursor" => Ready::leaf(&self.end.as_ref().map(Cursor::encode)),
+            _ => Ready::Pending,
+        }
+    }
+}
+
 /// Whether the connection field at `ctx` shows anything of its page (its
 /// edges, nodes or page info). One that shows only `totalCount` or
 /// `__typename` reads no page.
@@ -107,28 +125,68 @@ fn page_info<R>(page: &Page<R>, cursors: &[Cursor]) -> PageInfo {
 
 /// Counts every item of the list a connection pages through.
 async fn total_count(ctx: &Context<'_>, source: &ListSource) -> Result<u64> {
-    let state = ctx.state()?;
-    Ok(match source {
-        ListSource::Articles { viewer, filter } => articles::count(state, viewer, filter).await?,
+    let (state, viewer) = (ctx.state()?, ctx.viewer()?);
+    if let ListSource::Articles { viewer, filter } = source {
+        return Ok(articles::count(state, viewer, filter).await?);
+    }
+    if let Some(count) = loaded_total(source) {
+        return Ok(count);
+    }
+    if let Some(load) = load_total(source, state, viewer) {
+        load.load.await?;
+    }
+    Ok(loaded_total(source).unwrap_or(0))
+}
+
+/// The count of a nested list when its row or its set holds it already.
+fn loaded_total(source: &ListSource) -> Option<u64> {
+    let count = match source {
+        ListSource::Articles { .. } => return None,
         ListSource::Comments {
             count: Some(count), ..
-        } => u64::try_from(*count).unwrap_or(0),
+        } => *count,
+        ListSource::Comments {
+            article_id, set, ..
+        } => set.relations.loaded(*article_id)?.map_or(0, |r| r.comments),
+        ListSource::UserArticles { user_id, list, set } => {
+            set.article_counts.loaded(*list, *user_id)?
+        }
+    };
+    Some(u64::try_from(count).unwrap_or(0))
+}
+
+/// The load after which [`loaded_total`] knows the count of a nested list,
+/// for every member of its set at once.
+fn load_total<'s>(
+    source: &ListSource,
+    state: &'s AppState,
+    viewer: &'s Viewer,
+) -> Option<FieldLoad<'s>> {
+    match source {
+        ListSource::Articles { .. } => None,
         ListSource::Comments {
             article_id, set, ..
         } => {
-            let relations = set
-                .relations
-                .load(*article_id, || set.load_relations(state))
-                .await?;
-            u64::try_from(relations.map_or(0, |r| r.comments)).unwrap_or(0)
+            let (articles, member) = (set.clone(), *article_id);
+            let load = async move {
+                let fetch = || articles.load_relations(state);
+                articles.relations.load(member, fetch).await.map(drop)
+            };
+            Some(FieldLoad::new(set, Box::pin(load)))
         }
         ListSource::UserArticles { user_id, list, set } => {
-            let (db, viewer) = (&state.db, ctx.viewer()?);
-            let fetch = || articles::counts_per_user(db, viewer, *list, set.ids());
-            let count = set.article_counts.count(*list, *user_id, fetch).await?;
-            u64::try_from(count).unwrap_or(0)
+            let (users, member, list) = (set.clone(), *user_id, *list);
+            let load = async move {
+                let fetch = || articles::counts_per_user(&state.db, viewer, list, users.ids());
+                users
+                    .article_counts
+                    .count(list, member, fetch)
+                    .await
+                    .map(drop)
+            };
+            Some(FieldLoad::new(set, Box::pin(load)))
         }
-    })
+    }
 }
 
 /// Declares a connection type and its edge type for one node type.
@@ -210,6 +268,45 @@ macro_rules! connection {
                 cursor: impl Fn(&$node) -> Cursor,
             ) -> Self {
                 Self::new(page, source, cursor, |nodes| nodes)
+            }
+        }
+
+        /// A page's fields from its edges, and its count when at hand.
+        impl ReadyObject for $connection {
+            fn type_name(&self) -> &'static str {
+                stringify!($connection)
+            }
+
+            fn ready_field(&self, field: &str, _viewer: &Viewer) -> Ready<'_> {
+                match field {
+                    "edges" => {
+                        Ready::List(self.edges.iter().map(|e| e as &dyn ReadyObject).collect())
+                    }
+                    "nodes" => Ready::List(
+                        self.edges
+                            .iter()
+                            .map(|e| &e.node as &dyn ReadyObject)
+                            .collect(),
+                    ),
+                    "pageInfo" => Ready::Object(&self.page_info),
+                    "totalCount" => {
+                        loaded_total(&self.source).map_or(Ready::Pending, |n| Ready::leaf(&n))
+                    }
+                    _ => Ready::Pending,
+                }
+            }
+
+            fn load_field<'s>(
+                &self,
+                field: &str,
+                _arguments: Option<&Arguments>,
+                state: &'s AppState,
+                viewer: &'s Viewer,
+            ) -> Option<FieldLoad<'s>> {
+                match field {
+                    "totalCount" => load_total(&self.source, state, viewer),
+                    _ => None,
+                }
             }
         }
 

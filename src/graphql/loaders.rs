@@ -132,12 +132,24 @@ impl<K: Eq + Hash, V: Clone> PageLoaders<K, V> {
             .or_default()
             .clone();
         let pages = load.get_or_try_init(|| Box::pin(fetch())).await?;
-        Ok(pages.get(&member).cloned().unwrap_or(Page {
-            items: Vec::new(),
-            has_next_page: false,
-            has_previous_page: false,
-        }))
+        Ok(page_of(pages, member))
     }
+
+    /// The page of `member` for the arguments `key` if the set's pages for
+    /// `key` are loaded already.
+    pub fn loaded(&self, key: &K, member: i64) -> Option<Page<V>> {
+        let loads = self.loads.lock().unwrap_or_else(PoisonError::into_inner);
+        loads.get(key)?.get().map(|pages| page_of(pages, member))
+    }
+}
+
+/// The page of `member` among `pages`; empty when it has none.
+fn page_of<V: Clone>(pages: &IdMap<Page<V>>, member: i64) -> Page<V> {
+    pages.get(&member).cloned().unwrap_or(Page {
+        items: Vec::new(),
+        has_next_page: false,
+        has_previous_page: false,
+    })
 }
 
 /// The members' pages of `pages` made into API objects that share one set
@@ -340,6 +352,16 @@ impl PageCounts {
             .or_default()
             .clone();
         loader.count(member, fetch).await
+    }
+
+    /// The count of `list` for `member` if the set's counts of `list` are
+    /// loaded already.
+    pub fn loaded(&self, list: UserArticles, member: i64) -> Option<i64> {
+        let counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        counts
+            .get(&list)?
+            .loaded(member)
+            .map(|count| count.copied().unwrap_or(0))
     }
 }
 

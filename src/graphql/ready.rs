@@ -17,16 +17,29 @@
 //! already merged, one field per response key in the collected order, with
 //! `@skip`/`@include` decided, so the text is what completing the
 //! field-by-field answer gives.
-//! When any item has any field that is not ready (it loads, takes arguments
-//! or carries a directive), or the request is not written as JSON text by
-//! this crate (a WebSocket), the whole list is resolved the usual way, so
-//! the two ways never mix within a list.
+//!
+//! A field that must load first (the author of a comment, the first comments
+//! of each article, a page of each author's articles) names the load for its
+//! object's whole set ([`ReadyObject::load_field`]). The list is written in
+//! rounds: each round writes what is at hand and gathers the loads its
+//! pending fields name, one per position in the document and set of
+//! objects; they run together, and the next round finds their values. So a
+//! document runs the statements the field resolvers would run, one per list
+//! or relation per level, and the answer is written once they are in.
+//!
+//! When a field can be neither answered nor loaded here (it may fail, or
+//! this module does not know it), its arguments do not parse, a load fails,
+//! or the request is not written as JSON text by this crate (a WebSocket),
+//! the whole list is resolved the usual way, so the two ways never mix
+//! within a list, and the errors are the resolvers'. What the rounds loaded
+//! stays in the sets, so the resolvers do not read it again.
 //!
 //! Fields answered here pass no schema extension's per-field hook; the
 //! schema has no extensions ([`super::build_schema`]).
 
+use std::any::Any;
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_graphql::indexmap::IndexSet;
@@ -34,14 +47,21 @@ use async_graphql::parser::types::{Field, FragmentDefinition, Selection, Selecti
 use async_graphql::registry::Registry;
 use async_graphql::resolver_utils::resolve_list;
 use async_graphql::{
-    ContextSelectionSet, InputType, Name, OutputType, Positioned, ServerResult, Value,
+    Context, ContextSelectionSet, InputType, Name, OutputType, Positioned, ServerResult, Value,
 };
 use chrono::{DateTime, Utc};
+use futures_util::future::{BoxFuture, try_join_all};
 
 use super::execution::INJECTED;
 use super::json::{write_str, write_time, write_value};
 use crate::auth::Viewer;
+use crate::error::Result;
 use crate::state::AppState;
+
+/// How many rounds of loads one list may take before it is left to the
+/// resolvers. Each round is one level of the document (or one more set at a
+/// level), so a document within the depth limit needs far fewer.
+const MAX_ROUNDS: usize = 32;
 
 /// A field's value, as far as it is known without waiting.
 pub enum Ready<'a> {
@@ -55,7 +75,11 @@ pub enum Ready<'a> {
     Value(Value),
     /// An object, answered with the field's own selection.
     Object(&'a dyn ReadyObject),
-    /// Known only by resolving it: the list is resolved the usual way.
+    /// An object made for this answer (a page of a nested connection).
+    Owned(Box<dyn ReadyObject + 'a>),
+    /// A list of objects, each answered with the field's own selection.
+    List(Vec<&'a dyn ReadyObject>),
+    /// Known only by loading or resolving it: see [`ReadyObject::load_field`].
     Pending,
 }
 
@@ -77,15 +101,80 @@ impl Ready<'_> {
     }
 }
 
+/// A field's arguments, parsed once per position in the document by the
+/// object type that knows them ([`ReadyObject::field_arguments`]).
+pub type Arguments = Box<dyn Any + Send + Sync>;
+
+/// What an object type makes of a field's arguments.
+pub enum FieldArguments {
+    /// The field takes none that this module needs: it is answered by
+    /// [`ReadyObject::ready_field`], and only when the document gives it none.
+    None,
+    /// Parsed: the field is answered by [`ReadyObject::ready_field_with`].
+    Parsed(Arguments),
+    /// They do not parse or are refused: the resolver tells why.
+    Unusable,
+}
+
+/// A load a pending field waits for: it fills a loader of the object's set,
+/// for every member at once.
+pub struct FieldLoad<'s> {
+    /// The set it loads for (its address): objects of another set at the
+    /// same position need a load of their own.
+    pub set: usize,
+    /// The load.
+    pub load: BoxFuture<'s, Result<()>>,
+}
+
+impl<'s> FieldLoad<'s> {
+    /// `load`, which fills a loader of the set at `set`.
+    pub fn new<S>(set: &std::sync::Arc<S>, load: BoxFuture<'s, Result<()>>) -> Self {
+        Self {
+            set: std::sync::Arc::as_ptr(set) as *const () as usize,
+            load,
+        }
+    }
+}
+
 /// An object that can answer some of its fields from what it holds.
 pub trait ReadyObject: Send + Sync {
     /// Its GraphQL type name, for `__typename` and fragment type conditions.
     fn type_name(&self) -> &'static str;
 
     /// The value of the field named `field` (without arguments) as `viewer`
-    /// sees it, or [`Ready::Pending`] when only its resolver can tell: it
-    /// loads something, may fail, or is a field this method does not know.
+    /// sees it, or [`Ready::Pending`] when it must load first or only its
+    /// resolver can tell (it may fail, or is a field this method does not
+    /// know).
     fn ready_field(&self, field: &str, viewer: &Viewer) -> Ready<'_>;
+
+    /// The arguments of `field` as its resolver reads them, from the field's
+    /// context `ctx`, for a field this object answers with arguments.
+    fn field_arguments(&self, _field: &str, _ctx: &Context<'_>) -> FieldArguments {
+        FieldArguments::None
+    }
+
+    /// The value of `field` with `arguments` (from [`Self::field_arguments`]).
+    fn ready_field_with(
+        &self,
+        _field: &str,
+        _arguments: &Arguments,
+        _viewer: &Viewer,
+    ) -> Ready<'_> {
+        Ready::Pending
+    }
+
+    /// The load after which `field` (with `arguments` when it takes them) is
+    /// ready, for this object's whole set; `None` when the field cannot be
+    /// answered here.
+    fn load_field<'s>(
+        &self,
+        _field: &str,
+        _arguments: Option<&Arguments>,
+        _state: &'s AppState,
+        _viewer: &'s Viewer,
+    ) -> Option<FieldLoad<'s>> {
+        None
+    }
 }
 
 /// Put in a request's data by a transport that writes the response with
@@ -133,7 +222,7 @@ impl<T: OutputType + ReadyObject> OutputType for ReadyList<'_, T> {
         ctx: &ContextSelectionSet<'_>,
         field: &Positioned<Field>,
     ) -> ServerResult<Value> {
-        let text = json_text(ctx, &self.0);
+        let text = json_text(ctx, &self.0).await;
         if let Some(state) = ctx.data_opt::<AppState>() {
             let way = match text {
                 Some(_) => &state.lists.direct,
@@ -148,31 +237,44 @@ impl<T: OutputType + ReadyObject> OutputType for ReadyList<'_, T> {
     }
 }
 
-/// The JSON text of every item's answer to the selection at `ctx`, or `None`
-/// when the request is not written as JSON text or any item cannot answer
-/// without waiting.
-fn json_text<T: ReadyObject>(ctx: &ContextSelectionSet<'_>, items: &[&T]) -> Option<Vec<u8>> {
+/// The JSON text of every item's answer to the selection at `ctx`, written
+/// in rounds until nothing is pending; `None` when the request is not
+/// written as JSON text or a field cannot be answered here.
+async fn json_text<T: ReadyObject>(ctx: &ContextSelectionSet<'_>, items: &[&T]) -> Option<Vec<u8>> {
     ctx.data_opt::<JsonTextLists>()?;
     let viewer = ctx.data_opt::<Viewer>()?;
+    let state = ctx.data_opt::<AppState>()?;
     let planner = Planner {
         fragments: &ctx.query_env.fragments,
         implements: &ctx.schema_env.registry.implements,
     };
+    let items: Vec<&dyn ReadyObject> = items.iter().map(|item| *item as &dyn ReadyObject).collect();
+    let selections = [&ctx.item.node];
     let mut plan = None;
-    let mut out = Vec::with_capacity(512 * items.len());
-    out.push(b'[');
-    for (index, item) in items.iter().enumerate() {
-        if index > 0 {
-            out.push(b',');
-        }
-        let plan = match &mut plan {
-            Some(plan) => plan,
-            None => plan.insert(planner.plan(*item, &[&ctx.item.node])?),
+    let mut waited = HashSet::new();
+    for _ in 0..MAX_ROUNDS {
+        let mut writer = Writer {
+            planner: &planner,
+            viewer,
+            state: Some(state),
+            loads: Vec::new(),
         };
-        plan.write(&planner, *item, viewer, &mut out)?;
+        let mut out = Vec::with_capacity(512 * items.len());
+        writer.list(Some(ctx), &mut plan, &selections, &items, &mut out)?;
+        if writer.loads.is_empty() {
+            return Some(out);
+        }
+        let mut loads = Vec::with_capacity(writer.loads.len());
+        for (key, load) in writer.loads {
+            // A load that left its field pending makes no progress.
+            if !waited.insert(key) {
+                return None;
+            }
+            loads.push(load);
+        }
+        try_join_all(loads).await.ok()?;
     }
-    out.push(b']');
-    Some(out)
+    None
 }
 
 /// What planning a selection needs from the request.
@@ -190,28 +292,58 @@ struct Plan<'d> {
 
 /// One response key of a [`Plan`].
 struct PlannedField<'d> {
-    key: &'d str,
+    /// The first field selected under this key.
+    field: &'d Positioned<Field>,
     /// The key as JSON text with its colon, and the comma before it but for
     /// the first field: a GraphQL name needs no escaping.
     written_key: Vec<u8>,
     name: &'d str,
+    /// Its arguments as the object type parsed them.
+    arguments: Option<Arguments>,
     /// The sub-selections of every field selected under this key.
     selections: Vec<&'d SelectionSet>,
     /// Their plan, made for the type of the first object the field held.
     nested: Option<Plan<'d>>,
 }
 
+impl PlannedField<'_> {
+    /// Where the field sits in the document: loads for one position and set
+    /// run once per round.
+    fn position(&self) -> usize {
+        std::ptr::from_ref(self.field) as usize
+    }
+}
+
 impl<'d> Planner<'d> {
-    /// The plan of `selections` (one, or several merged) on `object`'s type;
-    /// `None` when a field takes arguments or anything carries a directive
-    /// (`@skip` and `@include` are applied and gone by now).
-    fn plan(&self, object: &dyn ReadyObject, selections: &[&'d SelectionSet]) -> Option<Plan<'d>> {
+    /// The plan of `selections` (one, or several merged) on `object`'s type,
+    /// whose fields' arguments are read in `ctx` (the unit tests have none:
+    /// a field with arguments then cannot be planned); `None` when a field's
+    /// arguments are not the object's to parse, or anything carries a
+    /// directive (`@skip` and `@include` are applied and gone by now).
+    fn plan(
+        &self,
+        object: &dyn ReadyObject,
+        selections: &[&'d SelectionSet],
+        ctx: Option<&ContextSelectionSet<'_>>,
+    ) -> Option<Plan<'d>> {
         let mut plan = Plan {
             type_name: object.type_name(),
             fields: Vec::new(),
         };
         for selection in selections {
             self.collect(selection, &mut plan)?;
+        }
+        for planned in &mut plan.fields {
+            let given = !planned.field.node.arguments.is_empty();
+            let parsed = match ctx {
+                Some(ctx) => object.field_arguments(planned.name, &ctx.with_field(planned.field)),
+                None => FieldArguments::None,
+            };
+            planned.arguments = match parsed {
+                FieldArguments::Parsed(arguments) => Some(arguments),
+                FieldArguments::None if !given => None,
+                FieldArguments::None | FieldArguments::Unusable => return None,
+            };
         }
         Some(plan)
     }
@@ -227,19 +359,17 @@ impl<'d> Planner<'d> {
                 // nothing is not part of the answer.
                 Selection::Field(field) if field.pos == INJECTED => {}
                 Selection::Field(field) => {
-                    let field = &field.node;
-                    if !field.arguments.is_empty() {
-                        return None;
-                    }
-                    let key = field.response_key().node.as_str();
-                    let sub = &field.selection_set.node;
-                    match plan.fields.iter_mut().find(|planned| planned.key == key) {
-                        // Validation made sure both ask for the same field.
+                    let key = field.node.response_key().node.as_str();
+                    let sub = &field.node.selection_set.node;
+                    match plan.fields.iter_mut().find(|planned| planned.key() == key) {
+                        // Validation made sure both ask for the same field,
+                        // with the same arguments.
                         Some(planned) => planned.selections.push(sub),
                         None => plan.fields.push(PlannedField {
-                            key,
+                            field,
                             written_key: written_key(key, plan.fields.is_empty()),
-                            name: field.name.node.as_str(),
+                            name: field.node.name.node.as_str(),
+                            arguments: None,
                             selections: vec![sub],
                             nested: None,
                         }),
@@ -278,6 +408,13 @@ impl<'d> Planner<'d> {
     }
 }
 
+impl PlannedField<'_> {
+    /// The response key: the alias, or the name.
+    fn key(&self) -> &str {
+        self.field.node.response_key().node.as_str()
+    }
+}
+
 /// `"key":`, after a comma unless it is the object's `first` key.
 fn written_key(key: &str, first: bool) -> Vec<u8> {
     let mut written = Vec::with_capacity(key.len() + 4);
@@ -289,27 +426,97 @@ fn written_key(key: &str, first: bool) -> Vec<u8> {
     written
 }
 
-impl<'d> Plan<'d> {
-    /// Appends `object`'s answer as JSON text (`{}` when the selection holds
-    /// no field). `None` when a field is pending.
-    fn write(
+/// The loads of one round, by position and set.
+type Loads<'s> = Vec<((usize, usize), BoxFuture<'s, Result<()>>)>;
+
+/// One round of writing: the text of what is at hand, and the loads its
+/// pending fields wait for.
+struct Writer<'p, 'd, 's> {
+    planner: &'p Planner<'d>,
+    viewer: &'s Viewer,
+    /// Where loads read from (none in the unit tests of this module: a
+    /// pending field then cannot be answered here).
+    state: Option<&'s AppState>,
+    loads: Loads<'s>,
+}
+
+impl<'d, 's> Writer<'_, 'd, 's> {
+    /// Appends the JSON array of `items`' answers to `selections`, planned
+    /// in `plan` from the first item. `None` when a field cannot be
+    /// answered here.
+    fn list(
         &mut self,
-        planner: &Planner<'d>,
-        object: &dyn ReadyObject,
-        viewer: &Viewer,
+        ctx: Option<&ContextSelectionSet<'_>>,
+        plan: &mut Option<Plan<'d>>,
+        selections: &[&'d SelectionSet],
+        items: &[&dyn ReadyObject],
         out: &mut Vec<u8>,
     ) -> Option<()> {
-        if object.type_name() != self.type_name {
+        out.push(b'[');
+        for (index, item) in items.iter().enumerate() {
+            if index > 0 {
+                out.push(b',');
+            }
+            self.object(ctx, plan, selections, *item, out)?;
+        }
+        out.push(b']');
+        Some(())
+    }
+
+    /// Appends `object`'s answer to `selections`, planned in `plan` unless it
+    /// is planned already.
+    fn object(
+        &mut self,
+        ctx: Option<&ContextSelectionSet<'_>>,
+        plan: &mut Option<Plan<'d>>,
+        selections: &[&'d SelectionSet],
+        object: &dyn ReadyObject,
+        out: &mut Vec<u8>,
+    ) -> Option<()> {
+        let plan = match plan {
+            Some(plan) => plan,
+            None => plan.insert(self.planner.plan(object, selections, ctx)?),
+        };
+        self.fields(ctx, plan, object, out)
+    }
+
+    /// Appends `object`'s answer to `plan` as JSON text (`{}` when the
+    /// selection holds no field); a pending field is written `null` and its
+    /// load noted for the next round.
+    fn fields(
+        &mut self,
+        ctx: Option<&ContextSelectionSet<'_>>,
+        plan: &mut Plan<'d>,
+        object: &dyn ReadyObject,
+        out: &mut Vec<u8>,
+    ) -> Option<()> {
+        if object.type_name() != plan.type_name {
             return None;
         }
         out.push(b'{');
-        for field in &mut self.fields {
+        for field in &mut plan.fields {
             out.extend_from_slice(&field.written_key);
             if field.name == "__typename" {
                 write_str(out, object.type_name());
                 continue;
             }
-            match object.ready_field(field.name, viewer) {
+            let ready = match &field.arguments {
+                Some(arguments) => object.ready_field_with(field.name, arguments, self.viewer),
+                None => object.ready_field(field.name, self.viewer),
+            };
+            let nested_ctx;
+            let field_ctx;
+            let nested = match &ready {
+                Ready::Object(_) | Ready::Owned(_) | Ready::List(_) => {
+                    field_ctx = ctx.map(|ctx| ctx.with_field(field.field));
+                    nested_ctx = field_ctx
+                        .as_ref()
+                        .map(|ctx| ctx.with_selection_set(&field.field.node.selection_set));
+                    nested_ctx.as_ref()
+                }
+                _ => None,
+            };
+            match ready {
                 Ready::Str(text) => write_str(out, text),
                 Ready::Strs(texts) => {
                     out.push(b'[');
@@ -324,13 +531,24 @@ impl<'d> Plan<'d> {
                 Ready::Time(time) => write_time(out, time),
                 Ready::Value(value) => write_value(out, &value).ok()?,
                 Ready::Object(inner) => {
-                    let nested = match &mut field.nested {
-                        Some(nested) => nested,
-                        None => field.nested.insert(planner.plan(inner, &field.selections)?),
-                    };
-                    nested.write(planner, inner, viewer, out)?;
+                    self.object(nested, &mut field.nested, &field.selections, inner, out)?;
                 }
-                Ready::Pending => return None,
+                Ready::Owned(inner) => {
+                    self.object(nested, &mut field.nested, &field.selections, &*inner, out)?;
+                }
+                Ready::List(items) => {
+                    self.list(nested, &mut field.nested, &field.selections, &items, out)?;
+                }
+                Ready::Pending => {
+                    let arguments = field.arguments.as_ref();
+                    let state = self.state?;
+                    let load = object.load_field(field.name, arguments, state, self.viewer)?;
+                    let key = (field.position(), load.set);
+                    if !self.loads.iter().any(|(noted, _)| *noted == key) {
+                        self.loads.push((key, load.load));
+                    }
+                    out.extend_from_slice(b"null");
+                }
             }
         }
         out.push(b'}');
@@ -413,15 +631,17 @@ mod tests {
             implements: &implements,
         };
         let selection = &operation.node.selection_set.node;
-        let mut plan = planner.plan(&cards[0], &[selection])?;
+        let mut writer = Writer {
+            planner: &planner,
+            viewer: &Viewer::Anonymous,
+            state: None,
+            loads: Vec::new(),
+        };
+        let items: Vec<&dyn ReadyObject> = cards.iter().map(|c| c as &dyn ReadyObject).collect();
         let mut out = Vec::new();
-        for (index, card) in cards.iter().enumerate() {
-            if index > 0 {
-                out.push(b',');
-            }
-            plan.write(&planner, card, &Viewer::Anonymous, &mut out)?;
-        }
-        Some(String::from_utf8(out).expect("UTF-8"))
+        writer.list(None, &mut None, &[selection], &items, &mut out)?;
+        let text = String::from_utf8(out).expect("UTF-8");
+        Some(text[1..text.len() - 1].to_owned())
     }
 
     #[test]

@@ -8,17 +8,23 @@ use chrono::{DateTime, Utc};
 use entity::user;
 
 use super::accounts::UserRole;
-use super::articles::{Article, ArticleOrder, ArticleStatus, PageArgs, list_reads, page_request};
+use super::articles::{
+    Article, ArticleOrder, ArticleStatus, PageArgs, list_reads, page_request, read_page_args,
+};
 use super::connection::{ArticleConnection, ListSource, shows_page, unread};
 use super::context::ContextExt;
 use super::loaders::{ArticleSet, UserSet, pages_of_objects};
 use super::node::{NodeKind, global_id};
-use super::ready::{Ready, ReadyObject};
+use super::ready::{Arguments, FieldArguments, FieldLoad, Ready, ReadyObject};
 use crate::auth::{Role, Viewer};
+use crate::error::Error;
 use crate::service::IdMap;
-use crate::service::articles::{self, ArticleFilter, UserArticles};
+use crate::service::articles::{self, ArticleFilter, Bodies, Relations, UserArticles};
 use crate::service::counts::RowCounts;
+use crate::service::pagination::PageRequest;
 use crate::service::{profiles, users};
+use crate::state::AppState;
+use futures_util::future::BoxFuture;
 
 /// A user row as the API shows it, with who reads it. Cheap to clone: the row
 /// is shared, as every article of a list by the same author shows it.
@@ -146,10 +152,7 @@ impl User {
         #[graphql(desc = "PUBLISHED (the default) or DRAFT.")] status: Option<ArticleStatus>,
         #[graphql(desc = "Ordering; newest first by default.")] order_by: Option<ArticleOrder>,
     ) -> Result<ArticleConnection> {
-        let list = match status {
-            Some(ArticleStatus::Draft) => UserArticles::Drafts,
-            _ => UserArticles::Published,
-        };
+        let list = listed_by_status(status);
         // Boxed, so that every field of `User` does not carry this future's size.
         Box::pin(self.article_list(
             ctx,
@@ -180,11 +183,86 @@ impl User {
     }
 }
 
+/// The arguments of a user's `articles` or `favoriteArticles`, as their
+/// resolvers read them, with what the selection shows of the page.
+pub struct UserArticlesArguments {
+    list: UserArticles,
+    request: PageRequest,
+    bodies: Bodies,
+    relations: Relations,
+    /// Whether the selection shows anything of the page (not only its count).
+    shows_page: bool,
+}
+
+impl UserArticlesArguments {
+    /// The arguments of the field at `ctx` listing `list`.
+    fn new(
+        ctx: &Context<'_>,
+        list: UserArticles,
+        args: &PageArgs,
+        order: ArticleOrder,
+    ) -> Result<Self, Error> {
+        let (bodies, relations) = list_reads(ctx);
+        Ok(Self {
+            list,
+            request: page_request(args, order.direction)?,
+            bodies,
+            relations,
+            shows_page: shows_page(ctx),
+        })
+    }
+
+    /// Reads the arguments of the user's field `field` at `ctx` as its
+    /// resolver's parameters are read; `None` when they do not parse or are
+    /// refused (the resolver tells why).
+    fn read(field: &str, ctx: &Context<'_>) -> Option<Self> {
+        let args = read_page_args(ctx).ok()?;
+        let (list, order) = match field {
+            "articles" => {
+                let status: Option<ArticleStatus> = ctx.param_value("status", None).ok()?.1;
+                let order: Option<ArticleOrder> = ctx.param_value("orderBy", None).ok()?.1;
+                (listed_by_status(status), order.unwrap_or_default())
+            }
+            "favoriteArticles" => (UserArticles::Favorites, ArticleOrder::default()),
+            _ => return None,
+        };
+        let arguments = Self::new(ctx, list, &args, order).ok()?;
+        let viewer = ctx.data_opt::<Viewer>()?;
+        arguments.authorize_unread(viewer).ok()?;
+        Some(arguments)
+    }
+
+    /// The key of the set's pages for these arguments.
+    fn key(&self) -> (UserArticles, PageRequest, Bodies) {
+        (self.list, self.request, self.bodies)
+    }
+
+    /// Refuses a list of drafts that reads no page (a page is refused when
+    /// it is read) to a viewer who may not see them.
+    fn authorize_unread(&self, viewer: &Viewer) -> Result<(), Error> {
+        if !self.shows_page && self.list == UserArticles::Drafts {
+            let drafts = ArticleFilter {
+                drafts: true,
+                ..Default::default()
+            };
+            articles::authorize_filter(viewer, &drafts)?;
+        }
+        Ok(())
+    }
+}
+
+/// The list of a user's articles that `articles(status:)` names.
+fn listed_by_status(status: Option<ArticleStatus>) -> UserArticles {
+    match status {
+        Some(ArticleStatus::Draft) => UserArticles::Drafts,
+        _ => UserArticles::Published,
+    }
+}
+
 impl User {
-    /// Loads one page of the user's `list` as a connection, with the pages of
+    /// One page of the user's `list` as a connection, read with the pages of
     /// every member of its set, in one statement, the first time any of them
-    /// asks. A set of one user reads its page as `articles` does with the
-    /// matching filter (through the cache).
+    /// asks ([`Self::load_article_pages`]).
     async fn article_list(
         &self,
         ctx: &Context<'_>,
@@ -192,71 +270,81 @@ impl User {
         args: PageArgs,
         order: ArticleOrder,
     ) -> Result<ArticleConnection> {
-        let request = page_request(&args, order.direction)?;
+        let arguments = UserArticlesArguments::new(ctx, list, &args, order)?;
+        let (state, viewer) = (ctx.state()?, ctx.viewer()?);
+        arguments.authorize_unread(viewer)?;
+        if let Some(connection) = self.loaded_article_list(&arguments) {
+            return Ok(connection);
+        }
+        self.load_article_pages(state, viewer, &arguments).await?;
+        let connection = self.loaded_article_list(&arguments);
+        connection.ok_or_else(|| Error::Internal("article pages did not load".into()).into())
+    }
+
+    /// The connection of the user's list when nothing is left to load: the
+    /// set's pages for these arguments are in, or the selection shows no
+    /// page.
+    fn loaded_article_list(&self, arguments: &UserArticlesArguments) -> Option<ArticleConnection> {
         let source = ListSource::UserArticles {
             user_id: self.row.id,
-            list,
+            list: arguments.list,
             set: self.set.clone(),
         };
-        let (state, viewer, set) = (ctx.state()?, ctx.viewer()?, &self.set);
-        if !shows_page(ctx) {
-            if list == UserArticles::Drafts {
-                let drafts = ArticleFilter {
-                    drafts: true,
-                    ..Default::default()
-                };
-                articles::authorize_filter(viewer, &drafts)?;
-            }
-            return Ok(ArticleConnection::of_objects(
-                unread(),
-                source,
-                Article::cursor,
-            ));
-        }
-        let (bodies, relations) = list_reads(ctx);
-        let fetch = || async {
-            if let [only] = set.ids() {
-                let username = Some(self.row.username.clone());
-                let filter = match list {
-                    UserArticles::Published => ArticleFilter {
-                        author: username,
-                        ..Default::default()
-                    },
-                    UserArticles::Drafts => ArticleFilter {
-                        author: username,
-                        drafts: true,
-                        ..Default::default()
-                    },
-                    UserArticles::Favorites => ArticleFilter {
-                        favorited_by: username,
-                        ..Default::default()
-                    },
-                };
-                let listed =
-                    articles::list(state, viewer, &filter, &request, bodies, relations).await?;
-                let (page, counts) = (listed.page, listed.counts);
-                let mut pages = IdMap::default();
-                pages.insert(*only, page);
-                return Ok(pages_of_objects(pages, |rows| {
-                    ArticleSet::page_objects(rows, bodies, listed.relations, counts)
-                }));
-            }
-            let listed = articles::pages_per_user(
-                state,
-                viewer,
-                (list, set.ids()),
-                &request,
-                bodies,
-                relations,
-            )
-            .await?;
-            Ok(pages_of_objects(listed.pages, |rows| {
-                ArticleSet::page_objects(rows, bodies, listed.relations, RowCounts::Current)
-            }))
+        let page = if arguments.shows_page {
+            self.set
+                .article_pages
+                .loaded(&arguments.key(), self.row.id)?
+        } else {
+            unread()
         };
-        let key = (list, request, bodies);
-        let page = set.article_pages.load(key, self.row.id, fetch).await?;
-        Ok(ArticleConnection::of_objects(page, source, Article::cursor))
+        Some(ArticleConnection::of_objects(page, source, Article::cursor))
+    }
+
+    /// Reads the pages of the list for every member of the set, unless they
+    /// are read already. A set of one user reads its page as `articles` does
+    /// with the matching filter (through the cache).
+    fn load_article_pages<'s>(
+        &self,
+        state: &'s AppState,
+        viewer: &'s Viewer,
+        arguments: &UserArticlesArguments,
+    ) -> BoxFuture<'s, crate::error::Result<()>> {
+        let (set, member, username) = (self.set.clone(), self.row.id, self.row.username.clone());
+        let (list, request, bodies, relations) = (
+            arguments.list,
+            arguments.request,
+            arguments.bodies,
+            arguments.relations,
+        );
+        Box::pin(async move {
+            let fetch = || async {
+                if let [only] = set.ids() {
+                    let filter = ArticleFilter::of_user_list(list, username);
+                    let listed =
+                        articles::list(state, viewer, &filter, &request, bodies, relations).await?;
+                    let (page, counts) = (listed.page, listed.counts);
+                    let mut pages = IdMap::default();
+                    pages.insert(*only, page);
+                    return Ok(pages_of_objects(pages, |rows| {
+                        ArticleSet::page_objects(rows, bodies, listed.relations, counts)
+                    }));
+                }
+                let listed = articles::pages_per_user(
+                    state,
+                    viewer,
+                    (list, set.ids()),
+                    &request,
+                    bodies,
+                    relations,
+                )
+                .await?;
+                Ok(pages_of_objects(listed.pages, |rows| {
+                    ArticleSet::page_objects(rows, bodies, listed.relations, RowCounts::Current)
+                }))
+            };
+            let key = (list, request, bodies);
+            set.article_pages.load(key, member, fetch).await.map(drop)
+        })
     }
 }
 
@@ -284,6 +372,54 @@ impl ReadyObject for User {
             },
             _ => Ready::Pending,
         }
+    }
+
+    fn field_arguments(&self, field: &str, ctx: &Context<'_>) -> FieldArguments {
+        match field {
+            "articles" | "favoriteArticles" => UserArticlesArguments::read(field, ctx)
+                .map_or(FieldArguments::Unusable, |a| {
+                    FieldArguments::Parsed(Box::new(a))
+                }),
+            _ => FieldArguments::None,
+        }
+    }
+
+    fn ready_field_with(&self, field: &str, arguments: &Arguments, _viewer: &Viewer) -> Ready<'_> {
+        match (field, arguments.downcast_ref::<UserArticlesArguments>()) {
+            ("articles" | "favoriteArticles", Some(arguments)) => self
+                .loaded_article_list(arguments)
+                .map_or(Ready::Pending, |connection| {
+                    Ready::Owned(Box::new(connection))
+                }),
+            _ => Ready::Pending,
+        }
+    }
+
+    fn load_field<'s>(
+        &self,
+        field: &str,
+        arguments: Option<&Arguments>,
+        state: &'s AppState,
+        viewer: &'s Viewer,
+    ) -> Option<FieldLoad<'s>> {
+        let load = match field {
+            "viewerIsFollowing" => {
+                let (me, id, set) = (viewer.user_id()?, self.row.id, self.set.clone());
+                Box::pin(async move {
+                    let fetch = || profiles::followed_among(&state.db, me, set.ids());
+                    set.viewer_following
+                        .contains(id, set.ids(), fetch)
+                        .await
+                        .map(drop)
+                })
+            }
+            "articles" | "favoriteArticles" => {
+                let arguments = arguments?.downcast_ref::<UserArticlesArguments>()?;
+                self.load_article_pages(state, viewer, arguments)
+            }
+            _ => return None,
+        };
+        Some(FieldLoad::new(&self.set, load))
     }
 }
 

@@ -152,7 +152,7 @@ fn render(app: &AppState) -> String {
         ),
         (
             "conduit_graphql_lists_resolved_total",
-            "Lists of objects answered through field resolvers, as a field of an item had to load, took arguments or carried a directive",
+            "Lists of objects answered through field resolvers, as a field of an item could be neither answered nor loaded for the whole list, or the transport writes its own JSON",
             app.lists.resolved.load(Ordering::Relaxed),
         ),
     ];

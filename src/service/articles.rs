@@ -381,6 +381,27 @@ pub enum UserArticles {
     Favorites,
 }
 
+impl ArticleFilter {
+    /// The filter that lists `list` of the user named `username` alone.
+    pub fn of_user_list(list: UserArticles, username: String) -> Self {
+        match list {
+            UserArticles::Published => Self {
+                author: Some(username),
+                ..Default::default()
+            },
+            UserArticles::Drafts => Self {
+                author: Some(username),
+                drafts: true,
+                ..Default::default()
+            },
+            UserArticles::Favorites => Self {
+                favorited_by: Some(username),
+                ..Default::default()
+            },
+        }
+    }
+}
+
 /// Pages of articles, one per parent, with the articles' relations when they
 /// were read with them.
 pub struct ListedPerParent {

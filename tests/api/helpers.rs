@@ -372,7 +372,8 @@ impl TestApp {
         self.post_raw(body, &headers).await
     }
 
-    async fn graphql_with(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+    /// The response to `query` with `variables`, as `token` when given.
+    pub async fn graphql_with(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
         let response = self.post_graphql(token, query, variables).await;
         let status = response.status();
         let body: Value = response.json().await.expect("JSON body");
