@@ -1,10 +1,11 @@
 //! Comments: the `Comment` type, an article's comment list, and the comment mutations.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::comment;
+use entity::{comment, user};
 
 use super::articles::{
     Article, ArticleOrderField, OrderDirection, PageArgs, page_request, read_page_args,
@@ -17,6 +18,7 @@ use super::ready::{Arguments, FieldLoad, Ready, ReadyObject};
 use super::users::User;
 use crate::auth::Viewer;
 use crate::error::Error;
+use crate::service::comments::CommentAuthors;
 use crate::service::pagination::PageRequest;
 use crate::service::{IdMap, comments};
 use crate::state::AppState;
@@ -32,7 +34,16 @@ pub struct Comment {
 impl Comment {
     /// Rows that came from one query, sharing one loader set.
     pub fn objects(rows: Vec<comment::Model>) -> Vec<Self> {
-        let set = CommentSet::new(&rows);
+        Self::objects_with_authors(rows, None)
+    }
+
+    /// Rows that came from one query with their `authors` when it read them,
+    /// sharing one loader set.
+    pub fn objects_with_authors(
+        rows: Vec<comment::Model>,
+        authors: Option<HashMap<i64, user::Model>>,
+    ) -> Vec<Self> {
+        let set = CommentSet::with_authors(&rows, authors);
         rows.into_iter()
             .map(|row| Self {
                 row,
@@ -74,14 +85,27 @@ pub struct CommentsArguments {
     request: PageRequest,
     /// Whether the selection shows anything of the page (not only its count).
     shows_page: bool,
+    /// Whether it shows the comments' authors, read with the pages then.
+    authors: CommentAuthors,
 }
 
 impl CommentsArguments {
     /// The arguments of the `comments` field at `ctx`.
     fn new(ctx: &Context<'_>, args: &PageArgs, order: CommentOrder) -> Result<Self, Error> {
+        let connection = ctx.look_ahead();
+        let shows_authors = connection.field("nodes").field("author").exists()
+            || connection
+                .field("edges")
+                .field("node")
+                .field("author")
+                .exists();
         Ok(Self {
             request: page_request(args, order.direction)?,
             shows_page: shows_page(ctx),
+            authors: match shows_authors {
+                true => CommentAuthors::Joined,
+                false => CommentAuthors::Apart,
+            },
         })
     }
 
@@ -94,9 +118,9 @@ impl CommentsArguments {
         Self::new(ctx, &args, order.unwrap_or_default()).ok()
     }
 
-    /// The page they ask for.
-    pub fn request(&self) -> PageRequest {
-        self.request
+    /// The page they ask for, and whether its authors are read with it.
+    pub fn request(&self) -> (PageRequest, CommentAuthors) {
+        (self.request, self.authors)
     }
 }
 
@@ -115,7 +139,7 @@ pub async fn comment_connection(
     if let Some(connection) = loaded_comment_connection(article, set, &arguments) {
         return Ok(connection);
     }
-    load_comment_pages(ctx.state()?, set, arguments.request, article.0).await?;
+    load_comment_pages(ctx.state()?, set, arguments.request(), article.0).await?;
     let connection = loaded_comment_connection(article, set, &arguments);
     connection.ok_or_else(|| Error::Internal("comment pages did not load".into()).into())
 }
@@ -144,24 +168,25 @@ pub fn loaded_comment_connection(
 }
 
 /// Reads the pages of the comments of every article of `set` for `request`
-/// in one statement, unless they are read already; a set of one article
-/// reads its page through the cache. `member` is the article that asks.
+/// in one statement, with their authors when `authors` says so, unless they
+/// are read already. A set of one article whose comments' authors are not
+/// shown reads its page through the cache. `member` is the article that asks.
 pub async fn load_comment_pages(
     state: &AppState,
     set: &ArticleSet,
-    request: PageRequest,
+    (request, authors): (PageRequest, CommentAuthors),
     member: i64,
 ) -> crate::error::Result<()> {
     let fetch = || async {
-        let pages = match set.ids() {
-            [only] => {
-                let mut pages = IdMap::default();
-                pages.insert(*only, comments::list(state, *only, &request).await?);
-                pages
-            }
-            ids => comments::pages_per_article(state, ids, &request).await?,
-        };
-        Ok(pages_of_objects(pages, Comment::objects))
+        if let ([only], CommentAuthors::Apart) = (set.ids(), authors) {
+            let mut pages = IdMap::default();
+            pages.insert(*only, comments::list(state, *only, &request).await?);
+            return Ok(pages_of_objects(pages, Comment::objects));
+        }
+        let read = comments::pages_per_article(state, set.ids(), &request, authors).await?;
+        Ok(pages_of_objects(read.pages, |rows| {
+            Comment::objects_with_authors(rows, read.authors)
+        }))
     };
     set.comment_pages
         .load(request, member, fetch)

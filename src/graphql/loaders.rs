@@ -421,9 +421,23 @@ pub struct CommentSet {
 impl CommentSet {
     /// Starts a set for comment rows that came from one query.
     pub fn new(rows: &[comment::Model]) -> Arc<Self> {
+        Self::with_authors(rows, None)
+    }
+
+    /// Starts a set for comment rows that came from one query, with their
+    /// `authors` when the query read them too.
+    pub fn with_authors(
+        rows: &[comment::Model],
+        authors: Option<HashMap<i64, user::Model>>,
+    ) -> Arc<Self> {
+        let authors = authors.map_or_else(SetLoader::default, |authors| {
+            let users = UserSet::objects(authors.into_values());
+            SetLoader::with(users.into_iter().map(|u| (u.user_id(), u)).collect())
+        });
         Arc::new(Self {
             author_ids: distinct(rows.iter().map(|c| c.author_id)),
             article_ids: distinct(rows.iter().map(|c| c.article_id)),
+            authors,
             ..Default::default()
         })
     }

@@ -1,14 +1,21 @@
 //! Comments on articles. A comment is visible exactly when its article is.
 
-use entity::{article, comment};
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+
+use entity::{article, comment, user};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    Iterable, QueryFilter, Set, TransactionTrait,
 };
 
 use super::columns::Columns;
 use super::counts::{self, AccountLock};
-use super::pagination::{Cursor, Page, PageRequest, PageRow, fetch_page, pages_per_parent};
+use super::pagination::{
+    Cursor, Page, PageRequest, PageRow, RANKED, fetch_page, pages_of_parents, per_parent_statement,
+};
+use super::profile_rows::{profile_at, select_profile};
 use super::retry::{gone_as_not_found, retry_transient};
 use super::{IdMap, articles, by_unbanned_author, fields, now};
 use crate::auth::capability::ResourceKind;
@@ -58,23 +65,68 @@ pub async fn list(
         .await
 }
 
+/// Whether a list of comments reads their authors in its statement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CommentAuthors {
+    /// Joined to each comment: the list shows them.
+    Joined,
+    /// Not read: the list does not show them, or they load apart.
+    Apart,
+}
+
+/// Pages of comments, one per article, with their authors when read with
+/// them.
+pub struct CommentPages {
+    /// Each article's page.
+    pub pages: IdMap<Page<comment::Model>>,
+    /// The authors of every comment of the pages, by user id, as profiles
+    /// (without their password hash), when read with them
+    /// ([`CommentAuthors::Joined`]).
+    pub authors: Option<HashMap<i64, user::Model>>,
+}
+
 /// One page of `request` of the comments of each of `articles`, which the
-/// caller has checked the viewer may see: one statement for them all.
+/// caller has checked the viewer may see, with their `authors` when joined:
+/// one statement for them all.
 pub async fn pages_per_article(
     state: &AppState,
     articles: &[i64],
     request: &PageRequest,
-) -> Result<IdMap<Page<comment::Model>>> {
+    authors: CommentAuthors,
+) -> Result<CommentPages> {
     let select = comment::Entity::find().filter(by_unbanned_author(comment::Column::AuthorId));
-    pages_per_parent(
-        &state.list_reads,
-        select,
-        (comment::Entity, comment::Column::ArticleId),
-        articles,
-        (comment::Column::CreatedAt, comment::Column::Id),
-        request,
-    )
-    .await
+    let order = (comment::Column::CreatedAt, comment::Column::Id);
+    let parent = (comment::Entity, comment::Column::ArticleId);
+    let mut statement = per_parent_statement(select, parent, articles, order, request);
+    if authors == CommentAuthors::Joined {
+        select_profile(&mut statement);
+        statement.inner_join(
+            user::Entity,
+            Expr::col((user::Entity, user::Column::Id))
+                .equals((Alias::new(RANKED), comment::Column::AuthorId)),
+        );
+    }
+    let backend = state.db.get_database_backend();
+    let rows = state
+        .list_reads
+        .query_all_raw(backend.build(&statement))
+        .await?;
+    // The comment's columns, its parent and its place, then its author's.
+    let width = comment::Column::iter().count();
+    let mut joined = (authors == CommentAuthors::Joined).then(HashMap::new);
+    let pages = pages_of_parents(&rows, width, articles, request, |row| {
+        let comment = comment::Model::from_columns(row)?;
+        if let Some(joined) = &mut joined
+            && let Entry::Vacant(author) = joined.entry(comment.author_id)
+        {
+            author.insert(profile_at(row, width + 2)?);
+        }
+        Ok(comment)
+    })?;
+    Ok(CommentPages {
+        pages,
+        authors: joined,
+    })
 }
 
 impl PageRow for comment::Model {

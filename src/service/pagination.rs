@@ -377,14 +377,19 @@ pub fn per_parent_statement<E: EntityTrait>(
         .expr_as(Expr::col(parent), Alias::new(PAGE_PARENT))
         .expr_window_as(Expr::cust("ROW_NUMBER()"), window, Alias::new(PAGE_ROW));
     let limit = i64::try_from(request.size + 1).unwrap_or(i64::MAX);
+    let ranked = Alias::new(RANKED);
     Query::select()
-        .column(Asterisk)
-        .from_subquery(inner, Alias::new("ranked"))
-        .and_where(Expr::col(Alias::new(PAGE_ROW)).lte(limit))
-        .order_by(Alias::new(PAGE_PARENT), Order::Asc)
-        .order_by(Alias::new(PAGE_ROW), Order::Asc)
+        .column((ranked.clone(), Asterisk))
+        .from_subquery(inner, ranked.clone())
+        .and_where(Expr::col((ranked.clone(), Alias::new(PAGE_ROW))).lte(limit))
+        .order_by((ranked.clone(), Alias::new(PAGE_PARENT)), Order::Asc)
+        .order_by((ranked, Alias::new(PAGE_ROW)), Order::Asc)
         .to_owned()
 }
+
+/// The name of the derived table [`per_parent_statement`] reads its rows
+/// from, for columns joined to them.
+pub const RANKED: &str = "ranked";
 
 impl PageRequest {
     /// The order the page's statement reads rows in: the list's order, or
