@@ -1,6 +1,6 @@
 //! The protection settings: what a request may ask for, how fast, and from where.
 //!
-//! Every limit has a production default (listed in the README) and can be
+//! Every limit has a production default (listed in docs/operations.md) and can be
 //! changed from `conduit.toml` or the environment like any other setting.
 
 use std::path::PathBuf;

@@ -118,7 +118,7 @@ pub struct AttenuateTokenInput {
     pub read_only: bool,
     /// Allow only operations on these articles, at most 20.
     pub article_slugs: Option<Vec<String>>,
-    /// Allow only these actions, e.g. `comment.create` (see the README's list).
+    /// Allow only these actions, e.g. `comment.create` (listed in docs/authorization.md).
     pub actions: Option<Vec<String>>,
     /// Stop working this many seconds from now.
     pub expires_in: Option<i32>,
