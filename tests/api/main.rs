@@ -10,6 +10,7 @@ mod cli;
 mod comments;
 mod conformance;
 mod counters;
+mod docs;
 mod documents;
 mod drafts;
 mod fuzz;
