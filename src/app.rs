@@ -12,18 +12,19 @@ use tokio::net::TcpListener;
 
 use crate::auth::{AccessList, Passwords, TokenKeys};
 use crate::cache::memory::{MemoryStore, NoStore};
+use crate::cache::near_responses::NearResponses;
 use crate::cache::redis::RedisStore;
 use crate::cache::{Cache, CacheStore};
 use crate::config::{Config, ConfigError};
+use crate::counters::StatementCounter;
 use crate::documents::TrustedDocuments;
 use crate::error::Error;
 use crate::graphql::admission::GuardedSchema;
-use crate::graphql::response_cache::NearResponses;
 use crate::pubsub::{InProcessPubSub, PubSub, RedisPubSub};
 use crate::ratelimit::{MemoryRateLimits, RateLimitStore, RateLimiter, RedisRateLimits};
 use crate::service::article_relations::RelationsStatements;
 use crate::service::list_reads::{self, IdleLimits, ListReads};
-use crate::state::{AppState, StatementCounter};
+use crate::state::AppState;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]

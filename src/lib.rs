@@ -2,7 +2,7 @@
 //!
 //! # Layout
 //!
-//! A request travels down these modules, and nothing points back up:
+//! A request travels down these modules:
 //!
 //! 1. [`http`]: routes. Verifies the bearer token once into an [`auth::Viewer`]
 //!    and runs the schema with it; WebSocket subscriptions do the same in
@@ -19,8 +19,11 @@
 //! (subscription events), [`ratelimit`] (points per window), [`rounds`]
 //! (round trips to Redis that concurrent requests share), [`documents`]
 //! (persisted and trusted documents), [`error`] (one error type,
-//! one mapping to GraphQL codes), [`config`], [`telemetry`] and [`state`]. [`app`]
-//! wires them together at start-up; [`cli`] and [`seed`] serve the binary.
+//! one mapping to GraphQL codes), [`counters`] (what the server did, for
+//! `/metrics`), [`config`], [`telemetry`] and [`state`]. [`app`] wires them
+//! together at start-up; [`cli`] and [`seed`] serve the binary. One arrow
+//! still points back up: services take the whole [`state::AppState`], which
+//! holds a few of the services' own handles.
 
 #![forbid(unsafe_code)]
 
@@ -30,6 +33,7 @@ pub mod cache;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod counters;
 pub mod documents;
 pub mod error;
 pub mod graphql;

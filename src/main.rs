@@ -8,8 +8,8 @@ use conduit::app::{Application, StartError, connect};
 use conduit::cli::{Cli, Command, MigrateAction};
 use conduit::commands::CommandError;
 use conduit::config::Config;
+use conduit::counters::StatementCounter;
 use conduit::seed::{self, SeedPlan};
-use conduit::state::StatementCounter;
 use migration::{Migrator, MigratorTrait};
 
 /// mimalloc instead of the system allocator: the server allocates many small,

@@ -1,17 +1,15 @@
 //! [`AppState`]: everything a request needs, built once at start-up.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use sea_orm::DatabaseConnection;
 
 use crate::auth::{AccessList, Passwords, TokenKeys};
 use crate::cache::Cache;
+use crate::cache::near_responses::NearResponses;
 use crate::config::Config;
+use crate::counters::{ListStats, ResponseStats, StatementCounter};
 use crate::documents::TrustedDocuments;
-use crate::graphql::ready::ListStats;
-use crate::graphql::response_cache::NearResponses;
-use crate::http::metrics::ResponseStats;
 use crate::pubsub::PubSub;
 use crate::ratelimit::RateLimiter;
 use crate::service::article_relations::RelationsStatements;
@@ -54,20 +52,4 @@ pub struct AppState {
     pub lists: Arc<ListStats>,
     /// The GraphQL responses sent over HTTP and their errors, for `/metrics`.
     pub responses: Arc<ResponseStats>,
-}
-
-/// Counts the SQL statements the connection pool runs.
-#[derive(Clone, Debug, Default)]
-pub struct StatementCounter(Arc<AtomicU64>);
-
-impl StatementCounter {
-    /// Records one statement.
-    pub fn record(&self) {
-        self.0.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// Statements recorded so far.
-    pub fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
-    }
 }

@@ -15,6 +15,7 @@
 //! through to the database instead of waiting.
 
 pub mod memory;
+pub mod near_responses;
 pub mod redis;
 pub mod watch;
 

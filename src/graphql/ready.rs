@@ -40,7 +40,7 @@
 use std::any::Any;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use async_graphql::indexmap::IndexSet;
 use async_graphql::parser::types::{Field, FragmentDefinition, Selection, SelectionSet};
@@ -182,15 +182,6 @@ pub trait ReadyObject: Send + Sync {
 /// text (in a [`Value::Binary`]), which that writer copies as it is.
 #[derive(Clone, Copy, Debug)]
 pub struct JsonTextLists;
-
-/// How lists of objects were answered since start.
-#[derive(Debug, Default)]
-pub struct ListStats {
-    /// Lists written straight from the values their items hold.
-    pub direct: AtomicU64,
-    /// Lists answered through their items' field resolvers.
-    pub resolved: AtomicU64,
-}
 
 /// A list of objects that writes its answer directly when every item can,
 /// and answers through async-graphql's resolvers otherwise.

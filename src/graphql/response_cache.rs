@@ -14,7 +14,8 @@
 //! response is not stored.
 //!
 //! With a shared store (Redis), each instance also keeps the responses it
-//! served lately in [`NearResponses`], with the tags they were current for. A
+//! served lately in [`NearResponses`](crate::cache::near_responses::NearResponses),
+//! with the tags they were current for. A
 //! request whose response is held there reads only the generations from the
 //! store, not the body: the copy is served while they are unchanged, so it is
 //! exactly as fresh as the shared entry. Concurrent requests share those
@@ -23,17 +24,13 @@
 //! write waits until each instance has heard that the generation moved.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_graphql::Context;
-use axum::body::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
-
-use crate::cache::{Cache, DEFAULT_TTL, Generation, Tags};
-use crate::rounds::Rounds;
 
 /// A response as stored: its body and what running it cost the caller's budget.
 #[derive(Debug, Serialize, Deserialize)]
@@ -43,86 +40,6 @@ pub struct CachedResponse {
     /// The JSON body, as sent; stored verbatim, not as an escaped string, so
     /// reading it back does not unescape the whole response.
     pub body: Box<RawValue>,
-}
-
-/// A response this instance served lately, with the tags it is current for.
-#[derive(Debug)]
-pub struct NearResponse {
-    /// The generations' values when the response was made.
-    pub tags: Tags,
-    /// Rate-limit points the request cost when it ran.
-    pub cost: u64,
-    /// The JSON body, as sent.
-    pub body: Bytes,
-}
-
-/// Responses this instance served lately, by cache key, bounded in bytes; the
-/// least recently used go first, and none outlives the shared cache's TTL.
-pub struct NearResponses {
-    entries: moka::sync::Cache<String, Arc<NearResponse>>,
-    /// Requests answered from a copy, after reading only the generations.
-    pub hits: AtomicU64,
-    /// Reads of the generations, shared by the requests that arrive together.
-    freshness: Arc<Rounds<(), Option<Tags>>>,
-}
-
-impl NearResponses {
-    /// A copy holding at most `max_bytes` of keys and bodies.
-    pub fn new(max_bytes: u64) -> Self {
-        Self {
-            entries: moka::sync::Cache::builder()
-                .weigher(|key: &String, response: &Arc<NearResponse>| {
-                    u32::try_from(key.len() + response.body.len()).unwrap_or(u32::MAX)
-                })
-                .max_capacity(max_bytes)
-                .time_to_live(DEFAULT_TTL)
-                .build(),
-            hits: AtomicU64::new(0),
-            freshness: Arc::default(),
-        }
-    }
-
-    /// The current tags of the responses' generations: what this instance
-    /// heard, while it holds a lease on it ([`crate::cache::watch`]); else
-    /// from a read sent after this call began, shared with the calls that
-    /// arrived meanwhile. Either way every write that finished before the
-    /// call began is seen. `None` when the store is out of reach.
-    pub async fn current_tags(&self, cache: &Arc<Cache>) -> Option<Tags> {
-        if let Some(heard) = cache.heard_response_tags() {
-            return Some(heard);
-        }
-        let cache = cache.clone();
-        self.freshness
-            .join((), 0, move |_| async move {
-                cache.current_tags(&generations()).await
-            })
-            .await
-    }
-
-    /// How many reads of the generations went to the store.
-    pub fn freshness_reads(&self) -> u64 {
-        self.freshness.sent()
-    }
-
-    /// The copy under `key`, whatever its tags.
-    pub fn get(&self, key: &str) -> Option<Arc<NearResponse>> {
-        self.entries.get(key)
-    }
-
-    /// Keeps `response` under `key`.
-    pub fn insert(&self, key: String, response: NearResponse) {
-        self.entries.insert(key, Arc::new(response));
-    }
-
-    /// Drops the copy under `key`: its tags are out of date.
-    pub fn remove(&self, key: &str) {
-        self.entries.invalidate(key);
-    }
-}
-
-/// The generations every cached response is tagged with.
-pub fn generations() -> [Generation; 1] {
-    [Generation::responses()]
 }
 
 /// The cache key of a request: a hash of its document, operation name and variables.

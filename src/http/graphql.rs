@@ -19,18 +19,19 @@ use serde_json::value::RawValue;
 use super::HttpState;
 use super::authentication::authenticate;
 use super::csrf;
-use super::metrics::ResponseStats;
 use super::negotiation::{ContentTypeError, ResponseType, check_json_content_type, negotiate};
 use super::params::{GraphQLParams, parse_json_body};
 use crate::auth::Viewer;
+use crate::cache::near_responses::{self, NearResponse};
 use crate::cache::{Lookup, Miss};
+use crate::counters::ResponseStats;
 use crate::documents::{DocumentResolver, ResolvedDocument, requested_hash};
 use crate::error::{Error, ErrorCode, label_error};
 use crate::graphql::admission::passed_validation;
 use crate::graphql::json;
 use crate::graphql::rate_limit::{Budgets, Prepaid, RateLimitTicket, charge_cost};
 use crate::graphql::ready::JsonTextLists;
-use crate::graphql::response_cache::{self, CachedResponse, NearResponse, ResponseScope};
+use crate::graphql::response_cache::{self, CachedResponse, ResponseScope};
 use crate::ratelimit::Charge;
 
 /// How a response is written: its media type, the request id for errors, and
@@ -535,7 +536,7 @@ async fn cached_answer(
     ticket: Option<&RateLimitTicket>,
 ) -> CacheCheck {
     let cache = &state.app.cache;
-    let generations = response_cache::generations();
+    let generations = near_responses::generations();
     let near = state.app.near_responses.as_deref();
     let mut prepaid = false;
     if let Some((near, copy)) = near.and_then(|near| Some((near, near.get(&key)?))) {

@@ -3,7 +3,7 @@
 //! listener of its own (`METRICS_BIND`), never on the public port.
 
 use std::fmt::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use axum::extract::State;
 use axum::http::header;
@@ -12,50 +12,6 @@ use axum::response::IntoResponse;
 use crate::cache::watch::WatchStats;
 use crate::error::ErrorCode;
 use crate::state::AppState;
-
-/// The GraphQL responses sent over HTTP since start (each of a batch counts
-/// as one), and the errors they carried by code.
-#[derive(Debug, Default)]
-pub struct ResponseStats {
-    responses: AtomicU64,
-    with_errors: AtomicU64,
-    /// By [`ErrorCode`], at `code as usize`.
-    errors: [AtomicU64; ErrorCode::ALL.len()],
-}
-
-impl ResponseStats {
-    /// Records one response that carried errors with these `codes` (none:
-    /// it succeeded). A code that is not one of [`ErrorCode`]'s counts in
-    /// the responses with errors only.
-    pub fn record<'a>(&self, codes: impl IntoIterator<Item = &'a str>) {
-        self.responses.fetch_add(1, Ordering::Relaxed);
-        let mut failed = false;
-        for code in codes {
-            failed = true;
-            if let Some(code) = ErrorCode::named(code) {
-                self.errors[code as usize].fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        if failed {
-            self.with_errors.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-
-    /// Responses recorded so far.
-    pub fn responses(&self) -> u64 {
-        self.responses.load(Ordering::Relaxed)
-    }
-
-    /// Responses recorded with at least one error.
-    pub fn with_errors(&self) -> u64 {
-        self.with_errors.load(Ordering::Relaxed)
-    }
-
-    /// Errors recorded with `code`.
-    pub fn errors(&self, code: ErrorCode) -> u64 {
-        self.errors[code as usize].load(Ordering::Relaxed)
-    }
-}
 
 /// The counters, as Prometheus text.
 pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {

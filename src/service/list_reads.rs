@@ -31,7 +31,7 @@ use sea_orm::{
 use sea_query_sqlx::SqlxValues;
 use tokio::sync::Semaphore;
 
-use crate::state::StatementCounter;
+use crate::counters::StatementCounter;
 
 /// How long a caller waits for a free connection, as for the pool's.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
