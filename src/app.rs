@@ -17,13 +17,13 @@ use crate::cache::redis::RedisStore;
 use crate::cache::{Cache, CacheStore};
 use crate::config::{Config, ConfigError};
 use crate::counters::StatementCounter;
+use crate::db::article_relations::RelationsStatements;
+use crate::db::list_reads::{self, IdleLimits, ListReads};
 use crate::documents::TrustedDocuments;
 use crate::error::Error;
 use crate::graphql::admission::GuardedSchema;
 use crate::pubsub::{InProcessPubSub, PubSub, RedisPubSub};
 use crate::ratelimit::{MemoryRateLimits, RateLimitStore, RateLimiter, RedisRateLimits};
-use crate::service::article_relations::RelationsStatements;
-use crate::service::list_reads::{self, IdleLimits, ListReads};
 use crate::state::AppState;
 
 /// Why the server could not start.

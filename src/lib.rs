@@ -2,16 +2,18 @@
 //!
 //! # Layout
 //!
-//! A request travels down these modules:
+//! A request travels down these modules, and nothing points back up:
 //!
 //! 1. [`http`]: routes. Verifies the bearer token once into an [`auth::Viewer`]
 //!    and runs the schema with it; WebSocket subscriptions do the same in
 //!    `connection_init`.
 //! 2. [`graphql`]: the schema, one module per domain (users, articles, comments,
 //!    tags, subscriptions) plus Relay nodes and DataLoaders. Resolvers are thin.
-//! 3. [`service`]: the domain code, the only place that touches the database,
-//!    runs transactions and publishes events. Writes authorize through the viewer.
-//! 4. `entity` (workspace crate): one sea-orm entity per table; `migration`
+//! 3. [`service`]: the domain code, the only place that runs transactions and
+//!    publishes events. Writes authorize through the viewer.
+//! 4. [`db`]: the statements that read lists (pages for one parent or many,
+//!    article relations, profiles) and the connections they run on.
+//! 5. `entity` (workspace crate): one sea-orm entity per table; `migration`
 //!    creates them.
 //!
 //! Shared machinery used from `graphql` down: [`auth`] (passwords, tokens, the
@@ -21,9 +23,7 @@
 //! (persisted and trusted documents), [`error`] (one error type,
 //! one mapping to GraphQL codes), [`counters`] (what the server did, for
 //! `/metrics`), [`config`], [`telemetry`] and [`state`]. [`app`] wires them
-//! together at start-up; [`cli`] and [`seed`] serve the binary. One arrow
-//! still points back up: services take the whole [`state::AppState`], which
-//! holds a few of the services' own handles.
+//! together at start-up; [`cli`] and [`seed`] serve the binary.
 
 #![forbid(unsafe_code)]
 
@@ -34,6 +34,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod counters;
+pub mod db;
 pub mod documents;
 pub mod error;
 pub mod graphql;

@@ -9,12 +9,12 @@ use crate::cache::Cache;
 use crate::cache::near_responses::NearResponses;
 use crate::config::Config;
 use crate::counters::{ListStats, ResponseStats, StatementCounter};
+use crate::db::article_relations::RelationsStatements;
+use crate::db::list_reads::ListReads;
+use crate::db::tag_names::TagNames;
 use crate::documents::TrustedDocuments;
 use crate::pubsub::PubSub;
 use crate::ratelimit::RateLimiter;
-use crate::service::article_relations::RelationsStatements;
-use crate::service::list_reads::ListReads;
-use crate::service::tag_names::TagNames;
 
 /// Shared state, cloned cheaply into every request.
 #[derive(Clone)]

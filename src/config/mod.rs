@@ -80,7 +80,7 @@ pub struct Config {
     /// `pretty` for people, `json` for log collectors.
     pub log_format: LogFormat,
     /// Most connections to the database that serve requests. On PostgreSQL
-    /// half of them read list pages ([`crate::service::list_reads`]) and the
+    /// half of them read list pages ([`crate::db::list_reads`]) and the
     /// pool keeps the rest; elsewhere the pool has them all.
     pub db_max_connections: u32,
     /// Most time one authorization decision may take, in milliseconds.

@@ -19,12 +19,12 @@ use super::node::{NodeKind, global_id};
 use super::ready::{Arguments, FieldArguments, FieldLoad, Ready, ReadyObject};
 use super::users::User;
 use crate::auth::Viewer;
+use crate::db::pagination::{Cursor, PageRequest, SortDirection};
 use crate::error::Error;
 use crate::service::articles::{
     self, ArticleChanges, ArticleFilter, Bodies, NewArticle, Relations,
 };
 use crate::service::counts::RowCounts;
-use crate::service::pagination::{Cursor, PageRequest, SortDirection};
 use crate::state::AppState;
 use futures_util::future::BoxFuture;
 

@@ -11,8 +11,8 @@ use super::context::ContextExt;
 use super::loaders::{ArticleSet, UserSet};
 use super::ready::{Arguments, FieldLoad, Ready, ReadyList, ReadyObject};
 use crate::auth::Viewer;
+use crate::db::pagination::{Cursor, Page};
 use crate::service::articles::{self, ArticleFilter, UserArticles};
-use crate::service::pagination::{Cursor, Page};
 use crate::state::AppState;
 
 /// Where the page came from, to count the whole list on demand.

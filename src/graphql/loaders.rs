@@ -19,11 +19,12 @@ use tokio::sync::OnceCell;
 use super::articles::Article;
 use super::comments::Comment;
 use super::users::User;
+use crate::db::article_relations;
+use crate::db::pagination::{Page, PageRequest};
 use crate::error::Result;
 use crate::service::articles::{Bodies, UserArticles};
 use crate::service::counts::RowCounts;
-use crate::service::pagination::{Page, PageRequest};
-use crate::service::{IdMap, IdSet, article_relations, articles, users};
+use crate::service::{IdMap, IdSet, articles, users};
 use crate::state::AppState;
 use sea_orm::DatabaseConnection;
 

@@ -4,7 +4,7 @@
 //! An anonymous caller sees only public data, so two anonymous requests with
 //! the same document, operation and variables get the same answer until
 //! something public changes. Such a response is stored under a hash of those
-//! three, tagged with [`Generation::responses`]: every cache invalidation bumps
+//! three, tagged with [`Generation::responses`](crate::cache::Generation::responses): every cache invalidation bumps
 //! it, and so does every mutation ([`super::admission`]), before its
 //! response leaves. A cached response is therefore never stale
 //! after a write, on any instance, like every other cached read.

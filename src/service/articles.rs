@@ -14,17 +14,17 @@ use sea_orm::{
     Select, Set, TransactionTrait,
 };
 
-use super::article_relations::{self, ArticleRelations, ListOrder};
-use super::columns::Columns;
 use super::counts::{self, AccountLock, Published, RowCounts};
 use super::fields::{self, Validator};
 use super::invalidation::{self, ArticleFootprint};
-use super::pagination::{Cursor, Page, PageRequest, PageRow, pages_per_parent};
 use super::retry::{gone_as_not_found, retry_transient};
 use super::{IdMap, IdSet, by_unbanned_author, is_unique_violation, now, tags};
 use crate::auth::capability::ResourceKind;
 use crate::auth::{Action, Capability, Viewer};
 use crate::cache::Generation;
+use crate::db::article_relations::{self, ArticleRelations, ListOrder};
+use crate::db::columns::Columns;
+use crate::db::pagination::{Cursor, Page, PageRequest, PageRow, pages_per_parent};
 use crate::error::{Error, Result};
 use crate::pubsub::Event;
 use crate::state::AppState;
@@ -105,7 +105,7 @@ pub fn is_visible(viewer: &Viewer, article: &article::Model) -> bool {
 }
 
 /// `select` with an empty string in place of the body, every other column
-/// where it was ([`super::pagination::PageRow`] reads them by position).
+/// where it was ([`crate::db::pagination::PageRow`] reads them by position).
 fn without_bodies(select: Select<article::Entity>) -> Select<article::Entity> {
     let mut select = select.select_only();
     for column in article::Column::iter() {
@@ -1195,7 +1195,7 @@ mod tests {
         };
         let (select, order) = listed(&Viewer::Anonymous, &filter);
         assert_eq!(order, ListOrder::TagLinks);
-        let request = PageRequest::first(20, crate::service::pagination::SortDirection::Desc);
+        let request = PageRequest::first(20, crate::db::pagination::SortDirection::Desc);
         let sql = order
             .page_statement(DatabaseBackend::Postgres, select, &request)
             .sql;

@@ -10,17 +10,17 @@ use sea_orm::{
     Iterable, QueryFilter, Set, TransactionTrait,
 };
 
-use super::columns::Columns;
 use super::counts::{self, AccountLock};
-use super::pagination::{
-    Cursor, Page, PageRequest, PageRow, RANKED, fetch_page, pages_of_parents, per_parent_statement,
-};
-use super::profile_rows::{profile_at, select_profile};
 use super::retry::{gone_as_not_found, retry_transient};
 use super::{IdMap, articles, by_unbanned_author, fields, now};
 use crate::auth::capability::ResourceKind;
 use crate::auth::{Action, Capability, Viewer};
 use crate::cache::Generation;
+use crate::db::columns::Columns;
+use crate::db::pagination::{
+    Cursor, Page, PageRequest, PageRow, RANKED, fetch_page, pages_of_parents, per_parent_statement,
+};
+use crate::db::profile_rows::{profile_at, select_profile};
 use crate::error::{Error, Result};
 use crate::pubsub::Event;
 use crate::state::AppState;

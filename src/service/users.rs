@@ -8,10 +8,10 @@ use sea_orm::{
 };
 
 use super::fields::{self, Email, Password, Username, Validator};
-use super::profile_rows;
 use super::{is_unique_violation, now};
 use crate::auth::{Action, Capability, Claims, Role, Viewer};
 use crate::cache::Generation;
+use crate::db::profile_rows;
 use crate::error::{Error, Result};
 use crate::state::AppState;
 

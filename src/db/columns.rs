@@ -56,12 +56,12 @@ mod tests {
 
     use super::*;
     use crate::counters::StatementCounter;
-    use crate::service::article_relations::{
+    use crate::db::article_relations::{
         ListOrder, RelationsStatements, for_articles, page_with_relations,
     };
-    use crate::service::list_reads::{IdleLimits, ListReads};
-    use crate::service::pagination::{PageRequest, PageRow, SortDirection, fetch_page};
-    use crate::service::tag_names::TagNames;
+    use crate::db::list_reads::{IdleLimits, ListReads};
+    use crate::db::pagination::{PageRequest, PageRow, SortDirection, fetch_page};
+    use crate::db::tag_names::TagNames;
 
     /// A fresh database on the server `TEST_DATABASE_URL` names, or in-memory
     /// SQLite when it is unset, with the migrations applied.
