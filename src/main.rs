@@ -14,7 +14,7 @@ use migration::{Migrator, MigratorTrait};
 
 /// mimalloc instead of the system allocator: the server allocates many small,
 /// short-lived objects per request from many threads, where glibc's malloc
-/// spends a fifth of the CPU and keeps freed memory (argon2's 19 MiB blocks)
+/// spends much of the CPU and keeps freed memory (argon2's 19 MiB blocks)
 /// in per-thread arenas instead of returning it.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -110,8 +110,7 @@ const FREED_MEMORY_CHECK: std::time::Duration = std::time::Duration::from_secs(1
 /// freed pages a while after they are freed (its purge delay, 1 s), but only
 /// when it is next called: a server that goes quiet after a burst, or after
 /// start-up's 19 MiB password hash, would otherwise keep that memory resident
-/// until the next request (about 25 MB more, 15 s after 10 s of uncached home
-/// pages at 64 connections).
+/// until the next request.
 async fn return_freed_memory() {
     let mut ticks = tokio::time::interval(FREED_MEMORY_CHECK);
     loop {

@@ -154,9 +154,9 @@ pub fn verification_cost(token: &str) -> u64 {
 }
 
 /// Most memory the verified tokens take, in bytes. A parsed token with its
-/// entry measured about 12 bytes per character of its text (4.7 KB for a
-/// 388-character sign-in token): 8 MiB remember about 1,800 such tokens, and a
-/// token not remembered costs one signature check.
+/// entry takes about 12 bytes per character of its text
+/// ([`verified_token_weight`]); a token not remembered costs one signature
+/// check.
 const VERIFIED_TOKENS_MEMORY: u64 = 8 * 1024 * 1024;
 
 /// Memory one verified token takes, in bytes, estimated from its text.

@@ -2,8 +2,8 @@
 //! rows: list pages and their relations.
 //!
 //! On PostgreSQL the values come straight from the driver's row, without its
-//! check of each column's type against the Rust type asked for, which cost
-//! about a fifth of decoding a column. These statements are built here and
+//! check of each column's type against the Rust type asked for, a large part
+//! of decoding a column. These statements are built here and
 //! their column types are fixed by the migrations; a type asked for wrongly
 //! still decodes to an error or a wrong value, never undefined behaviour,
 //! and the API tests read every such column on PostgreSQL. On the other

@@ -3,8 +3,8 @@
 //! A tag is never renamed and never deleted, and its id is never given to
 //! another tag, so a name read once is right for good: lists of articles read
 //! their tags' ids and name them here, and the database reads only the ids
-//! it has not named yet. Joining `tags` for every card cost PostgreSQL about
-//! a third of a home page's statement. This is not the cache: it holds no
+//! it has not named yet. Joining `tags` for every card was a large part of
+//! a home page's statement. This is not the cache: it holds no
 //! data that a write can change, and it is the same with the cache off.
 
 use std::sync::{Arc, PoisonError, RwLock};

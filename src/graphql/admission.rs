@@ -45,9 +45,9 @@ use crate::telemetry::spawn_blocking_in_span;
 const PARSED_DOCUMENTS_BYTES: u64 = 8 * 1024 * 1024;
 
 /// Documents longer than this, in bytes, that were not parsed lately are
-/// parsed on the blocking pool. Parsing costs about 65 ns a byte: a 16 KB
-/// document holds an async worker for about a millisecond, a 2 MB one would
-/// hold it for over a hundred, deaf to the request timeout meanwhile.
+/// parsed on the blocking pool. Parsing takes time in proportion to the
+/// document's length: a long document parsed inline would hold an async
+/// worker, deaf to the request timeout meanwhile.
 const INLINE_PARSE_BYTES: usize = 16 * 1024;
 
 /// The most fields an operation's plan may hold, once fragments are
